@@ -1,0 +1,1 @@
+"""NATS JetStream: connection, stream declarations, durable pull workers."""

@@ -1,0 +1,1 @@
+"""Event contracts: the only way services know each other's events."""

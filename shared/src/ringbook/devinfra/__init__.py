@@ -1,0 +1,1 @@
+"""Embedded infrastructure for laptops, tests and CI: nats-server and Postgres from wheels."""

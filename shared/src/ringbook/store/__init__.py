@@ -1,0 +1,1 @@
+"""Postgres: the source of truth. Event store, outbox, inbox, dead letters, migrations."""

@@ -1,0 +1,42 @@
+"""asyncpg pools bound to one service schema.
+
+Every connection's ``search_path`` is the service's schema, so service SQL names its
+tables unqualified and a test can give each run a fresh schema by name alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def checked_schema(name: str) -> str:
+    """Schema names are interpolated into DDL, so they must be plain identifiers."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"invalid schema name {name!r}")
+    return name
+
+
+async def create_pool(
+    dsn: str, *, schema: str, min_size: int = 2, max_size: int = 10
+) -> asyncpg.Pool:
+    schema = checked_schema(schema)
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": f"ringbook-{schema}"},
+        command_timeout=30,
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str, *, schema: str) -> asyncpg.Connection:
+    """A single connection outside the pool (LISTEN, advisory-lock leadership)."""
+    return await asyncpg.connect(
+        dsn, server_settings={"search_path": checked_schema(schema)}, command_timeout=30
+    )

@@ -1,0 +1,113 @@
+"""The outbox relay: publishes committed outbox rows to JetStream, in order.
+
+One relay per schema is the leader, chosen by a session-level advisory lock held on a
+dedicated connection; replicas wait their turn. A single leader keeps publishing order
+equal to commit order within the schema, so a consumer sees an aggregate's versions in
+sequence. The relay wakes on NOTIFY (sent by the outbox trigger at commit) and sweeps
+every ``safety_interval`` seconds anyway, in case a notification was lost while it was
+reconnecting.
+
+Crash safety: a row is marked published only after JetStream acknowledged it. A crash in
+between republishes the row with the same ``Nats-Msg-Id`` (the event id), which the
+stream's de-duplication window drops; beyond the window, consumers' inboxes drop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from ringbook.logging import get_logger
+from ringbook.store.database import connect
+
+log = get_logger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        schema: str,
+        js: JetStreamContext,
+        batch_size: int = 256,
+        safety_interval: float = 5.0,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self._dsn, self._schema, self._js = dsn, schema, js
+        self._batch_size = batch_size
+        self._safety_interval = safety_interval
+        self._publish_timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection lost, NATS down: retry, never give up
+                log.warning("outbox_relay_error", error=repr(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _lead(self) -> None:
+        conn = await connect(self._dsn, schema=self._schema)
+        try:
+            while not await conn.fetchval(
+                "select pg_try_advisory_lock(hashtext($1))", f"outbox:{self._schema}"
+            ):
+                await asyncio.sleep(2.0)
+            await conn.add_listener(f"ringbook_outbox_{self._schema}", self._on_notify)
+            log.info("outbox_relay_leading", schema=self._schema)
+            while True:
+                self._wake.clear()
+                sent = await self._publish_batch(conn)
+                if sent < self._batch_size:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self._safety_interval)
+                    except TimeoutError:
+                        pass
+        finally:
+            await conn.close()
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def _publish_batch(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            "select seq, event_id, subject, payload from outbox"
+            " where published_at is null order by seq limit $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        # Publishes share one connection and are written to the socket in order, so the
+        # stream stores them in seq order even though we await the acks together.
+        acks = await asyncio.gather(
+            *(
+                self._js.publish(
+                    r["subject"],
+                    bytes(r["payload"]),
+                    headers={"Nats-Msg-Id": str(r["event_id"])},
+                    timeout=self._publish_timeout,
+                )
+                for r in rows
+            ),
+            return_exceptions=True,
+        )
+        done = [r["seq"] for r, ack in zip(rows, acks, strict=True) if not isinstance(ack, BaseException)]
+        if done:
+            await conn.execute(
+                "update outbox set published_at = now() where seq = any($1::bigint[])", done
+            )
+            self.published += len(done)
+        failed = [a for a in acks if isinstance(a, BaseException)]
+        if failed:
+            raise RuntimeError(f"{len(failed)} publishes failed, first: {failed[0]!r}")
+        return len(rows)

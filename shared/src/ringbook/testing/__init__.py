@@ -1,0 +1,1 @@
+"""Test support: real Postgres and NATS for every integration test (never mocks)."""

@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app factory every service uses, errors, auth dependencies."""

@@ -1,0 +1,65 @@
+"""The app factory every service uses: lifespan-wired runtime, /health, /ready, /metrics,
+/docs, the JSON error format and the platform middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import ORJSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ringbook.runtime import ServiceRuntime
+from ringbook.web.errors import install_error_handlers
+from ringbook.web.middleware import PlatformMiddleware
+
+Hook = Callable[[FastAPI, ServiceRuntime], Awaitable[None]]
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    on_start: Hook | None = None,
+    on_stop: Hook | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        app.state.runtime = runtime
+        app.state.tokens = runtime.tokens
+        app.state.internal_token = runtime.settings.internal_token.get_secret_value()
+        if on_start is not None:
+            await on_start(app, runtime)
+        try:
+            yield
+        finally:
+            if on_stop is not None:
+                await on_stop(app, runtime)
+            await runtime.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan, default_response_class=ORJSONResponse)
+    install_error_handlers(app)
+    app.add_middleware(PlatformMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+
+    @app.get("/health", tags=["platform"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @app.get("/ready", tags=["platform"])
+    async def ready(request: Request) -> ORJSONResponse:
+        checks = await request.app.state.runtime.readiness()
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ready", "checks": checks} if ok else {
+            "error": "Service not ready", "details": checks}
+        return ORJSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["platform"])
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

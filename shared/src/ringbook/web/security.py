@@ -1,0 +1,44 @@
+"""FastAPI dependencies for authentication (``Annotated`` style).
+
+The token service lives on ``app.state.tokens`` (wired in each service's lifespan), so
+every service verifies the same JWTs the gateway issued.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ringbook.auth import InvalidToken, Principal, TokenService
+from ringbook.web.errors import ApiError
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "Missing or malformed Authorization header")
+    return token.strip()
+
+
+def require_principal(request: Request) -> Principal:
+    tokens: TokenService = request.app.state.tokens
+    try:
+        return tokens.verify(_bearer(request))
+    except InvalidToken:
+        raise ApiError(401, "Invalid or expired token") from None
+
+
+def require_internal(request: Request) -> None:
+    """Service-to-service calls carry the shared INTERNAL_TOKEN as a bearer token."""
+    expected: str = request.app.state.internal_token
+    if not hmac.compare_digest(_bearer(request).encode(), expected.encode()):
+        raise ApiError(401, "Invalid internal token")
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+InternalCaller = Annotated[None, Depends(require_internal)]
