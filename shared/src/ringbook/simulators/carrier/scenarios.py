@@ -1,0 +1,69 @@
+"""What the SIMULATED callee does, chosen by the E.164 number that is called.
+
+Tests and demos pick the outcome of a call simply by dialling a well-known number:
+
+=================  =================================================================
+Number             Behaviour of the simulated carrier
+=================  =================================================================
+``+49305550100``   Rings, answers, opens the Media Stream; the callee hangs up after
+                   ``answered_hold_seconds`` (or earlier via REST / websocket close).
+``+49305550101``   Busy: ``initiated`` then final status ``busy``.
+``+49305550102``   No answer: rings for ``ring_seconds``, then ``no-answer``.
+``+49305550199``   The carrier cannot route the call: final status ``failed``.
+any other number   Same as ``+49305550100`` (answers).
+=================  =================================================================
+
+The ``555-01xx`` block mirrors the North American fictional range so these numbers
+are recognisable as test numbers in logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+
+class Outcome(StrEnum):
+    """How the simulated call ends up, before anybody hangs up via REST."""
+
+    ANSWER = "answer"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAIL = "failed"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The scripted behaviour of the callee behind one number."""
+
+    outcome: Outcome
+    description: str
+
+    @property
+    def rings(self) -> bool:
+        # Busy and unroutable calls never reach the ringing state on a real network.
+        return self.outcome in (Outcome.ANSWER, Outcome.NO_ANSWER)
+
+
+ANSWERING_NUMBER: Final = "+49305550100"
+BUSY_NUMBER: Final = "+49305550101"
+NO_ANSWER_NUMBER: Final = "+49305550102"
+FAILING_NUMBER: Final = "+49305550199"
+
+_ANSWERS: Final = Scenario(Outcome.ANSWER, "callee answers and talks")
+
+SCENARIOS: Final = MappingProxyType(
+    {
+        ANSWERING_NUMBER: _ANSWERS,
+        BUSY_NUMBER: Scenario(Outcome.BUSY, "callee line is busy"),
+        NO_ANSWER_NUMBER: Scenario(Outcome.NO_ANSWER, "phone rings, nobody picks up"),
+        FAILING_NUMBER: Scenario(Outcome.FAIL, "carrier cannot route the call"),
+    }
+)
+
+
+def scenario_for(number: str) -> Scenario:
+    """The scenario for a dialled E.164 number; unknown numbers answer."""
+    return SCENARIOS.get(number.strip(), _ANSWERS)

@@ -1,0 +1,32 @@
+"""Settings of the SIMULATED carrier (environment prefix ``SIMCARRIER_``).
+
+The defaults are deliberately fake credentials: this process only simulates Twilio,
+so nothing here ever authenticates against a real account.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
+
+
+class CarrierSettings(BaseSettings):
+    """Tunables of the simulated carrier; timings are short so tests stay fast."""
+
+    model_config = SettingsConfigDict(env_prefix="SIMCARRIER_", extra="ignore")
+
+    account_sid: str = SIMULATED_ACCOUNT_SID
+    auth_token: str = "simulated-auth-token"
+    ring_seconds: float = Field(default=1.0, ge=0.0)
+    # An answering callee still rings briefly first, like a real phone would.
+    answer_after_seconds: float = Field(default=0.2, ge=0.0)
+    answered_hold_seconds: float = Field(default=20.0, ge=0.0)
+    media_frame_ms: int = Field(default=20, gt=0)
+    callback_attempts: int = Field(default=4, ge=1)
+    callback_backoff_seconds: float = Field(default=0.25, ge=0.0)
+    callback_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    websocket_open_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8100, ge=0, le=65535)
