@@ -77,7 +77,7 @@ def new_event(
     entry = entry_for_data(data)
     return Envelope(
         id=new_event_id(),
-        type=entry.type,
+        type=entry.name,
         aggregate=entry.aggregate,
         aggregate_id=aggregate_id,
         version=version,

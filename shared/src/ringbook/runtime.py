@@ -66,9 +66,9 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         s = self.settings
-        await migrate(s.database_url, s.schema, self.migrations_dir)
+        await migrate(s.database_url, s.schema_name, self.migrations_dir)
         self.pool = await create_pool(
-            s.database_url, schema=s.schema, min_size=s.db_pool_min, max_size=s.db_pool_max
+            s.database_url, schema=s.schema_name, min_size=s.db_pool_min, max_size=s.db_pool_max
         )
         self.tokens = TokenService(
             s.jwt_secret.get_secret_value(),
@@ -88,10 +88,10 @@ class ServiceRuntime:
             log.error("nats_server_refused", problems=self.server_check.problems)
             return
         self.js = self.nc.jetstream()
-        for spec in self.streams:
-            await ensure_stream(self.js, spec, replicas=s.nats_stream_replicas)
+        for stream in self.streams:
+            await ensure_stream(self.js, stream, replicas=s.nats_stream_replicas)
         if self.relay:
-            relay = OutboxRelay(dsn=s.database_url, schema=s.schema, js=self.js)
+            relay = OutboxRelay(dsn=s.database_url, schema=s.schema_name, js=self.js)
             self.tasks.spawn("outbox-relay", relay.run())
         for spec, handler in self.consumers:
             worker = PullWorker(pool=self.pool, js=self.js, spec=spec, handler=handler)

@@ -26,9 +26,10 @@ from ringbook.contracts.streams import StreamSpec
 from ringbook.events import Envelope
 from ringbook.logging import correlation, get_logger
 from ringbook.store import dead_letters, inbox
+from ringbook.store.database import Conn
 
 log = get_logger(__name__)
-Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Handler = Callable[[Conn, Envelope], Awaitable[None]]
 
 EVENTS_HANDLED = Counter(
     "ringbook_events_handled_total", "Events consumed", ["consumer", "outcome"]

@@ -27,7 +27,7 @@ class MalformedEvent(ValueError):
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    type: str
+    name: str
     aggregate: str
     stream: StreamSpec
     model: type[EventData]

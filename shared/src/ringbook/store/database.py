@@ -7,8 +7,14 @@ tables unqualified and a test can give each run a fresh schema by name alone.
 from __future__ import annotations
 
 import re
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection from ``pool.acquire()`` is a proxy; code that runs inside a transaction
+# accepts either kind.
+Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

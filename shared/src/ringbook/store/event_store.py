@@ -17,6 +17,7 @@ import orjson
 
 from ringbook.contracts.catalogue import parse_envelope
 from ringbook.events import Envelope
+from ringbook.store.database import Conn
 
 
 class ConcurrencyConflict(Exception):
@@ -39,7 +40,7 @@ select id, $11, $12 from stored
 """
 
 
-async def append(conn: asyncpg.Connection, events: Sequence[Envelope]) -> None:
+async def append(conn: Conn, events: Sequence[Envelope]) -> None:
     """Append events (in the caller's transaction) and queue them for publishing."""
     for event in events:
         payload = event.to_json()
@@ -65,7 +66,7 @@ async def append(conn: asyncpg.Connection, events: Sequence[Envelope]) -> None:
             raise
 
 
-async def load(conn: asyncpg.Connection, aggregate_id: uuid.UUID) -> list[Envelope]:
+async def load(conn: Conn, aggregate_id: uuid.UUID) -> list[Envelope]:
     rows = await conn.fetch(
         "select payload from outbox o join events e on e.id = o.event_id"
         " where e.aggregate_id = $1 order by e.version",
@@ -74,7 +75,7 @@ async def load(conn: asyncpg.Connection, aggregate_id: uuid.UUID) -> list[Envelo
     return [parse_envelope(bytes(r["payload"])) for r in rows]
 
 
-async def current_version(conn: asyncpg.Connection, aggregate_id: uuid.UUID) -> int:
+async def current_version(conn: Conn, aggregate_id: uuid.UUID) -> int:
     version = await conn.fetchval(
         "select coalesce(max(version), 0) from events where aggregate_id = $1", aggregate_id
     )

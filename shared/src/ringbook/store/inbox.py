@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
+from ringbook.store.database import Conn
 
 
-async def claim(conn: asyncpg.Connection, consumer: str, event_id: uuid.UUID) -> bool:
+async def claim(conn: Conn, consumer: str, event_id: uuid.UUID) -> bool:
     """True if this consumer has not handled the event before (and now owns it)."""
     claimed = await conn.fetchval(
         "insert into inbox (consumer, event_id) values ($1, $2)"

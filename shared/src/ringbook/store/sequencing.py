@@ -9,13 +9,12 @@ its way, so the handler asks to be redelivered later.
 
 from __future__ import annotations
 
-import asyncpg
-
 from ringbook.bus.worker import RetryLater
 from ringbook.events import Envelope
+from ringbook.store.database import Conn
 
 
-async def in_order(conn: asyncpg.Connection, consumer: str, event: Envelope) -> bool:
+async def in_order(conn: Conn, consumer: str, event: Envelope) -> bool:
     """True if ``event`` is the next version of its aggregate for this consumer."""
     last = await conn.fetchval(
         "select last_version from aggregate_positions"
