@@ -15,6 +15,7 @@ stream's de-duplication window drops; beyond the window, consumers' inboxes drop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import asyncpg
@@ -69,10 +70,8 @@ class OutboxRelay:
                 self._wake.clear()
                 sent = await self._publish_batch(conn)
                 if sent < self._batch_size:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._safety_interval)
-                    except TimeoutError:
-                        pass
         finally:
             await conn.close()
 

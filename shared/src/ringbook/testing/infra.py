@@ -59,7 +59,8 @@ def start_test_infra() -> ServerSet:
         if nats_url is None:
             from testcontainers.core.container import DockerContainer
 
-            nc = DockerContainer("nats:2.12").with_command("-js -m 8222").with_exposed_ports(4222, 8222)
+            nc = DockerContainer("nats:2.12").with_command("-js -m 8222")
+            nc = nc.with_exposed_ports(4222, 8222)
             stack.enter_context(nc)
             nats_url = f"nats://{nc.get_container_host_ip()}:{nc.get_exposed_port(4222)}"
         sources.append("testcontainers")

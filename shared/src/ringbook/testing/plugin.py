@@ -7,6 +7,7 @@ test sees another's rows or events.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import TypeVar
@@ -46,10 +47,8 @@ async def fresh_streams(infra: ServerSet) -> AsyncIterator[None]:
     nc = await nats.connect(infra.nats_url)
     js = nc.jetstream()
     for spec in ALL_STREAMS:
-        try:
+        with contextlib.suppress(NotFoundError):
             await js.delete_stream(spec.name)
-        except NotFoundError:
-            pass
     await nc.close()
     yield
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ringbook.runtime import ServiceRuntime
@@ -40,7 +40,7 @@ def create_service_app(
                 await on_stop(app, runtime)
             await runtime.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan, default_response_class=ORJSONResponse)
+    app = FastAPI(title=title, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(PlatformMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
 
@@ -49,12 +49,12 @@ def create_service_app(
         return {"status": "ok", "service": runtime.settings.service_name}
 
     @app.get("/ready", tags=["platform"])
-    async def ready(request: Request) -> ORJSONResponse:
+    async def ready(request: Request) -> JSONResponse:
         checks = await request.app.state.runtime.readiness()
         ok = all(v == "ok" for v in checks.values())
         body = {"status": "ready", "checks": checks} if ok else {
             "error": "Service not ready", "details": checks}
-        return ORJSONResponse(body, status_code=200 if ok else 503)
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["platform"])
     async def metrics() -> Response:

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringbook.logging import get_logger
@@ -46,26 +46,26 @@ def describe_validation_errors(exc: RequestValidationError) -> list[dict[str, An
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> ORJSONResponse:
-        return ORJSONResponse(error_body(exc.error, exc.details), status_code=exc.status)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.error, exc.details), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
-        return ORJSONResponse(
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
             error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = describe_validation_errors(exc)
         not_json = any(e["type"] == "json_invalid" for e in exc.errors())
-        return ORJSONResponse(
+        return JSONResponse(
             error_body("Request body is not valid JSON" if not_json else "Invalid request",
                        problems),
             status_code=400 if not_json else 422,
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", error=repr(exc))
-        return ORJSONResponse(error_body("Internal server error"), status_code=500)
+        return JSONResponse(error_body("Internal server error"), status_code=500)

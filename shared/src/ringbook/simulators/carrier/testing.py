@@ -26,12 +26,14 @@ from ringbook.simulators.carrier.settings import CarrierSettings
 
 
 @asynccontextmanager
-async def serve_app(app: ASGIApp, host: str = "127.0.0.1") -> AsyncIterator[str]:
+async def serve_app(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on a free port; yields its ``http://host:port`` URL."""
     # Binding the socket ourselves avoids the race of "find a free port, then bind".
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    sock.bind((host, port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -1,0 +1,33 @@
+"""What the orchestrator's use cases need, wired once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from ringbook.clock import Clock
+
+from call_orchestrator.application.telephony import Telephony
+from call_orchestrator.domain.business_hours import WeeklyHours, callee_timezone
+from call_orchestrator.domain.retry_policy import RetryPolicy
+
+
+@dataclass(frozen=True)
+class Orchestration:
+    clock: Clock
+    telephony: Telephony
+    hours: WeeklyHours
+    retry_policy: RetryPolicy
+    fallback_timezone: str
+    from_number: str
+    public_base_url: str
+    media_stream_url: str
+    reconcile_seconds: float
+
+    def timezone_for(self, e164: str) -> ZoneInfo:
+        return callee_timezone(e164, self.fallback_timezone)
+
+    def status_callback_url(self, attempt_id: object) -> str:
+        # The attempt id rides in the URL, so a callback identifies its attempt even when
+        # we crashed before learning the call sid.
+        return f"{self.public_base_url.rstrip('/')}/webhook/call-status?attempt_id={attempt_id}"

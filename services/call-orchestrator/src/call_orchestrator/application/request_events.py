@@ -1,0 +1,59 @@
+"""Reacting to the requests context: a new request gets its first call timer; a
+canceled one loses its timer and has its live call hung up."""
+
+from __future__ import annotations
+
+from ringbook.contracts.calls import Scheduled
+from ringbook.contracts.requests import RequestCanceled, RequestReceived
+from ringbook.events import Envelope
+from ringbook.logging import get_logger
+from ringbook.store.database import Conn
+
+from call_orchestrator.adapters import job_repository as repo
+from call_orchestrator.application.context import Orchestration
+
+log = get_logger(__name__)
+
+
+def request_handler(ctx: Orchestration):  # type: ignore[no-untyped-def]
+    async def handle(conn: Conn, event: Envelope) -> None:
+        if isinstance(event.data, RequestReceived):
+            await _received(conn, ctx, event, event.data)
+        elif isinstance(event.data, RequestCanceled):
+            await _canceled(conn, ctx, event)
+
+    return handle
+
+
+async def _received(conn: Conn, ctx: Orchestration, event: Envelope,
+                    data: RequestReceived) -> None:
+    tz = ctx.timezone_for(data.number_to_call)
+    job = repo.Job(
+        request_id=event.aggregate_id, tenant_id=event.tenant_id,
+        number_to_call=data.number_to_call, timezone=tz.key,
+        request=data.model_dump(mode="json"), state="active", version=0,
+    )
+    if not await repo.create_job(conn, job):
+        return  # already known (replayed from another consumer position)
+    now = ctx.clock.now()
+    # The callee's hours in the callee's zone, never the server's clock (G6).
+    opens_at = ctx.hours.next_opening(now, tz)
+    if opens_at > now:
+        await repo.emit(conn, job, ctx.clock, Scheduled(run_at=opens_at, timezone=tz.key),
+                        causation_id=event.id)
+    await repo.set_timer(conn, job.request_id, 1, opens_at)
+
+
+async def _canceled(conn: Conn, ctx: Orchestration, event: Envelope) -> None:
+    job = await repo.lock_job(conn, event.aggregate_id)
+    if job is None or job.state != "active":
+        return
+    await repo.drop_timer(conn, job.request_id)
+    await repo.set_job_state(conn, job.request_id, "canceled")
+    live = await repo.live_attempt(conn, job.request_id)
+    if live is not None and live.call_sid is not None:
+        # hang_up is idempotent, so doing it inside the transaction is safe: if the
+        # commit fails the event is redelivered and we hang up (again, harmlessly).
+        await ctx.telephony.hang_up(live.call_sid)
+    log.info("call_job_canceled", request_id=str(job.request_id),
+             live_call=live.call_sid if live else None)

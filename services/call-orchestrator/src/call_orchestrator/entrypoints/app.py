@@ -1,0 +1,62 @@
+"""Wiring of call-orchestrator: consumer of the requests context, the dialer, webhooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from ringbook.bus.worker import ConsumerSpec
+from ringbook.clock import Clock, SystemClock
+from ringbook.contracts.streams import CALLS, REQUESTS
+from ringbook.runtime import ServiceRuntime
+from ringbook.web.app import create_service_app
+
+import call_orchestrator
+from call_orchestrator.adapters.twilio_telephony import TwilioTelephony
+from call_orchestrator.application.context import Orchestration
+from call_orchestrator.application.dialer import Dialer
+from call_orchestrator.application.request_events import request_handler
+from call_orchestrator.application.telephony import Telephony
+from call_orchestrator.entrypoints.webhooks import router as webhooks
+from call_orchestrator.settings import OrchestratorSettings
+
+MIGRATIONS = Path(call_orchestrator.__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(
+    settings: OrchestratorSettings,
+    clock: Clock | None = None,
+    telephony: Telephony | None = None,
+) -> FastAPI:
+    clock = clock or SystemClock()
+    runtime = ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS,
+                             streams=[REQUESTS, CALLS], clock=clock)
+    ctx = Orchestration(
+        clock=clock,
+        telephony=telephony or TwilioTelephony(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.carrier_api_base_url,
+        ),
+        hours=settings.hours,
+        retry_policy=settings.retry_policy,
+        fallback_timezone=settings.default_callee_timezone,
+        from_number=settings.twilio_from_number,
+        public_base_url=settings.public_base_url,
+        media_stream_url=settings.media_stream_url,
+        reconcile_seconds=settings.dial_reconcile_seconds,
+    )
+    runtime.add_consumer(
+        ConsumerSpec(durable="call-orchestrator-requests", stream=REQUESTS), request_handler(ctx)
+    )
+
+    async def dialer(rt: ServiceRuntime) -> None:
+        await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
+                     ctx=ctx).run()
+
+    runtime.add_job("dialer", dialer)
+    app = create_service_app(runtime, title="Ringbook call-orchestrator", routers=[webhooks])
+    app.state.orchestration = ctx
+    app.state.public_base_url = settings.public_base_url
+    app.state.twilio_auth_token = settings.twilio_auth_token.get_secret_value()
+    return app

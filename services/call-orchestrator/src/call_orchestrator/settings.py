@@ -1,0 +1,97 @@
+"""call-orchestrator settings (on top of ringbook.settings.ServiceSettings).
+
+==============================  ===========================================================
+DEFAULT_BUSINESS_HOURS          weekly opening hours of callees: "mon-fri 08:00-18:00"
+                                (default), "always", or e.g. "mon-fri 08:00-12:00,13:00-18:00"
+DEFAULT_CALLEE_TIMEZONE         used when a number's zone cannot be derived (Europe/Berlin)
+CALL_MAX_ATTEMPTS               attempts per request (3)
+CALL_RETRY_DELAY_SECONDS        minimum spacing of retries (600); retries land in open hours
+TELEPHONY_PROVIDER              "simulated" (the local simulated carrier) or "twilio"
+TWILIO_ACCOUNT_SID / _AUTH_TOKEN  carrier credentials (required for "twilio")
+TWILIO_FROM_NUMBER              caller id, E.164
+TWILIO_API_BASE_URL             override of Twilio's API host (the simulator's URL)
+PUBLIC_BASE_URL                 how the carrier reaches this service (status callbacks; also
+                                the URL Twilio signed, so it must match exactly)
+MEDIA_STREAM_URL                the media-bridge websocket the call's audio connects to
+DIAL_RECONCILE_SECONDS          an attempt unconfirmed for this long counts as failed (120)
+==============================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal, Self
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from ringbook.settings import Environment, ServiceSettings
+
+from call_orchestrator.domain.business_hours import WeeklyHours
+from call_orchestrator.domain.retry_policy import RetryPolicy
+
+SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
+SIMULATED_AUTH_TOKEN = "simulated-auth-token"
+
+
+class OrchestratorSettings(ServiceSettings):
+    service_name: str = "call-orchestrator"
+    http_port: int = 8001
+
+    default_business_hours: str = "mon-fri 08:00-18:00"
+    default_callee_timezone: str = "Europe/Berlin"
+    call_max_attempts: int = Field(default=3, ge=1, le=20)
+    call_retry_delay_seconds: float = Field(default=600, ge=0)
+
+    telephony_provider: Literal["simulated", "twilio"] = "simulated"
+    twilio_account_sid: str = SIMULATED_ACCOUNT_SID
+    twilio_auth_token: SecretStr = SecretStr(SIMULATED_AUTH_TOKEN)
+    twilio_from_number: str = "+49305550000"
+    twilio_api_base_url: str | None = "http://127.0.0.1:8100"
+
+    public_base_url: str = "http://127.0.0.1:8001"
+    media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
+    dial_reconcile_seconds: float = Field(default=120, ge=5)
+
+    @field_validator("default_business_hours")
+    @classmethod
+    def _hours_parse(cls, value: str) -> str:
+        WeeklyHours.parse(value)  # raises a ValueError naming what is wrong
+        return value
+
+    @field_validator("default_callee_timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        ZoneInfo(value)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_simulator_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if self.telephony_provider != "twilio":
+                raise ValueError("TELEPHONY_PROVIDER must be twilio in production")
+            if self.twilio_auth_token.get_secret_value() == SIMULATED_AUTH_TOKEN:
+                raise ValueError("TWILIO_AUTH_TOKEN is required in production")
+            if not self.public_base_url.startswith("https://"):
+                raise ValueError("PUBLIC_BASE_URL must be https in production")
+            if not self.media_stream_url.startswith("wss://"):
+                raise ValueError("MEDIA_STREAM_URL must be wss in production")
+        return self
+
+    @property
+    def hours(self) -> WeeklyHours:
+        return WeeklyHours.parse(self.default_business_hours)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.call_max_attempts,
+            delay=timedelta(seconds=self.call_retry_delay_seconds),
+        )
+
+    @property
+    def carrier_api_base_url(self) -> str | None:
+        # Real Twilio unless a base URL is given; the simulated provider always has one.
+        if self.telephony_provider == "twilio":
+            production = self.environment is Environment.PRODUCTION
+            return None if production else self.twilio_api_base_url
+        return self.twilio_api_base_url or "http://127.0.0.1:8100"

@@ -1,0 +1,222 @@
+"""call-orchestrator against real Postgres, a real nats-server and the simulated carrier
+(which speaks Twilio's REST API, signed callbacks and Media Streams)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import nats
+import pytest
+from call_orchestrator.entrypoints.app import create_app
+from call_orchestrator.settings import OrchestratorSettings
+from nats.js.api import AckPolicy, ConsumerConfig
+from ringbook.clock import FakeClock
+from ringbook.contracts.catalogue import parse_envelope
+from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
+from ringbook.devinfra.processes import free_port
+from ringbook.events import Envelope, new_event
+from ringbook.simulators.carrier.settings import CarrierSettings
+from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier, serve_app
+from ringbook.testing.infra import ServerSet
+from ringbook.testing.plugin import settings_for
+from twilio.request_validator import RequestValidator
+
+MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SATURDAY_10_BERLIN = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+ANSWERS, BUSY, NO_ANSWER = "+49305550100", "+49305550101", "+49305550102"
+
+
+@dataclass
+class Harness:
+    url: str
+    clock: FakeClock
+    js: nats.js.JetStreamContext
+    media: MediaStreamRecorder
+    carrier_url: str
+    tenant: uuid.UUID
+
+    async def submit(self, number: str) -> uuid.UUID:
+        request_id = uuid.uuid4()
+        event = new_event(
+            RequestReceived(user_id=uuid.uuid4(), title="Zahnreinigung", description="Termin",
+                            callback_number="+491701234567", number_to_call=number,
+                            preferred_time="Montag 10-12", user_profile=UserProfile()),
+            aggregate_id=request_id, version=1, tenant_id=self.tenant,
+            correlation_id=request_id, clock=self.clock)
+        await self.publish(event)
+        return request_id
+
+    async def cancel(self, request_id: uuid.UUID) -> None:
+        await self.publish(new_event(RequestCanceled(), aggregate_id=request_id, version=2,
+                                     tenant_id=self.tenant, correlation_id=request_id,
+                                     clock=self.clock))
+
+    async def publish(self, event: Envelope) -> None:
+        await self.js.publish(event.subject, event.to_json(),
+                              headers={"Nats-Msg-Id": str(event.id)})
+
+    async def call_events(self, request_id: uuid.UUID) -> list[Envelope]:
+        sub = await self.js.pull_subscribe(
+            f"ringbook.calls.call_job.{request_id}.*", stream="CALLS",
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE))
+        events: list[Envelope] = []
+        try:
+            while True:
+                msgs = await sub.fetch(100, timeout=0.3)
+                events += [parse_envelope(m.data) for m in msgs]
+        except (nats.errors.TimeoutError, TimeoutError):
+            pass
+        finally:
+            await sub.unsubscribe()
+        return events
+
+    async def wait_types(self, request_id: uuid.UUID, done: Callable[[list[str]], bool],
+                         timeout: float = 20) -> list[str]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            types = [e.type for e in await self.call_events(request_id)]
+            if done(types):
+                return types
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timeline so far: {types}")
+            await asyncio.sleep(0.2)
+
+
+@asynccontextmanager
+async def orchestrator(infra: ServerSet, schema: str, clock: FakeClock, carrier_url: str,
+                       media_url: str, **overrides: object) -> AsyncIterator[str]:
+    port = free_port()
+    settings = settings_for(
+        infra, OrchestratorSettings, service="call-orchestrator", schema=schema,
+        public_base_url=f"http://127.0.0.1:{port}", media_stream_url=f"{media_url}/media-stream",
+        twilio_api_base_url=carrier_url, call_retry_delay_seconds=0,
+        **overrides)
+    app = create_app(settings, clock=clock)
+    async with serve_app(app, port=port) as url:
+        await app.state.runtime.wait_bus_ready(10)
+        yield url
+
+
+@pytest.fixture
+async def harness(infra: ServerSet, fresh_schema: str, fresh_streams: None
+                  ) -> AsyncIterator[Harness]:
+    clock = FakeClock(MONDAY_10_BERLIN)
+    carrier_settings = CarrierSettings(ring_seconds=0.3, answered_hold_seconds=1.0,
+                                       answer_after_seconds=0.1)
+    media = MediaStreamRecorder(auth_token=carrier_settings.auth_token)
+    nc = await nats.connect(infra.nats_url)
+    async with running_carrier(carrier_settings) as (carrier_url, _), media.serving() as m_url:
+        async with orchestrator(infra, fresh_schema, clock, carrier_url, m_url) as url:
+            yield Harness(url, clock, nc.jetstream(), media, carrier_url, uuid.uuid4())
+    await nc.close()
+
+
+def has(*wanted: str) -> Callable[[list[str]], bool]:
+    return lambda types: all(w in types for w in wanted)
+
+
+async def test_answered_call_starts_connects_and_completes(harness: Harness) -> None:
+    request_id = await harness.submit(ANSWERS)
+    types = await harness.wait_types(request_id, has("call_completed"))
+    assert types == ["call_started", "call_connected", "call_completed"]
+    events = await harness.call_events(request_id)
+    assert [e.version for e in events] == [1, 2, 3]
+    started = events[0].data
+    assert started.number == ANSWERS and started.attempt == 1  # type: ignore[attr-defined]
+    # The carrier opened the media stream with our parameters.
+    starts = [m for s in harness.media.sessions for m in s.messages if m["event"] == "start"]
+    assert starts and starts[0]["start"]["customParameters"]["request_id"] == str(request_id)
+
+
+async def test_busy_retries_then_fails_with_bounded_attempts(harness: Harness) -> None:
+    request_id = await harness.submit(BUSY)
+    types = await harness.wait_types(request_id, lambda t: t.count("call_failed") == 3)
+    assert types == ["call_started", "call_failed"] * 3
+    failures = [e.data for e in await harness.call_events(request_id) if e.type == "call_failed"]
+    assert [f.retry_at is None for f in failures] == [False, False, True]  # type: ignore[attr-defined]
+    await asyncio.sleep(1.0)  # no fourth attempt, no leftover timer
+    assert len(await harness.call_events(request_id)) == 6
+
+
+async def test_no_answer_is_a_failed_attempt(harness: Harness) -> None:
+    request_id = await harness.submit(NO_ANSWER)
+    await harness.wait_types(request_id, lambda t: t.count("call_failed") >= 1)
+    failure = next(e.data for e in await harness.call_events(request_id)
+                   if e.type == "call_failed")
+    assert failure.reason == "no answer"  # type: ignore[attr-defined]
+
+
+async def test_closed_callee_is_scheduled_for_next_opening_then_called(harness: Harness) -> None:
+    harness.clock.set(SATURDAY_10_BERLIN)
+    request_id = await harness.submit(ANSWERS)
+    types = await harness.wait_types(request_id, has("scheduled"))
+    await asyncio.sleep(1.0)
+    assert [e.type for e in await harness.call_events(request_id)] == ["scheduled"]
+    scheduled = (await harness.call_events(request_id))[0].data
+    assert scheduled.run_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert scheduled.timezone == "Europe/Berlin"  # type: ignore[attr-defined]
+    assert "Mon 2026-11-23 08:00 CET" in scheduled.message()
+    harness.clock.set(datetime(2026, 11, 23, 7, 0, 1, tzinfo=UTC))
+    types = await harness.wait_types(request_id, has("call_started"), timeout=15)
+    assert types[:2] == ["scheduled", "call_started"]
+
+
+async def test_cancel_while_scheduled_drops_the_timer(harness: Harness) -> None:
+    harness.clock.set(SATURDAY_10_BERLIN)
+    request_id = await harness.submit(ANSWERS)
+    await harness.wait_types(request_id, has("scheduled"))
+    await harness.cancel(request_id)
+    await asyncio.sleep(1.0)
+    harness.clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    await asyncio.sleep(6.0)  # longer than the dialer's sweep
+    assert [e.type for e in await harness.call_events(request_id)] == ["scheduled"]
+
+
+async def test_status_callbacks_need_a_valid_signature(harness: Harness) -> None:
+    url = f"{harness.url}/webhook/call-status?attempt_id={uuid.uuid4()}"
+    params = {"CallSid": "CA" + "0" * 32, "CallStatus": "completed"}
+    async with httpx.AsyncClient() as client:
+        forged = await client.post(url, data=params, headers={"X-Twilio-Signature": "bogus"})
+        assert forged.status_code == 403 and forged.json() == {"error": "Invalid Twilio signature"}
+        signature = RequestValidator("simulated-auth-token").compute_signature(url, params)
+        unknown = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        assert unknown.status_code == 404
+
+
+async def test_duplicate_callbacks_have_no_second_effect(harness: Harness) -> None:
+    request_id = await harness.submit(ANSWERS)
+    await harness.wait_types(request_id, has("call_completed"))
+    async with httpx.AsyncClient() as client:
+        calls = (await client.get(f"{harness.carrier_url}/calls")).json()
+    call = next(c for c in calls["calls"] if c["to"] == ANSWERS)
+    # Replay the whole callback sequence, signed as the carrier would sign it.
+    validator = RequestValidator("simulated-auth-token")
+    url = call["status_callback"]
+    async with httpx.AsyncClient() as client:
+        for status in ("initiated", "ringing", "in-progress", "completed", "ringing"):
+            params = {"CallSid": call["sid"], "CallStatus": status, "CallDuration": "1"}
+            sig = validator.compute_signature(url, params)
+            r = await client.post(url, data=params, headers={"X-Twilio-Signature": sig})
+            assert r.status_code == 200
+    await asyncio.sleep(0.5)
+    assert [e.type for e in await harness.call_events(request_id)] == [
+        "call_started", "call_connected", "call_completed"]
+
+
+async def test_two_replicas_dial_each_attempt_once(
+    infra: ServerSet, harness: Harness, fresh_schema: str
+) -> None:
+    media_url = harness.media.base_url
+    async with orchestrator(infra, fresh_schema, harness.clock, harness.carrier_url, media_url):
+        ids = [await harness.submit(ANSWERS) for _ in range(10)]
+        for request_id in ids:
+            await harness.wait_types(request_id, has("call_started"))
+    async with httpx.AsyncClient() as client:
+        calls = (await client.get(f"{harness.carrier_url}/calls")).json()["calls"]
+    assert len(calls) == 10
