@@ -1,0 +1,36 @@
+# Ringbook entry points. Everything installs itself: python3 >= 3.11 and pip are enough.
+SHELL := /bin/bash
+UV := python3 -m uv
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-unit test-e2e lint bench clean
+
+install: .venv/.ringbook-installed
+
+.venv/.ringbook-installed: uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --break-system-packages uv
+	$(UV) sync --all-packages --frozen
+	@touch $@
+
+run: install  ## start NATS, Postgres, the simulated carrier and all five services
+	$(UV) run --frozen python -m ringbook.devinfra.run
+
+test: install  ## the whole suite: unit, integration (real Postgres + NATS), e2e
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(UV) run --frozen pytest -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: install
+	$(UV) run --frozen pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen mypy shared/src services/*/src
+
+bench: install  ## figures beside a baseline measured in the same run
+	$(UV) run --frozen python -m benchmarks.run
+
+clean:
+	rm -rf .ringbook .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""``make run``: the whole system on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from ringbook.devinfra.system import LocalSystem
+
+BANNER = """
+Ringbook is running (telephony: SIMULATED carrier and model, not real calls).
+
+  Gateway (request-service)  {gateway}        API docs: {gateway}/docs
+  call-orchestrator          {orchestrator}
+  media-bridge               {bridge}
+  catalog-service            {catalog}
+  analytics-service          {analytics}
+  logs                       {logs}
+
+Register and log in:
+  curl -s -X POST {gateway}/api/auth/register -H 'Content-Type: application/json' \\
+       -d '{{"email": "me@example.com", "password": "password123", "name": "Me"}}'
+  # -> {{"token": "...", "user": {{"id": "..."}}}}; send the token as "Authorization: Bearer <token>"
+  # and the user id as "user_id" in POST {gateway}/api/process-request (see README.md).
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> None:
+    system = LocalSystem(root=Path(".ringbook").resolve())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        system.start()
+        print(BANNER.format(
+            gateway=system.gateway, orchestrator=system.url("call-orchestrator"),
+            bridge=system.url("media-bridge"), catalog=system.url("catalog-service"),
+            analytics=system.url("analytics-service"), logs=system.root / "logs"), flush=True)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        print(f"ringbook failed to start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    finally:
+        system.stop()
+
+
+if __name__ == "__main__":
+    main()
