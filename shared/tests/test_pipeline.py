@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import asyncpg
 import nats
 import pytest
-
 from ringbook.bus.worker import ConsumerSpec, PoisonEvent
 from ringbook.clock import FakeClock
 from ringbook.contracts.requests import RequestCanceled

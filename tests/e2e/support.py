@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from ringbook.devinfra.system import LocalSystem
 
 ANSWERS, BUSY, NO_ANSWER = "+49 30 5550100", "+49 30 5550101", "+49 30 5550102"

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import nats
 import pytest
-
 from ringbook.devinfra.system import LocalSystem
+
 from tests.e2e.support import ANSWERS, User, dump_logs, register, start_system, types
 
 pytestmark = pytest.mark.e2e

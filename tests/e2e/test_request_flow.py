@@ -11,10 +11,18 @@ import asyncpg
 import httpx
 import nats
 import pytest
-
 from ringbook.devinfra.system import LocalSystem
+
 from tests.e2e.support import (
-    ANSWERS, BUSY, NO_ANSWER, User, dump_logs, register, start_system, types)
+    ANSWERS,
+    BUSY,
+    NO_ANSWER,
+    User,
+    dump_logs,
+    register,
+    start_system,
+    types,
+)
 
 pytestmark = pytest.mark.e2e
 

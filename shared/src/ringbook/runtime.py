@@ -100,8 +100,8 @@ class ServiceRuntime:
         self._bus_ready.set()
         log.info("bus_ready", streams=[x.name for x in self.streams])
 
-    async def wait_bus_ready(self, timeout: float) -> None:
-        await asyncio.wait_for(self._bus_ready.wait(), timeout)
+    async def wait_bus_ready(self, seconds: float) -> None:
+        await asyncio.wait_for(self._bus_ready.wait(), seconds)
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}

@@ -85,7 +85,7 @@ class EmbeddedPostgres:
         while time.monotonic() < deadline:
             ready = subprocess.run(
                 [str(_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True,
+                capture_output=True, check=False,
             )
             if ready.returncode == 0:
                 return

@@ -22,8 +22,9 @@ Ringbook is running (telephony: SIMULATED carrier and model, not real calls).
 Register and log in:
   curl -s -X POST {gateway}/api/auth/register -H 'Content-Type: application/json' \\
        -d '{{"email": "me@example.com", "password": "password123", "name": "Me"}}'
-  # -> {{"token": "...", "user": {{"id": "..."}}}}; send the token as "Authorization: Bearer <token>"
-  # and the user id as "user_id" in POST {gateway}/api/process-request (see README.md).
+  # -> {{"token": "...", "user": {{"id": "..."}}}}
+  # Send the token as "Authorization: Bearer <token>" and the user id as "user_id"
+  # in POST {gateway}/api/process-request (README.md has the whole walk-through).
 
 Ctrl-C stops everything.
 """

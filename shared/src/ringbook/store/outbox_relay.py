@@ -60,7 +60,9 @@ class OutboxRelay:
     async def _lead(self) -> None:
         conn = await connect(self._dsn, schema=self._schema)
         try:
-            while not await conn.fetchval(
+            # Standby replicas poll for leadership; the lock frees when the leader's
+            # session ends, and Postgres offers no notification for that.
+            while not await conn.fetchval(  # noqa: ASYNC110
                 "select pg_try_advisory_lock(hashtext($1))", f"outbox:{self._schema}"
             ):
                 await asyncio.sleep(2.0)
@@ -100,7 +102,11 @@ class OutboxRelay:
             ),
             return_exceptions=True,
         )
-        done = [r["seq"] for r, ack in zip(rows, acks, strict=True) if not isinstance(ack, BaseException)]
+        done = [
+            r["seq"]
+            for r, ack in zip(rows, acks, strict=True)
+            if not isinstance(ack, BaseException)
+        ]
         if done:
             await conn.execute(
                 "update outbox set published_at = now() where seq = any($1::bigint[])", done

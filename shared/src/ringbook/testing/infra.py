@@ -37,7 +37,8 @@ def _docker_answers() -> bool:
     if shutil.which("docker") is None:
         return False
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=5).returncode == 0
+        probe = subprocess.run(["docker", "info"], capture_output=True, timeout=5, check=False)
+        return probe.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
