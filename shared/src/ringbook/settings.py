@@ -20,6 +20,7 @@ INTERNAL_TOKEN              bearer token for service-to-service calls
 LOG_LEVEL / LOG_JSON        logging
 HTTP_HOST / HTTP_PORT       where the service listens
 MAX_BODY_BYTES              larger request bodies answer 413 before they are parsed
+WS_MAX_BYTES                largest websocket message accepted
 ==========================  ==========================================================
 """
 
@@ -66,6 +67,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_max_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @property
     def schema_name(self) -> str:

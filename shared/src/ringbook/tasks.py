@@ -32,8 +32,19 @@ class TaskSupervisor:
     def running(self) -> list[str]:
         return sorted(t.get_name() for t in self._tasks)
 
-    async def stop(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Cancel every task and wait for it to end.
+
+        One ``cancel()`` is not always enough on Python 3.11: ``asyncio.wait_for`` (used
+        inside nats-py's fetch) can swallow a cancellation that races its own timeout, and
+        the task then carries on. So keep cancelling, within a bounded grace period.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        pending = set(self._tasks)
+        while pending and loop.time() < deadline:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.2)
+        for task in pending:
+            log.error("task_would_not_stop", task=task.get_name())

@@ -16,4 +16,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,
         access_log=False,  # request metrics and structured logs replace the access log
         timeout_graceful_shutdown=10,
+        # Our websocket peers (Twilio Media Streams) send frames of a few hundred bytes;
+        # uvicorn's 16 MiB default would let any peer make us buffer that much per frame.
+        ws_max_size=settings.ws_max_bytes,
     )

@@ -1,0 +1,39 @@
+"""analytics-service's app: the projection's two durable consumers and the read API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from ringbook.clock import Clock, SystemClock
+from ringbook.contracts.streams import CALLS, REQUESTS
+from ringbook.runtime import ServiceRuntime
+from ringbook.web.app import create_service_app
+
+import analytics_service
+from analytics_service.application.projection import (
+    CALLS_SPEC,
+    REQUESTS_SPEC,
+    on_call_event,
+    on_request_event,
+)
+from analytics_service.entrypoints.api import router
+from analytics_service.settings import AnalyticsSettings
+
+
+def migrations_dir() -> Path:
+    return Path(analytics_service.__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: AnalyticsSettings, clock: Clock | None = None) -> FastAPI:
+    runtime = ServiceRuntime(
+        settings=settings,
+        migrations_dir=migrations_dir(),
+        streams=[REQUESTS, CALLS],
+        # A pure projection publishes nothing, so it needs no outbox relay.
+        relay=False,
+        clock=clock or SystemClock(),
+    )
+    runtime.add_consumer(REQUESTS_SPEC, on_request_event)
+    runtime.add_consumer(CALLS_SPEC, on_call_event)
+    return create_service_app(runtime, title="Ringbook analytics-service", routers=[router])

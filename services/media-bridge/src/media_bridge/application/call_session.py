@@ -1,0 +1,223 @@
+"""One Twilio Media Stream, from the websocket's first frame to its end.
+
+A session lives exactly as long as its socket: it keeps reading until Twilio's ``stop``,
+the socket closing, or silence longer than the receive timeout, then closes the socket,
+records the end and returns. It starts no task and keeps no buffer, so nothing of a call
+outlives it. The conversation (realtime model, tools) will hang off this class later;
+``send_audio`` / ``send_mark`` / ``clear_audio`` are its way back to the caller.
+
+Bad frames: before ``start`` nothing useful can follow, so the socket is closed with
+1003 (unsupported data); once the call is live one bad frame must not hang up on a
+caller, so it is logged, counted and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from ringbook.clock import Clock
+from ringbook.logging import correlation, get_logger
+
+from media_bridge.adapters.twilio_media_stream import (
+    Connected,
+    Dtmf,
+    Mark,
+    Media,
+    ProtocolError,
+    Start,
+    Stop,
+    clear_message,
+    mark_message,
+    media_message,
+    parse_twilio_message,
+)
+from media_bridge.application.metrics import ACTIVE_STREAMS, FRAMES, PROTOCOL_ERRORS
+from media_bridge.application.ports import MediaSocket, SessionRecorder
+from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
+
+log = get_logger(__name__)
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_UNSUPPORTED_DATA = 1003
+
+
+class CallSession:
+    def __init__(
+        self,
+        *,
+        socket: MediaSocket,
+        recorder: SessionRecorder,
+        clock: Clock,
+        receive_timeout: float,
+    ) -> None:
+        self._socket, self._recorder, self._clock = socket, recorder, clock
+        self._receive_timeout = receive_timeout
+        self.identity: StreamIdentity | None = None
+        self.progress = StreamProgress()
+        self.end_reason: EndReason | None = None
+
+    async def run(self) -> EndReason:
+        """Serve the stream until it ends; returns why it ended."""
+        opening = await self._await_start()
+        if isinstance(opening, EndReason):
+            self.end_reason = opening
+            log.info("call_stream_ended", reason=opening.value, started=False,
+                     **self.progress.summary())
+            return opening
+        self.identity = StreamIdentity(
+            stream_sid=opening.stream_sid,
+            call_sid=opening.call_sid,
+            account_sid=opening.account_sid,
+            custom_parameters=opening.custom_parameters,
+        )
+        cid = self.identity.request_id or opening.call_sid
+        with correlation(cid, call_sid=opening.call_sid, stream_sid=opening.stream_sid):
+            return await self._run_started(opening, self.identity)
+
+    # --- sending to the caller (used by the conversation, later) ---------------------------
+
+    async def send_audio(self, audio: bytes) -> None:
+        await self._socket.send_text(media_message(self._started().stream_sid, audio))
+        self.progress.frames_out += 1
+        FRAMES.labels("out").inc()
+
+    async def send_mark(self, name: str) -> None:
+        await self._socket.send_text(mark_message(self._started().stream_sid, name))
+        self.progress.mark_sent(name)
+
+    async def clear_audio(self) -> None:
+        await self._socket.send_text(clear_message(self._started().stream_sid))
+
+    def _started(self) -> StreamIdentity:
+        if self.identity is None or self.end_reason is not None:
+            raise RuntimeError("the media stream is not live")
+        return self.identity
+
+    # --- the stream's life ----------------------------------------------------------------
+
+    async def _await_start(self) -> Start | EndReason:
+        while True:
+            frame = await self._next_frame()
+            if isinstance(frame, EndReason):
+                await self._socket.close(CLOSE_NORMAL)
+                return frame
+            try:
+                message = parse_twilio_message(frame)
+            except ProtocolError as exc:
+                return await self._reject(str(exc))
+            match message:
+                case Connected():
+                    continue
+                case Start():
+                    return message
+                case Stop():
+                    await self._socket.close(CLOSE_NORMAL)
+                    return EndReason.STOP
+                case _:
+                    return await self._reject(f"{type(message).__name__.lower()} before start")
+
+    async def _run_started(self, start: Start, identity: StreamIdentity) -> EndReason:
+        started_at = self._clock.now()
+        ACTIVE_STREAMS.inc()
+        # If the server cancels us (shutdown), this is the reason recorded.
+        reason = EndReason.SHUTDOWN
+        try:
+            await self._record("started", self._recorder.started(identity, started_at))
+            log.info(
+                "call_stream_started",
+                tracks=list(start.tracks),
+                encoding=start.media_format.encoding,
+                sample_rate=start.media_format.sample_rate,
+                # Names only: the values may carry personal data.
+                custom_parameters=sorted(start.custom_parameters),
+            )
+            reason = await self._stream(identity.stream_sid)
+            return reason
+        finally:
+            self.end_reason = reason
+            ACTIVE_STREAMS.dec()
+            await self._socket.close(
+                CLOSE_GOING_AWAY if reason is EndReason.SHUTDOWN else CLOSE_NORMAL
+            )
+            ended_at = self._clock.now()
+            await self._record(
+                "ended",
+                self._recorder.ended(
+                    identity.stream_sid,
+                    at=ended_at,
+                    frames_in=self.progress.frames_in,
+                    reason=reason,
+                ),
+            )
+            log.info(
+                "call_stream_ended",
+                reason=reason.value,
+                started=True,
+                duration_seconds=round((ended_at - started_at).total_seconds(), 3),
+                **self.progress.summary(),
+            )
+
+    async def _stream(self, stream_sid: str) -> EndReason:
+        progress = self.progress
+        while True:
+            frame = await self._next_frame()
+            if isinstance(frame, EndReason):
+                return frame
+            try:
+                message = parse_twilio_message(frame)
+            except ProtocolError as exc:
+                self._tolerate(str(exc))
+                continue
+            if isinstance(message, Connected | Start):
+                self._tolerate(f"unexpected {type(message).__name__.lower()} during the stream")
+                continue
+            if message.stream_sid != stream_sid:
+                self._tolerate("frame for another stream")
+                continue
+            match message:
+                case Media():
+                    progress.frame_in(message.sequence_number)
+                    FRAMES.labels("in").inc()
+                case Mark():
+                    progress.sequence(message.sequence_number)
+                    if not progress.mark_played(message.name):
+                        log.info("unexpected_mark", name=message.name[:100])
+                case Dtmf():
+                    progress.sequence(message.sequence_number)
+                    progress.dtmf_digits.append(message.digit)
+                    log.info("dtmf_received", count=len(progress.dtmf_digits))
+                case Stop():
+                    progress.sequence(message.sequence_number)
+                    return EndReason.STOP
+
+    async def _next_frame(self) -> str | bytes | EndReason:
+        try:
+            async with asyncio.timeout(self._receive_timeout):
+                frame = await self._socket.receive()
+        except TimeoutError:
+            log.warning("media_receive_timeout", seconds=self._receive_timeout)
+            return EndReason.RECEIVE_TIMEOUT
+        return EndReason.SOCKET_CLOSED if frame is None else frame
+
+    async def _reject(self, problem: str) -> EndReason:
+        self._count_protocol_error(problem, phase="before_start")
+        await self._socket.close(CLOSE_UNSUPPORTED_DATA, "not a Twilio Media Stream")
+        return EndReason.PROTOCOL_ERROR
+
+    def _tolerate(self, problem: str) -> None:
+        self._count_protocol_error(problem, phase="streaming")
+
+    def _count_protocol_error(self, problem: str, *, phase: str) -> None:
+        self.progress.protocol_errors += 1
+        PROTOCOL_ERRORS.inc()
+        log.warning("media_protocol_error", phase=phase, problem=problem[:300])
+
+    async def _record(self, what: str, write: Awaitable[None]) -> None:
+        # Bookkeeping must never hang up on a caller: a failed write is logged, the call
+        # goes on (or ends normally).
+        try:
+            await write
+        except Exception as exc:
+            log.error("media_session_record_failed", write=what, error=repr(exc))

@@ -1,0 +1,129 @@
+"""CallSession's bookkeeping with in-memory ports (the socket and the store are plain
+in-process implementations of the ports, not mocks): marks, dtmf, sending back."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from media_bridge.application.call_session import CallSession
+from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
+from ringbook.clock import FakeClock
+from ringbook.simulators.carrier import media_stream_client as sim
+
+SID, CALL, ACCOUNT = "MZ1", "CA1", "AC1"
+
+
+class MemorySocket:
+    def __init__(self) -> None:
+        self.incoming: asyncio.Queue[str | None] = asyncio.Queue()
+        self.sent: list[dict[str, object]] = []
+        self.closed_with: int | None = None
+        self.idle = asyncio.Event()  # set while the session waits on an empty socket
+
+    async def receive(self) -> str | bytes | None:
+        if self.incoming.empty():
+            self.idle.set()
+        frame = await self.incoming.get()
+        self.idle.clear()
+        return frame
+
+    async def send_text(self, data: str) -> None:
+        self.sent.append(orjson.loads(data))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.closed_with is None:
+            self.closed_with = code
+
+    def feed(self, message: dict[str, object]) -> None:
+        self.incoming.put_nowait(orjson.dumps(message).decode())
+
+
+class MemoryRecorder:
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, object]] = {}
+
+    async def started(self, identity: StreamIdentity, at: datetime) -> None:
+        self.rows[identity.stream_sid] = {"call_sid": identity.call_sid, "started_at": at}
+
+    async def ended(
+        self, stream_sid: str, *, at: datetime, frames_in: int, reason: EndReason
+    ) -> None:
+        self.rows[stream_sid].update(ended_at=at, frames_in=frames_in, reason=reason)
+
+
+def session(socket: MemorySocket, recorder: MemoryRecorder, timeout: float = 5.0) -> CallSession:
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    return CallSession(socket=socket, recorder=recorder, clock=clock, receive_timeout=timeout)
+
+
+async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
+    socket, recorder = MemorySocket(), MemoryRecorder()
+    call = session(socket, recorder)
+    with pytest.raises(RuntimeError):  # nothing to send to before the stream started
+        await call.send_audio(b"\xff")
+    runner = asyncio.create_task(call.run())
+    socket.feed(sim.connected_message())
+    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
+                                  call_sid=CALL, custom_parameters={"request_id": "r-1"}))
+    await socket.idle.wait()
+    assert call.identity is not None and call.identity.request_id == "r-1"
+
+    await call.send_audio(b"\xff" * 160)
+    await call.send_mark("greeting")
+    await call.clear_audio()
+    assert [m["event"] for m in socket.sent] == ["media", "mark", "clear"]
+    assert call.progress.marks_pending == ["greeting"]
+
+    socket.feed(sim.mark_message(sequence_number=2, stream_sid=SID, name="greeting"))
+    socket.feed(sim.mark_message(sequence_number=3, stream_sid=SID, name="never-sent"))
+    socket.feed(sim.dtmf_message(sequence_number=4, stream_sid=SID, digit="5"))
+    socket.feed(sim.media_message(sequence_number=4, stream_sid=SID, chunk=1, timestamp_ms=0,
+                                  payload=b"\xff"))  # a repeated sequence number
+    socket.feed(sim.stop_message(sequence_number=6, stream_sid=SID, account_sid=ACCOUNT,
+                                 call_sid=CALL))
+    assert await runner is EndReason.STOP
+
+    assert call.progress.marks_pending == [] and call.progress.marks_played == 1
+    assert call.progress.dtmf_digits == ["5"]
+    assert call.progress.frames_out == 1 and call.progress.frames_in == 1
+    assert call.progress.out_of_order == 1 and call.progress.last_sequence == 6
+    assert socket.closed_with == 1000
+    assert recorder.rows[SID]["reason"] is EndReason.STOP
+    with pytest.raises(RuntimeError):  # nor after it ended
+        await call.send_mark("late")
+
+
+async def test_silence_ends_the_stream() -> None:
+    socket, recorder = MemorySocket(), MemoryRecorder()
+    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
+                                  call_sid=CALL, custom_parameters={}))
+    assert await session(socket, recorder, timeout=0.05).run() is EndReason.RECEIVE_TIMEOUT
+    assert recorder.rows[SID]["reason"] is EndReason.RECEIVE_TIMEOUT
+
+
+async def test_a_failing_store_does_not_end_the_call() -> None:
+    class BrokenRecorder(MemoryRecorder):
+        async def started(self, identity: StreamIdentity, at: datetime) -> None:
+            raise ConnectionError("postgres is down")
+
+    socket = MemorySocket()
+    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
+                                  call_sid=CALL, custom_parameters={}))
+    for n in range(3):
+        socket.feed(sim.media_message(sequence_number=n + 2, stream_sid=SID, chunk=n + 1,
+                                      timestamp_ms=20 * n, payload=b"\xff"))
+    socket.feed(sim.stop_message(sequence_number=5, stream_sid=SID, account_sid=ACCOUNT,
+                                 call_sid=CALL))
+    call = session(socket, BrokenRecorder())
+    assert await call.run() is EndReason.STOP
+    assert call.progress.frames_in == 3
+
+
+def test_progress_counts_marks_once() -> None:
+    progress = StreamProgress()
+    progress.mark_sent("a")
+    assert progress.mark_played("a") is True
+    assert progress.mark_played("a") is False
