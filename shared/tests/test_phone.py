@@ -32,7 +32,7 @@ def test_seed_sample_callback_number_is_not_valid_and_says_why() -> None:
         to_e164("+49 123 456789", field="callback_number")
     assert caught.value.field == "callback_number"
     assert caught.value.reason == (
-        "'+49 123 456789' is not a valid phone number for Germany (+49)"
+        "'+49 123 456789' is not a valid phone number for region DE (+49)"
     )
     assert str(caught.value).startswith("callback_number: ")
     assert isinstance(caught.value, ValueError)
@@ -50,10 +50,10 @@ def test_missing_country_code_explains_how_to_write_it() -> None:
     [
         ("", "required"),
         ("   ", "required"),
-        ("hello", "does not look like a phone number"),
+        ("hello", "only digits"),
         ("+999 1234567", "unknown country code"),
         ("+49 1", "too short"),
-        ("+49 30 5550100 ext. 12", "extension"),
+        ("+49 30 5550100 ext. 12", "only digits"),
         ("+1 555 0100", "for country code +1"),
         ("+" + "1" * 100, "longer than 64 characters"),
     ],
@@ -67,3 +67,9 @@ def test_invalid_numbers_are_refused_with_a_reason(raw: str, fragment: str) -> N
 def test_display_uses_the_international_format() -> None:
     assert display("+49305550100") == "+49 30 5550100"
     assert display(to_e164("+1 (650) 253-0000", field="x")) == "+1 650-253-0000"
+
+
+@pytest.mark.parametrize("typo", ["+4930123456x9x", "+49 30 555 Ol00", "+49 30 5550100 ext"])
+def test_letters_are_refused_not_read_as_vanity_digits(typo: str) -> None:
+    with pytest.raises(InvalidPhoneNumber, match="only digits"):
+        to_e164(typo, field="number_to_call")

@@ -11,8 +11,10 @@ Errors say which field is wrong and why, in words a person filling in a form can
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult, geocoder
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 # libphonenumber refuses longer input itself; bounding it here keeps the error readable.
 MAX_RAW_LENGTH = 64
@@ -32,6 +34,9 @@ _LENGTH_REASONS: dict[int, str] = {
 }
 
 
+_DIALLABLE = re.compile(r"\+?[0-9 ()./\-]+")
+
+
 class InvalidPhoneNumber(ValueError):
     """A phone number that cannot be dialled; ``field`` names the input it came from."""
 
@@ -41,10 +46,14 @@ class InvalidPhoneNumber(ValueError):
 
 
 def _country(number: phonenumbers.PhoneNumber) -> str:
-    """'Germany (+49)', or '+1' when the code is shared by several countries."""
-    name = geocoder.country_name_for_number(number, "en")
+    """'region DE (+49)', or 'country code +1' when the code is shared.
+
+    Region codes, not country names: the names live in phonenumbers' geocoder data,
+    whose import takes seconds and hundreds of MB, far too much for an error message.
+    """
+    region = phonenumbers.region_code_for_number(number)
     code = f"+{number.country_code}"
-    return f"{name} ({code})" if name else f"country code {code}"
+    return f"region {region} ({code})" if region and region != "001" else f"country code {code}"
 
 
 def to_e164(raw: str, *, field: str, default_region: str | None = None) -> str:
@@ -59,6 +68,12 @@ def to_e164(raw: str, *, field: str, default_region: str | None = None) -> str:
         raise InvalidPhoneNumber(field, "a phone number is required")
     if len(text) > MAX_RAW_LENGTH:
         raise InvalidPhoneNumber(field, f"is longer than {MAX_RAW_LENGTH} characters")
+    if not _DIALLABLE.fullmatch(text.removeprefix("tel:")):
+        # phonenumbers would read letters as vanity digits: a typed 'l' for '1' would
+        # silently become another person's number.
+        raise InvalidPhoneNumber(
+            field, f"{text!r} may contain only digits, spaces, '+', '-', '.', '/' and brackets"
+        )
     try:
         number = phonenumbers.parse(text, default_region)
     except NumberParseException as exc:

@@ -1,0 +1,1 @@
+"""Implementations of the application's ports: asyncpg, argon2, Postgres LISTEN."""

@@ -1,0 +1,1 @@
+"""HTTP routes, the CALLS consumer wiring and the process entry point."""
