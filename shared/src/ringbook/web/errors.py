@@ -22,9 +22,13 @@ log = get_logger(__name__)
 class ApiError(Exception):
     """Raise from a route to answer ``status`` with the standard error body."""
 
-    def __init__(self, status: int, error: str, details: Any = None) -> None:
+    def __init__(
+        self, status: int, error: str, details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(error)
         self.status, self.error, self.details = status, error, details
+        self.headers = headers
 
 
 def error_body(error: str, details: Any = None) -> dict[str, Any]:
@@ -47,7 +51,8 @@ def describe_validation_errors(exc: RequestValidationError) -> list[dict[str, An
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.error, exc.details), status_code=exc.status)
+        return JSONResponse(error_body(exc.error, exc.details), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -21,7 +21,7 @@ def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "Missing or malformed Authorization header")
+        raise ApiError(401, "Missing or malformed Authorization header", headers=_CHALLENGE)
     return token.strip()
 
 
@@ -30,7 +30,7 @@ def require_principal(request: Request) -> Principal:
     try:
         return tokens.verify(_bearer(request))
     except InvalidToken:
-        raise ApiError(401, "Invalid or expired token") from None
+        raise ApiError(401, "Invalid or expired token", headers=_CHALLENGE) from None
 
 
 def require_internal(request: Request) -> None:

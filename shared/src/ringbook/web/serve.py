@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import uvicorn
 from fastapi import FastAPI
 
+from ringbook.logging import configure_logging
 from ringbook.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
@@ -20,3 +26,11 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         # uvicorn's 16 MiB default would let any peer make us buffer that much per frame.
         ws_max_size=settings.ws_max_bytes,
     )
+
+
+def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    """A service's process entry point: settings from the environment, logging, serve."""
+    settings = settings_class()
+    configure_logging(service=settings.service_name, level=settings.log_level,
+                      json=settings.log_json)
+    serve(create_app(settings), settings)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, field_validator
 from ringbook.runtime import ServiceRuntime
 from ringbook.web.errors import ApiError
+from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import InternalCaller
 
 from catalog_service.application.business_hours import (
@@ -26,7 +27,9 @@ from catalog_service.domain.business_hours import (
     weekly_hours_text,
 )
 
-router = APIRouter(prefix="/internal/business-hours", tags=["internal"])
+router = APIRouter(
+    prefix="/internal/business-hours", tags=["internal"], route_class=PlatformRoute
+)
 
 
 class BusinessHoursIn(BaseModel):

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from ringbook.logging import configure_logging
-from ringbook.web.serve import serve
+from ringbook.web.serve import run_service
 
 from catalog_service.entrypoints.app import create_app
 from catalog_service.settings import CatalogSettings
 
 
 def main() -> None:
-    settings = CatalogSettings()
-    configure_logging(
-        service=settings.service_name, level=settings.log_level, json=settings.log_json
-    )
-    serve(create_app(settings), settings)
+    run_service(CatalogSettings, create_app)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from ringbook.web.errors import ApiError
+from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import CurrentPrincipal
 
 from request_service.application.auth import InvalidCredentials, Session, UnknownUser
 from request_service.application.ports import EmailAlreadyRegistered
 from request_service.domain.users import User
 from request_service.entrypoints.dependencies import GatewayDep
-from request_service.entrypoints.routing import PlatformRoute
 from request_service.entrypoints.schemas import (
     LoginBody,
     MeOut,

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from ringbook.logging import get_logger
 from ringbook.web.errors import ApiError
+from ringbook.web.routing import PlatformRoute, RouteHandler
 from ringbook.web.security import CurrentPrincipal
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,7 +29,6 @@ from request_service.application.ports import StoreUnavailable
 from request_service.application.submit import SubmitOutcome, submit_request
 from request_service.domain.requests import CallRequest
 from request_service.entrypoints.dependencies import GatewayDep
-from request_service.entrypoints.routing import PlatformRoute, RouteHandler
 from request_service.entrypoints.schemas import (
     AcceptedOut,
     ProcessRequestBody,

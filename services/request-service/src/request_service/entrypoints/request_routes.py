@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from ringbook.contracts.request_status import RequestStatus
 from ringbook.store.event_store import ConcurrencyConflict
 from ringbook.web.errors import ApiError
+from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import CurrentPrincipal
 
 from request_service.application.cancel import (
@@ -22,7 +23,6 @@ from request_service.application.cancel import (
 )
 from request_service.domain.requests import RequestRecord
 from request_service.entrypoints.dependencies import GatewayDep, owner_of
-from request_service.entrypoints.routing import PlatformRoute
 from request_service.entrypoints.schemas import (
     CancelAcceptedOut,
     CancelBody,

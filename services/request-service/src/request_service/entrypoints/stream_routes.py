@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from ringbook.auth import InvalidToken, Principal
 from ringbook.logging import get_logger
 from ringbook.web.errors import ApiError
+from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import require_principal
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -29,7 +30,6 @@ from request_service.adapters.timeline_hub import TimelineHub
 from request_service.application.ports import RequestQueries, StoreUnavailable
 from request_service.entrypoints.dependencies import GatewayDep, owner_of
 from request_service.entrypoints.request_routes import NOT_FOUND, parse_request_id
-from request_service.entrypoints.routing import PlatformRoute
 
 router = APIRouter(prefix="/api/requests", tags=["requests"], route_class=PlatformRoute)
 log = get_logger(__name__)
