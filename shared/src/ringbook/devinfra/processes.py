@@ -13,6 +13,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        # As the servers themselves do: connections in TIME_WAIT do not block a listener.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def wait_for_port(
     host: str, port: int, *, timeout: float, proc: subprocess.Popen[bytes] | None = None
 ) -> None:

@@ -33,7 +33,10 @@ Ctrl-C stops everything.
 def main() -> None:
     system = LocalSystem(root=Path(".ringbook").resolve())
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Handle both explicitly: a shell starting us in the background ignores SIGINT, and
+    # Python then never raises KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         system.start()
         print(BANNER.format(

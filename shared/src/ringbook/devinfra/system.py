@@ -19,7 +19,7 @@ import httpx
 
 from ringbook.devinfra.nats_server import EmbeddedNats
 from ringbook.devinfra.postgres_server import EmbeddedPostgres
-from ringbook.devinfra.processes import free_port, stop_process
+from ringbook.devinfra.processes import free_port, port_free, stop_process
 
 SERVICES: dict[str, tuple[str, int]] = {
     # name: (module, default port)
@@ -58,6 +58,10 @@ class LocalSystem:
         for name, (_, port) in SERVICES.items():
             self.ports[name] = free_port() if self.random_ports else port
         self.ports["carrier"] = free_port() if self.random_ports else CARRIER_PORT
+        busy = [f"{name} ({port})" for name, port in self.ports.items() if not port_free(port)]
+        if busy:
+            raise RuntimeError("ports already in use: " + ", ".join(busy)
+                               + " -- is Ringbook already running?")
         self._start_infra()
         if self._simulated:
             self._spawn("carrier", [sys.executable, "-m", "ringbook.simulators.carrier"])
@@ -144,8 +148,12 @@ class LocalSystem:
             self.wait_ready(timeout=60, only=[name])
 
     def stop(self) -> None:
-        for proc in reversed(list(self.processes.values())):
-            stop_process(proc)
+        # SIGTERM everything at once (each drains in parallel), then wait for each.
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes.values():
+            stop_process(proc, timeout=15)
         if self.nats is not None:
             self.nats.stop()
         if self.postgres is not None:
