@@ -32,7 +32,12 @@ from benchmarks.follow import Follower
 
 PATH = "/api/process-request"
 # A number the simulated carrier answers (any number without a special scenario).
-NUMBER = "+49 30 5550123"
+# The closed loop dials the simulated busy line (one attempt, no media): it measures the
+# gateway's durable accept with the pipeline behind it running, without the simulator's
+# per-call media streaming (which is not Ringbook's work) eating the two cores. The open
+# loop calls a number that answers, so call_started follows a real answered call.
+BUSY_NUMBER = "+49 30 5550101"
+ANSWERING_NUMBER = "+49 30 5550123"
 REQUEST_TIMEOUT = 10.0
 # Hard cap per closed-loop client, so a loop is bounded by count as well as by time.
 MAX_PER_CLIENT_PER_SECOND = 2000
@@ -51,6 +56,7 @@ class ClosedLoop:
     concurrency: int
     duration: float
     warmup_per_client: int = 2
+    number: str = BUSY_NUMBER
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,10 @@ class OpenLoop:
     duration: float
     follow: bool = False  # follow each accepted request to call_started
     call_window: float = 30.0
+    number: str = ANSWERING_NUMBER
 
 
-def body_for(user: User) -> dict[str, Any]:
+def body_for(user: User, number: str) -> dict[str, Any]:
     """The seed-000 body of tests/e2e/support.py, with a fresh request_id."""
     return {
         "request_id": str(uuid.uuid4()),
@@ -71,7 +78,7 @@ def body_for(user: User) -> dict[str, Any]:
         "title": "Zahnarzttermin buchen",
         "description": "Ich brauche einen Termin für eine Zahnreinigung",
         "callback_number": "+49 170 1234567",
-        "number_to_call": NUMBER,
+        "number_to_call": number,
         "preferred_time": "nächste Woche, Montag 10-12 Uhr",
         "user_profile": {"username": "Max Mustermann", "street": "Musterstraße",
                          "house_number": "123", "postal_code": "10115", "city": "Berlin",
@@ -92,9 +99,11 @@ class Tally:
                 "non_202": dict(self.statuses), "errors": dict(self.errors)}
 
 
-async def post(client: httpx.AsyncClient, user: User) -> tuple[int | str, str]:
+async def post(
+    client: httpx.AsyncClient, user: User, number: str
+) -> tuple[int | str, str]:
     """(status code or error type name, request_id)."""
-    body = body_for(user)
+    body = body_for(user, number)
     try:
         response = await client.post(
             PATH, json=body, headers={"Authorization": f"Bearer {user.token}"})
@@ -127,7 +136,7 @@ async def closed_loop(spec: ClosedLoop) -> dict[str, Any]:
             # Warm-up opens the keep-alive connection and any lazy server paths; the
             # clock starts only when every client is warm.
             for _ in range(spec.warmup_per_client):
-                await post(client, user)
+                await post(client, user, spec.number)
             warmed += 1
             if warmed == spec.concurrency:
                 ready.set()
@@ -136,7 +145,7 @@ async def closed_loop(spec: ClosedLoop) -> dict[str, Any]:
                 started = perf_counter()
                 if started >= window["deadline"]:
                     break
-                outcome, _ = await post(client, user)
+                outcome, _ = await post(client, user, spec.number)
                 record(tally, outcome, (perf_counter() - started) * 1000)
 
     users = [spec.users[i % len(spec.users)] for i in range(spec.concurrency)]
@@ -166,13 +175,13 @@ async def open_loop(spec: OpenLoop) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=spec.base_url, limits=limits,
                                  timeout=REQUEST_TIMEOUT) as client:
         for user in spec.users[:3]:  # warm-up, not measured
-            await post(client, user)
+            await post(client, user, spec.number)
 
         async def send(i: int, due: float) -> None:
             user = spec.users[i % len(spec.users)]
             started = perf_counter()
             lag_ms.append((started - due) * 1000)
-            outcome, request_id = await post(client, user)
+            outcome, request_id = await post(client, user, spec.number)
             now = perf_counter()
             record(tally, outcome, (now - started) * 1000)
             if outcome == 202 and follower is not None:
