@@ -56,14 +56,14 @@ async def on_request_event(conn: Conn, event: Envelope) -> None:
 
 
 async def on_call_event(conn: Conn, event: Envelope) -> None:
-    """Handler of the ``analytics-calls`` consumer (aggregate ``call_job``, keyed by the
-    request id)."""
-    fact = await facts.get_for_update(conn, event.aggregate_id)
+    """Handler of the ``analytics-calls`` consumer: every calls-context event correlates
+    to its request, whichever aggregate (call_job, conversation) it belongs to."""
+    fact = await facts.get_for_update(conn, event.correlation_id)
     if fact is None:
         # The worker's transaction rolls back, so nothing (not even the inbox claim or
         # the aggregate position) is recorded; the redelivery starts afresh.
         raise RetryLater(
-            f"request {event.aggregate_id} not projected yet", delay=WAIT_FOR_REQUEST_SECONDS
+            f"request {event.correlation_id} not projected yet", delay=WAIT_FOR_REQUEST_SECONDS
         )
     if not await in_order(conn, CALLS_CONSUMER, event):
         return

@@ -29,7 +29,9 @@ log = get_logger(__name__)
 
 
 async def project_call_event(tx: RequestTransaction, event: Envelope, *, clock: Clock) -> None:
-    request_id = event.aggregate_id  # a call_job is keyed by its request's id
+    # Every calls-context event correlates to its request (call_job and conversation
+    # aggregates alike), so the correlation id, not the aggregate id, names the request.
+    request_id = event.correlation_id
     record = await tx.lock(request_id)
     if record is None:
         # The orchestrator reacts only to published request_received, which we commit
