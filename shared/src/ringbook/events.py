@@ -70,15 +70,19 @@ def new_event(
     clock: Clock,
     causation_id: uuid.UUID | None = None,
     occurred_at: datetime | None = None,
+    aggregate: str | None = None,
 ) -> Envelope:
-    """Wrap ``data`` in an envelope; type and aggregate come from the catalogue."""
+    """Wrap ``data`` in an envelope; the type comes from the catalogue, and so does the
+    aggregate unless the type allows several and one is named."""
     from ringbook.contracts.catalogue import entry_for_data
 
     entry = entry_for_data(data)
+    if aggregate is not None and aggregate not in entry.aggregates:
+        raise ValueError(f"{entry.name} is not an event of aggregate {aggregate!r}")
     return Envelope(
         id=new_event_id(),
         type=entry.name,
-        aggregate=entry.aggregate,
+        aggregate=aggregate or entry.aggregate,
         aggregate_id=aggregate_id,
         version=version,
         tenant_id=tenant_id,

@@ -12,6 +12,9 @@ from ringbook.contracts.streams import CALLS
 from ringbook.events import EventData
 
 AGGREGATE = "call_job"
+# One conversation per media stream (media-bridge): its events correlate to the request
+# like the call job's do, and carry the call's booking outcome and transcript.
+CONVERSATION = "conversation"
 
 
 def _local(instant: datetime, tz_name: str) -> str:
@@ -96,7 +99,8 @@ class BookingConfirmed(EventData):
 register("scheduled", aggregate=AGGREGATE, stream=CALLS, model=Scheduled)
 register("call_started", aggregate=AGGREGATE, stream=CALLS, model=CallStarted)
 register("call_connected", aggregate=AGGREGATE, stream=CALLS, model=CallConnected)
-register("call_failed", aggregate=AGGREGATE, stream=CALLS, model=CallFailed)
-register("call_completed", aggregate=AGGREGATE, stream=CALLS, model=CallCompleted)
-register("booking_in_progress", aggregate=AGGREGATE, stream=CALLS, model=BookingInProgress)
-register("booking_confirmed", aggregate=AGGREGATE, stream=CALLS, model=BookingConfirmed)
+register("call_failed", aggregate=(AGGREGATE, CONVERSATION), stream=CALLS, model=CallFailed)
+register("call_completed", aggregate=(AGGREGATE, CONVERSATION), stream=CALLS,
+         model=CallCompleted)
+register("booking_in_progress", aggregate=CONVERSATION, stream=CALLS, model=BookingInProgress)
+register("booking_confirmed", aggregate=CONVERSATION, stream=CALLS, model=BookingConfirmed)

@@ -28,19 +28,28 @@ class MalformedEvent(ValueError):
 @dataclass(frozen=True)
 class CatalogueEntry:
     name: str
-    aggregate: str
+    aggregates: tuple[str, ...]  # the first is the default for new events
     stream: StreamSpec
     model: type[EventData]
+
+    @property
+    def aggregate(self) -> str:
+        return self.aggregates[0]
 
 
 _BY_TYPE: dict[str, CatalogueEntry] = {}
 _BY_MODEL: dict[type[EventData], CatalogueEntry] = {}
 
 
-def register(type_: str, *, aggregate: str, stream: StreamSpec, model: type[EventData]) -> None:
+def register(
+    type_: str, *, aggregate: str | tuple[str, ...], stream: StreamSpec, model: type[EventData]
+) -> None:
+    """Register an event type; ``aggregate`` names the aggregate(s) allowed to emit it
+    (the conversation and the call job both end a call, for instance)."""
     if type_ in _BY_TYPE:
         raise ValueError(f"event type {type_!r} registered twice")
-    entry = CatalogueEntry(type_, aggregate, stream, model)
+    aggregates = (aggregate,) if isinstance(aggregate, str) else aggregate
+    entry = CatalogueEntry(type_, aggregates, stream, model)
     _BY_TYPE[type_] = entry
     _BY_MODEL[model] = entry
 
@@ -75,7 +84,7 @@ def known_types() -> list[str]:
 def subject_for(envelope: Envelope) -> str:
     entry = entry_for_type(envelope.type)
     return (
-        f"ringbook.{entry.stream.context}.{entry.aggregate}."
+        f"ringbook.{entry.stream.context}.{envelope.aggregate}."
         f"{envelope.aggregate_id}.{envelope.type}"
     )
 
@@ -89,6 +98,9 @@ def parse_envelope(raw: bytes | str | dict[str, Any]) -> Envelope:
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise MalformedEvent("an envelope is a JSON object with a string 'type'")
     entry = entry_for_type(body["type"])
+    if body.get("aggregate") not in entry.aggregates:
+        aggregate = body.get("aggregate")
+        raise MalformedEvent(f"{body['type']} is not an event of aggregate {aggregate!r}")
     try:
         data = entry.model.model_validate(body.get("data"))
         return Envelope.model_validate({**body, "data": data})

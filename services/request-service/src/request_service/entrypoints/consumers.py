@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ringbook.bus.worker import ConsumerSpec, Handler
 from ringbook.clock import Clock
-from ringbook.contracts import calls
 from ringbook.contracts.streams import CALLS
 from ringbook.events import Envelope
 from ringbook.store.database import Conn
@@ -14,13 +13,9 @@ from request_service.application.projection import CONSUMER, project_call_event
 
 
 def calls_consumer(clock: Clock) -> tuple[ConsumerSpec, Handler]:
-    # Only the call_job aggregate (one per request): any other aggregate the calls
-    # context grows later is not part of a request's story.
-    spec = ConsumerSpec(
-        durable=CONSUMER,
-        stream=CALLS,
-        filter_subjects=[CALLS.subject_filter(aggregate=calls.AGGREGATE)],
-    )
+    # The whole calls context: the call job (dialing) and the conversation (booking,
+    # transcript) both tell the request's story; each correlates to its request.
+    spec = ConsumerSpec(durable=CONSUMER, stream=CALLS)
 
     async def handle(conn: Conn, event: Envelope) -> None:
         # ``conn`` is in the worker's transaction, which already holds the inbox claim.

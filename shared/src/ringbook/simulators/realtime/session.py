@@ -1,0 +1,366 @@
+"""One websocket session of the SIMULATED realtime model (scripted, not AI).
+
+The session speaks the OpenAI Realtime GA protocol: it records ``session.update``,
+runs energy VAD over ``input_audio_buffer.append``, transcribes each practice turn as
+the script's next practice line, and answers ``response.create`` (or, with server VAD's
+``create_response``, the end of the practice's speech) with the script's next agent
+turn. A bad client event gets an ``error`` event; the socket stays open, as with the
+real API, because one malformed message must not end a phone call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterable, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from ringbook.logging import get_logger
+from ringbook.simulators.realtime import protocol as p
+from ringbook.simulators.realtime.audio import BYTES_PER_MS
+from ringbook.simulators.realtime.responses import ResponseRun
+from ringbook.simulators.realtime.scripts import Script, Turn, number_called, script_for
+from ringbook.simulators.realtime.session_config import ClientError, SessionConfig
+from ringbook.simulators.realtime.vad import EnergyVad, VadEvent
+from ringbook.tasks import TaskSupervisor
+
+log = get_logger(__name__)
+
+
+class Connection(Protocol):
+    """The part of a websockets server connection the session uses."""
+
+    def __aiter__(self) -> Any: ...
+
+    async def send(self, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Truncation:
+    item_id: str
+    content_index: int
+    audio_end_ms: int
+
+
+@dataclass
+class SessionRecord:
+    """What a session saw, for tests to assert on after the fact."""
+
+    number: str | None = None
+    truncations: list[Truncation] = field(default_factory=list)
+    tool_outputs: dict[str, str] = field(default_factory=dict)  # call_id -> output
+    errors: list[str] = field(default_factory=list)  # error codes sent
+    responses: list[tuple[str, str]] = field(default_factory=list)  # (id, final status)
+
+
+class RealtimeSession:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        model: str,
+        today: Callable[[], date],
+        speed: float = 1.0,
+    ) -> None:
+        self.id = p.new_id("sess")
+        self.record = SessionRecord()
+        self._connection = connection
+        self._today = today
+        self._speed = speed
+        self._config = SessionConfig(model=model)
+        self._vad = EnergyVad()
+        self._script: Script | None = None
+        self._cursor = 0  # index of the next script turn
+        self._active: ResponseRun | None = None
+        self._pending_calls: dict[str, str] = {}  # call_id -> name, awaiting output
+        self._audio_ms: dict[str, int] = {}  # assistant item -> audio ms sent
+        self._speech_item: str | None = None
+        self._last_item: str | None = None
+        self._buffer_ms = 0  # appended since the last commit (manual commit checks it)
+        self._tasks = TaskSupervisor()
+        self._log = log.bind(session_id=self.id, simulator="realtime-model")
+        self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
+            "session.update": self._session_update,
+            "input_audio_buffer.append": self._append,
+            "input_audio_buffer.commit": self._commit,
+            "input_audio_buffer.clear": self._clear,
+            "conversation.item.create": self._item_create,
+            "conversation.item.truncate": self._truncate,
+            "response.create": self._response_create,
+            "response.cancel": self._response_cancel,
+        }
+
+    async def run(self) -> None:
+        """Serve the connection until the client closes it."""
+        self._log.info("simulated realtime session opened (scripted, not AI)")
+        await self._send(p.event("session.created", session=self._session_object()))
+        messages: AsyncIterable[str | bytes] = self._connection
+        try:
+            async for message in messages:
+                await self._dispatch(message)
+        finally:
+            if self._active is not None:
+                self._active.cancel("client_cancelled")
+            await self._tasks.stop(grace_seconds=2)
+            self._log.info("simulated realtime session closed", number=self.record.number)
+
+    async def _send(self, event: p.Event) -> None:
+        if event["type"] == "error":
+            self.record.errors.append(event["error"]["code"])
+        await self._connection.send(json.dumps(event, ensure_ascii=False))
+
+    async def _dispatch(self, message: str | bytes) -> None:
+        try:
+            data = json.loads(message)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            await self._send(
+                p.error_event(f"Invalid JSON in client event: {exc}", code="invalid_json")
+            )
+            return
+        client_event_id = data.get("event_id") if isinstance(data, dict) else None
+        try:
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                raise ClientError("missing_required_parameter", "Missing event 'type'.", "type")
+            handler = self._handlers.get(data["type"])
+            if handler is None:
+                supported = ", ".join(sorted(self._handlers))
+                raise ClientError(
+                    "invalid_value",
+                    f"Unsupported event type '{data['type']}' (simulator supports: {supported}).",
+                    "type",
+                )
+            await handler(data)
+        except ClientError as exc:
+            self._log.warning("client event rejected", code=exc.code, reason=exc.message)
+            await self._send(
+                p.error_event(
+                    exc.message,
+                    code=exc.code,
+                    param=exc.param,
+                    client_event_id=client_event_id if isinstance(client_event_id, str) else None,
+                )
+            )
+
+    # -- session ----------------------------------------------------------------------
+
+    def _session_object(self) -> p.Event:
+        return self._config.as_session(self.id)
+
+    async def _session_update(self, data: dict[str, Any]) -> None:
+        self._config.apply(data.get("session"))
+        self._vad.silence_ms = self._config.silence_ms
+        number = number_called(self._config.instructions)
+        if self._script is None or number != self.record.number:
+            # A new number means a new conversation; start its script from the top.
+            self.record.number = number
+            self._script = script_for(number, self._today())
+            self._cursor = 0
+            self._log.info("script selected", number=number, script=self._script.description)
+        await self._send(p.event("session.updated", session=self._session_object()))
+
+    def _script_or_default(self) -> Script:
+        if self._script is None:
+            self._script = script_for(None, self._today())
+        return self._script
+
+    def _next_turn(self, speaker: str) -> Turn | None:
+        """Consume the next script turn if it belongs to ``speaker``."""
+        turns = self._script_or_default().turns
+        if self._cursor < len(turns) and turns[self._cursor].speaker == speaker:
+            self._cursor += 1
+            return turns[self._cursor - 1]
+        return None
+
+    # -- input audio ------------------------------------------------------------------
+
+    async def _append(self, data: dict[str, Any]) -> None:
+        audio = data.get("audio")
+        if not isinstance(audio, str):
+            raise ClientError("missing_required_parameter", "Missing 'audio' (base64).", "audio")
+        try:
+            chunk = base64.b64decode(audio, validate=True)
+        except binascii.Error as exc:
+            raise ClientError(
+                "invalid_value", f"'audio' is not valid base64: {exc}", "audio"
+            ) from exc
+        self._buffer_ms += len(chunk) // BYTES_PER_MS
+        if self._config.turn_detection is None:
+            return
+        for vad_event in self._vad.feed(chunk):
+            await self._on_vad(vad_event)
+
+    async def _on_vad(self, vad_event: VadEvent) -> None:
+        if vad_event.kind == "speech_started":
+            self._speech_item = p.new_id("item")
+            await self._send(
+                p.event(
+                    "input_audio_buffer.speech_started",
+                    audio_start_ms=vad_event.audio_ms,
+                    item_id=self._speech_item,
+                )
+            )
+            if self._active is not None and self._config.interrupt_response:
+                self._log.info("barge-in: cancelling response", response=self._active.response_id)
+                self._active.cancel("turn_detected")
+            return
+        item_id = self._speech_item or p.new_id("item")
+        self._speech_item = None
+        await self._send(
+            p.event(
+                "input_audio_buffer.speech_stopped",
+                audio_end_ms=vad_event.audio_ms,
+                item_id=item_id,
+            )
+        )
+        await self._commit_turn(item_id)
+        if self._config.create_response:
+            await self._start_response(automatic=True)
+
+    async def _commit_turn(self, item_id: str) -> None:
+        """Commit the buffered practice speech and "transcribe" it from the script."""
+        turn = self._next_turn("practice")
+        transcript = turn.text if turn is not None and turn.text else ""
+        if turn is None:
+            self._log.warning("practice spoke off-script; empty transcript")
+        await self._send(
+            p.event(
+                "input_audio_buffer.committed", item_id=item_id, previous_item_id=self._last_item
+            )
+        )
+        await self._send(
+            p.event(
+                "conversation.item.added",
+                item=p.user_audio_item(item_id, None),
+                previous_item_id=self._last_item,
+            )
+        )
+        await self._send(p.transcription_completed(item_id, transcript, self._buffer_ms / 1000))
+        await self._send(
+            p.event("conversation.item.done", item=p.user_audio_item(item_id, transcript))
+        )
+        self._last_item = item_id
+        self._buffer_ms = 0
+
+    async def _commit(self, data: dict[str, Any]) -> None:
+        if self._buffer_ms < 100:
+            raise ClientError(
+                "input_audio_buffer_commit_empty",
+                f"Buffer too small: at least 100 ms of audio needed, have {self._buffer_ms} ms.",
+            )
+        await self._commit_turn(p.new_id("item"))
+
+    async def _clear(self, data: dict[str, Any]) -> None:
+        self._vad.reset()
+        self._buffer_ms = 0
+        await self._send(p.event("input_audio_buffer.cleared"))
+
+    # -- conversation items -------------------------------------------------------------
+
+    async def _item_create(self, data: dict[str, Any]) -> None:
+        item = data.get("item")
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise ClientError("missing_required_parameter", "Missing 'item' with a 'type'.", "item")
+        if item["type"] == "function_call_output":
+            call_id, output = item.get("call_id"), item.get("output")
+            if not isinstance(call_id, str) or not isinstance(output, str):
+                raise ClientError(
+                    "invalid_value",
+                    "function_call_output needs string 'call_id' and 'output'.",
+                    "item.call_id",
+                )
+            name = self._pending_calls.pop(call_id, None)
+            if name is None:
+                self._log.warning("function_call_output for unknown call", call_id=call_id)
+            self.record.tool_outputs[call_id] = output
+        stored = {"object": "realtime.item", "status": "completed", **item}
+        stored.setdefault("id", p.new_id("item"))
+        await self._send(
+            p.event("conversation.item.added", item=stored, previous_item_id=self._last_item)
+        )
+        await self._send(
+            p.event("conversation.item.done", item=stored, previous_item_id=self._last_item)
+        )
+        self._last_item = stored["id"]
+
+    async def _truncate(self, data: dict[str, Any]) -> None:
+        item_id, content_index, end_ms = (
+            data.get("item_id"),
+            data.get("content_index"),
+            data.get("audio_end_ms"),
+        )
+        if not isinstance(item_id, str) or item_id not in self._audio_ms:
+            raise ClientError(
+                "item_truncate_invalid_item_id",
+                f"No assistant audio item with id '{item_id}'.",
+                "item_id",
+            )
+        if not isinstance(content_index, int) or not isinstance(end_ms, int) or end_ms < 0:
+            raise ClientError(
+                "invalid_value",
+                "'content_index' and 'audio_end_ms' must be integers >= 0.",
+                "audio_end_ms",
+            )
+        if end_ms > self._audio_ms[item_id]:
+            raise ClientError(
+                "invalid_value",
+                f"audio_end_ms {end_ms} exceeds the {self._audio_ms[item_id]} ms of audio sent.",
+                "audio_end_ms",
+            )
+        self.record.truncations.append(Truncation(item_id, content_index, end_ms))
+        await self._send(
+            p.event(
+                "conversation.item.truncated",
+                item_id=item_id,
+                content_index=content_index,
+                audio_end_ms=end_ms,
+            )
+        )
+
+    # -- responses ----------------------------------------------------------------------
+
+    async def _response_create(self, data: dict[str, Any]) -> None:
+        await self._start_response(automatic=False)
+
+    async def _response_cancel(self, data: dict[str, Any]) -> None:
+        if self._active is None:
+            raise ClientError(
+                "response_cancel_not_active", "There is no active response to cancel."
+            )
+        self._active.cancel("client_cancelled")
+
+    async def _start_response(self, *, automatic: bool) -> None:
+        if self._active is not None:
+            if automatic:
+                return
+            raise ClientError(
+                "conversation_already_has_active_response",
+                f"Conversation already has an active response {self._active.response_id}.",
+            )
+        if self._pending_calls:
+            # The scripted agent waits for every tool result before it goes on.
+            if automatic:
+                return
+            raise ClientError(
+                "function_call_output_missing",
+                "Simulator: waiting for function_call_output for call(s) "
+                f"{', '.join(self._pending_calls)} before the next response.",
+            )
+        turn = self._next_turn("agent")
+        if turn is None:
+            self._log.info("no agent turn due in the script; empty response")
+        run = ResponseRun(
+            self._send, turn, audio_ms=self._audio_ms, function_calls=self._pending_calls,
+            speed=self._speed,
+        )
+        self._active = run
+        self._tasks.spawn(f"response-{run.response_id}", self._stream(run))
+
+    async def _stream(self, run: ResponseRun) -> None:
+        try:
+            await run.run()
+        finally:
+            self._active = None
+            self.record.responses.append((run.response_id, run.status))
