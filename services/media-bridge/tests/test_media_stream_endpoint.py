@@ -4,22 +4,16 @@ driven by a websocket client that speaks like Twilio (and by the simulated carri
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
-import uvicorn
-from media_bridge.entrypoints.app import create_app
-from media_bridge.settings import MediaBridgeSettings
+from bridge_harness import Bridge, eventually, run_bridge
 from prometheus_client import REGISTRY
 from ringbook.simulators.carrier import media_stream_client as sim
 from ringbook.simulators.carrier.records import MediaStats
 from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -27,74 +21,10 @@ ACCOUNT = "AC00000000000000000000000000000001"
 REQUEST_ID = "0195f7a2-0000-7000-8000-000000000001"
 
 
-@dataclass
-class Bridge:
-    url: str
-    pool: asyncpg.Pool
-
-    async def session_row(self, stream_sid: str) -> dict[str, Any]:
-        """The media_sessions row once the stream has ended."""
-        row: asyncpg.Record | None = None
-
-        async def ended() -> bool:
-            nonlocal row
-            row = await self.pool.fetchrow(
-                "select * from media_sessions where stream_sid = $1", stream_sid
-            )
-            return row is not None and row["ended_at"] is not None
-
-        await eventually(ended)
-        assert row is not None
-        return dict(row)
-
-
-class NotReached(Exception):
-    pass
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise NotReached("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-
 @pytest.fixture
 async def bridge(infra: ServerSet, fresh_schema: str, fresh_streams: None) -> AsyncIterator[Bridge]:
-    settings = settings_for(
-        infra,
-        MediaBridgeSettings,
-        service="media-bridge",
-        schema=fresh_schema,
-        media_receive_timeout_seconds=2.0,
-    )
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if serving.done():
-            raise RuntimeError("uvicorn exited during start-up") from serving.exception()
-        return bool(server.started)
-
-    await eventually(started)
-    await app.state.runtime.wait_bus_ready(10)
-    yield Bridge(url=f"ws://127.0.0.1:{port}/media-stream", pool=app.state.runtime.pool)
-    server.should_exit = True
-    await serving
+    async for running in run_bridge(infra, fresh_schema):
+        yield running
 
 
 class TwilioLike:

@@ -18,7 +18,9 @@ from media_bridge.adapters.twilio_media_stream import (
     ProtocolError,
     Start,
     Stop,
+    base64_audio_ms,
     clear_message,
+    is_base64,
     mark_message,
     media_message,
     parse_twilio_message,
@@ -29,6 +31,7 @@ SID = "MZ00000000000000000000000000000001"
 CALL = "CA00000000000000000000000000000001"
 ACCOUNT = "AC00000000000000000000000000000001"
 AUDIO = b"\xff" * 160
+AUDIO_B64 = base64.b64encode(AUDIO).decode()
 
 
 def raw(body: dict[str, Any]) -> str:
@@ -85,7 +88,7 @@ def test_media_mark_dtmf_stop_as_bytes_or_text() -> None:
         sequence_number=2, stream_sid=SID, chunk=1, timestamp_ms=0, payload=AUDIO
     )
     assert parse_twilio_message(orjson.dumps(media)) == Media(
-        sequence_number=2, stream_sid=SID, track="inbound", chunk=1, timestamp_ms=0, payload=AUDIO
+        sequence_number=2, stream_sid=SID, track="inbound", chunk=1, timestamp_ms=0, payload=AUDIO_B64
     )
     mark = sim.mark_message(sequence_number=3, stream_sid=SID, name="greeting")
     assert parse_twilio_message(raw(mark)) == Mark(3, SID, "greeting")
@@ -190,10 +193,10 @@ def test_oversized_frames_are_refused_before_parsing() -> None:
 
 
 def test_builders_speak_twilios_outbound_format() -> None:
-    assert orjson.loads(media_message(SID, AUDIO)) == {
+    assert orjson.loads(media_message(SID, AUDIO_B64)) == {
         "event": "media",
         "streamSid": SID,
-        "media": {"payload": base64.b64encode(AUDIO).decode()},
+        "media": {"payload": AUDIO_B64},
     }
     assert orjson.loads(mark_message(SID, "end-of-greeting")) == {
         "event": "mark",
@@ -201,3 +204,12 @@ def test_builders_speak_twilios_outbound_format() -> None:
         "mark": {"name": "end-of-greeting"},
     }
     assert orjson.loads(clear_message(SID)) == {"event": "clear", "streamSid": SID}
+
+
+def test_base64_is_checked_and_measured_without_decoding() -> None:
+    for size in (0, 1, 2, 3, 160, 161, 162):
+        text = base64.b64encode(b"\x00" * size).decode()
+        assert is_base64(text)
+        assert base64_audio_ms(text) == size // 8
+    for bad in ("abc", "a===", "ab=c", "not base64!", "////=///"):
+        assert not is_base64(bad)

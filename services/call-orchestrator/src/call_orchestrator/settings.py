@@ -14,11 +14,19 @@ PUBLIC_BASE_URL                 how the carrier reaches this service (status cal
                                 the URL Twilio signed, so it must match exactly)
 MEDIA_STREAM_URL                the media-bridge websocket the call's audio connects to
 DIAL_RECONCILE_SECONDS          an attempt unconfirmed for this long counts as failed (120)
+INBOUND_TENANT_ID               tenant that owns inbound calls (a UUID; default the fixed
+                                dev tenant 00000000-0000-4000-8000-000000000001, refused
+                                in production)
+INBOUND_ASSISTANT               the assistant answering inbound calls ("receptionist"),
+                                until the catalog gives each number its own
+INBOUND_GREETING                what the caller hears before the stream connects
+INBOUND_VOICE / _LANGUAGE       <Say> voice ("alice") and language ("de-DE") of the greeting
 ==============================  ===========================================================
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
@@ -31,6 +39,8 @@ from call_orchestrator.domain.retry_policy import RetryPolicy
 
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
+# The tenant of inbound calls in development and tests (no real tenant has it).
+DEV_INBOUND_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
 class OrchestratorSettings(ServiceSettings):
@@ -51,6 +61,12 @@ class OrchestratorSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8001"
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
     dial_reconcile_seconds: float = Field(default=120, ge=5)
+
+    inbound_tenant_id: uuid.UUID = DEV_INBOUND_TENANT_ID
+    inbound_assistant: str = Field(default="receptionist", min_length=1)
+    inbound_greeting: str = "Willkommen. Einen Moment bitte…"
+    inbound_voice: str = "alice"
+    inbound_language: str = "de-DE"
 
     @field_validator("default_business_hours")
     @classmethod
@@ -75,6 +91,8 @@ class OrchestratorSettings(ServiceSettings):
                 raise ValueError("PUBLIC_BASE_URL must be https in production")
             if not self.media_stream_url.startswith("wss://"):
                 raise ValueError("MEDIA_STREAM_URL must be wss in production")
+            if self.inbound_tenant_id == DEV_INBOUND_TENANT_ID:
+                raise ValueError("INBOUND_TENANT_ID is required in production")
         return self
 
     @property

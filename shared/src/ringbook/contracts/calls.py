@@ -4,8 +4,9 @@ request id): written by call-orchestrator, and by media-bridge for the conversat
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from ringbook.contracts.catalogue import register
 from ringbook.contracts.streams import CALLS
@@ -15,6 +16,14 @@ AGGREGATE = "call_job"
 # One conversation per media stream (media-bridge): its events correlate to the request
 # like the call job's do, and carry the call's booking outcome and transcript.
 CONVERSATION = "conversation"
+# An inbound call (someone calls a business) has no request behind it: its events live on
+# their own aggregate, so the request projections (which follow call_job and conversation
+# subjects only) never wait for a request that will not come.
+INBOUND_CALL = "inbound_call"
+
+# What a request's projections follow: its call job and its conversations.
+REQUEST_SUBJECTS = [CALLS.subject_filter(aggregate=AGGREGATE),
+                    CALLS.subject_filter(aggregate=CONVERSATION)]
 
 
 def _local(instant: datetime, tz_name: str) -> str:
@@ -54,27 +63,47 @@ class CallConnected(EventData):
 
 
 class CallFailed(EventData):
-    """An attempt did not reach the callee. ``retry_at`` is None when attempts are
-    exhausted (the request has then failed for good)."""
+    """An attempt did not reach its goal. ``retry_at`` is None when attempts are
+    exhausted (the request has then failed for good), unless the callee asked to be
+    called back (``callback_requested``): then the request waits for that callback."""
 
     attempt: int
     call_sid: str | None
     reason: str
     retry_at: AwareDatetime | None
     timezone: str
+    callback_requested: bool = False
 
     def message(self) -> str:
         base = f"Call attempt {self.attempt} failed: {self.reason}"
+        if self.callback_requested:
+            return base + "; the callee asked to be called back"
         if self.retry_at is None:
             return base + "; no attempts left"
         return base + f"; retrying at {_local(self.retry_at, self.timezone)}"
 
 
+class TranscriptLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    speaker: Literal["agent", "callee"]
+    text: str
+    at_ms: int  # since the media stream started
+    interrupted: bool = False
+
+
 class CallCompleted(EventData):
+    """A call ended. The conversation (media-bridge) adds what was said and how fast the
+    agent answered; the carrier's view (call-orchestrator, inbound calls) has no transcript."""
+
     attempt: int
     call_sid: str
     duration_seconds: float
     outcome: str
+    transcript: tuple[TranscriptLine, ...] = ()
+    interruptions: int = 0
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
 
     def message(self) -> str:
         return f"Call ended after {self.duration_seconds:.0f} s ({self.outcome})"
@@ -97,10 +126,12 @@ class BookingConfirmed(EventData):
 
 
 register("scheduled", aggregate=AGGREGATE, stream=CALLS, model=Scheduled)
-register("call_started", aggregate=AGGREGATE, stream=CALLS, model=CallStarted)
-register("call_connected", aggregate=AGGREGATE, stream=CALLS, model=CallConnected)
-register("call_failed", aggregate=(AGGREGATE, CONVERSATION), stream=CALLS, model=CallFailed)
-register("call_completed", aggregate=(AGGREGATE, CONVERSATION), stream=CALLS,
+register("call_started", aggregate=(AGGREGATE, INBOUND_CALL), stream=CALLS, model=CallStarted)
+register("call_connected", aggregate=(AGGREGATE, INBOUND_CALL), stream=CALLS,
+         model=CallConnected)
+register("call_failed", aggregate=(AGGREGATE, CONVERSATION, INBOUND_CALL), stream=CALLS,
+         model=CallFailed)
+register("call_completed", aggregate=(AGGREGATE, CONVERSATION, INBOUND_CALL), stream=CALLS,
          model=CallCompleted)
 register("booking_in_progress", aggregate=CONVERSATION, stream=CALLS, model=BookingInProgress)
 register("booking_confirmed", aggregate=CONVERSATION, stream=CALLS, model=BookingConfirmed)

@@ -59,7 +59,8 @@ class IllegalTransition(ValueError):
 def implied_status(event: Envelope) -> RequestStatus | None:
     """The status an event moves its request to, or None for a timeline-only event."""
     if isinstance(event.data, CallFailed):
-        return S.FAILED if event.data.retry_at is None else S.WAITING_FOR_CALLBACK
+        waits = event.data.retry_at is not None or event.data.callback_requested
+        return S.WAITING_FOR_CALLBACK if waits else S.FAILED
     return _IMPLIED.get(event.type)
 
 

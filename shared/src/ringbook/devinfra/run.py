@@ -17,6 +17,7 @@ Ringbook is running (telephony: SIMULATED carrier and model, not real calls).
   media-bridge               {bridge}
   catalog-service            {catalog}
   analytics-service          {analytics}
+  simulated carrier / model  {carrier} / ws://127.0.0.1:{model_port}/v1/realtime
   logs                       {logs}
 
 Register and log in:
@@ -42,7 +43,8 @@ def main() -> None:
         print(BANNER.format(
             gateway=system.gateway, orchestrator=system.url("call-orchestrator"),
             bridge=system.url("media-bridge"), catalog=system.url("catalog-service"),
-            analytics=system.url("analytics-service"), logs=system.root / "logs"), flush=True)
+            analytics=system.url("analytics-service"), carrier=system.url("carrier"),
+            model_port=system.ports["model"], logs=system.root / "logs"), flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass

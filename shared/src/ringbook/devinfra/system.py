@@ -19,7 +19,7 @@ import httpx
 
 from ringbook.devinfra.nats_server import EmbeddedNats
 from ringbook.devinfra.postgres_server import EmbeddedPostgres
-from ringbook.devinfra.processes import free_port, port_free, stop_process
+from ringbook.devinfra.processes import free_port, port_free, stop_process, wait_for_port
 
 SERVICES: dict[str, tuple[str, int]] = {
     # name: (module, default port)
@@ -30,6 +30,7 @@ SERVICES: dict[str, tuple[str, int]] = {
     "analytics-service": ("analytics_service.entrypoints.main", 8004),
 }
 CARRIER_PORT = 8100
+MODEL_PORT = 8200
 
 
 @dataclass
@@ -58,6 +59,7 @@ class LocalSystem:
         for name, (_, port) in SERVICES.items():
             self.ports[name] = free_port() if self.random_ports else port
         self.ports["carrier"] = free_port() if self.random_ports else CARRIER_PORT
+        self.ports["model"] = free_port() if self.random_ports else MODEL_PORT
         busy = [f"{name} ({port})" for name, port in self.ports.items() if not port_free(port)]
         if busy:
             raise RuntimeError("ports already in use: " + ", ".join(busy)
@@ -65,6 +67,9 @@ class LocalSystem:
         self._start_infra()
         if self._simulated:
             self._spawn("carrier", [sys.executable, "-m", "ringbook.simulators.carrier"])
+        if self._simulated_model:
+            self._spawn("model", [sys.executable, "-m", "ringbook.simulators.realtime",
+                                  "--port", str(self.ports["model"])])
         for name, (module, _) in SERVICES.items():
             self._spawn(name, [sys.executable, "-m", module])
         self.wait_ready(timeout=90)
@@ -74,6 +79,11 @@ class LocalSystem:
     def _simulated(self) -> bool:
         merged = {**os.environ, **self.env}
         return merged.get("TELEPHONY_PROVIDER", "simulated") == "simulated"
+
+    @property
+    def _simulated_model(self) -> bool:
+        # A real OPENAI_API_KEY means the real model; otherwise the simulated one.
+        return not {**os.environ, **self.env}.get("OPENAI_API_KEY")
 
     def _start_infra(self) -> None:
         self.database_url = os.environ.get("DATABASE_URL", "")
@@ -100,10 +110,13 @@ class LocalSystem:
             "MEDIA_STREAM_URL": f"ws://127.0.0.1:{p['media-bridge']}/media-stream",
             "TWILIO_API_BASE_URL": f"http://127.0.0.1:{p['carrier']}",
             "SIMCARRIER_PORT": str(p["carrier"]),
+            "ORCHESTRATOR_URL": self.url("call-orchestrator"),
             **self.env,
         }
         if name in SERVICES:
             env["HTTP_PORT"] = str(p[name])
+        if self._simulated_model:
+            env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{p['model']}/v1"
         return env
 
     def _spawn(self, name: str, argv: list[str]) -> None:
@@ -114,7 +127,8 @@ class LocalSystem:
 
     def wait_ready(self, *, timeout: float, only: list[str] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        pending = list(only or [*SERVICES, *(["carrier"] if "carrier" in self.processes else [])])
+        simulators = [name for name in ("carrier", "model") if name in self.processes]
+        pending = list(only or [*SERVICES, *simulators])
         with httpx.Client(timeout=2) as client:
             while pending:
                 name = pending[0]
@@ -123,11 +137,15 @@ class LocalSystem:
                     raise RuntimeError(f"{name} exited with {proc.returncode}; see "
                                        f"{self.root / 'logs' / (name + '.log')}")
                 try:
+                    if name == "model":  # a websocket-only server: listening is ready
+                        wait_for_port("127.0.0.1", self.ports[name], timeout=0.2)
+                        pending.pop(0)
+                        continue
                     probe = "/health" if name == "carrier" else "/ready"
                     if client.get(f"{self.url(name)}{probe}").status_code == 200:
                         pending.pop(0)
                         continue
-                except httpx.HTTPError:
+                except (httpx.HTTPError, TimeoutError):
                     pass
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{name} not ready after {timeout}s")
@@ -142,8 +160,12 @@ class LocalSystem:
     def restart(self, name: str) -> None:
         if self.processes[name].poll() is None:
             stop_process(self.processes[name])
-        module = SERVICES[name][0] if name in SERVICES else "ringbook.simulators.carrier"
-        self._spawn(name, [sys.executable, "-m", module])
+        if name == "model":
+            self._spawn(name, [sys.executable, "-m", "ringbook.simulators.realtime",
+                               "--port", str(self.ports["model"])])
+        else:
+            module = SERVICES[name][0] if name in SERVICES else "ringbook.simulators.carrier"
+            self._spawn(name, [sys.executable, "-m", module])
         if name in SERVICES:
             self.wait_ready(timeout=60, only=[name])
 

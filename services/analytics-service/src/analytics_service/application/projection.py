@@ -13,6 +13,7 @@ request was projected: it is then redelivered later (``RetryLater``), never drop
 from __future__ import annotations
 
 from ringbook.bus.worker import ConsumerSpec, PoisonEvent, RetryLater
+from ringbook.contracts.calls import REQUEST_SUBJECTS
 from ringbook.contracts.request_status import IllegalTransition
 from ringbook.contracts.requests import RequestReceived
 from ringbook.contracts.streams import CALLS, REQUESTS
@@ -36,7 +37,8 @@ WAIT_FOR_REQUEST_SECONDS = 2.0
 CALLS_MAX_DELIVER = 60
 
 REQUESTS_SPEC = ConsumerSpec(durable=REQUESTS_CONSUMER, stream=REQUESTS)
-CALLS_SPEC = ConsumerSpec(durable=CALLS_CONSUMER, stream=CALLS, max_deliver=CALLS_MAX_DELIVER)
+CALLS_SPEC = ConsumerSpec(durable=CALLS_CONSUMER, stream=CALLS, max_deliver=CALLS_MAX_DELIVER,
+                          filter_subjects=REQUEST_SUBJECTS)
 
 
 async def on_request_event(conn: Conn, event: Envelope) -> None:

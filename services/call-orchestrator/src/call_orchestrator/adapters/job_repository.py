@@ -25,6 +25,7 @@ class Job:
     request: dict[str, object]
     state: str
     version: int
+    aggregate: str = "call_job"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def _job(row: asyncpg.Record) -> Job:
         request=orjson.loads(row["request"]),
         state=row["state"],
         version=row["version"],
+        aggregate=row["aggregate"],
     )
 
 
@@ -56,10 +58,11 @@ def _attempt(row: asyncpg.Record) -> Attempt:
 async def create_job(conn: Conn, job: Job) -> bool:
     """Insert the job; False if it already existed."""
     created = await conn.fetchval(
-        "insert into call_jobs (request_id, tenant_id, number_to_call, timezone, request, state)"
-        " values ($1, $2, $3, $4, $5::jsonb, $6) on conflict do nothing returning true",
+        "insert into call_jobs (request_id, tenant_id, number_to_call, timezone, request, state,"
+        " aggregate) values ($1, $2, $3, $4, $5::jsonb, $6, $7)"
+        " on conflict do nothing returning true",
         job.request_id, job.tenant_id, job.number_to_call, job.timezone,
-        orjson.dumps(job.request).decode(), job.state,
+        orjson.dumps(job.request).decode(), job.state, job.aggregate,
     )
     return bool(created)
 
@@ -95,6 +98,7 @@ async def emit(
         envelopes.append(new_event(
             data, aggregate_id=job.request_id, version=version, tenant_id=job.tenant_id,
             correlation_id=job.request_id, causation_id=causation_id, clock=clock,
+            aggregate=job.aggregate,
         ))
     await event_store.append(conn, envelopes)
     await conn.execute(
@@ -151,6 +155,13 @@ async def attempt_request(conn: Conn, attempt_id: uuid.UUID) -> uuid.UUID | None
     request_id: uuid.UUID | None = await conn.fetchval(
         "select request_id from call_attempts where id = $1", attempt_id)
     return request_id
+
+
+async def find_attempt_by_sid(conn: Conn, call_sid: str) -> uuid.UUID | None:
+    """The attempt that carries ``call_sid`` (an inbound call's callbacks name only it)."""
+    attempt_id: uuid.UUID | None = await conn.fetchval(
+        "select id from call_attempts where call_sid = $1", call_sid)
+    return attempt_id
 
 
 async def lock_attempt(conn: Conn, attempt_id: uuid.UUID) -> Attempt | None:

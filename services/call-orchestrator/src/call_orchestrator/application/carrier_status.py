@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-from ringbook.contracts.calls import CallCompleted, CallConnected, CallStarted
+from ringbook.contracts.calls import CallConnected, CallStarted
 from ringbook.events import EventData
 from ringbook.logging import get_logger
 
@@ -51,11 +51,8 @@ async def apply_carrier_status(
                                       number=job.number_to_call))
         if effect.connected:
             events.append(CallConnected(attempt=attempt.attempt, call_sid=call_sid))
-        if effect.completed:
-            events.append(CallCompleted(attempt=attempt.attempt, call_sid=call_sid,
-                                        duration_seconds=duration_seconds,
-                                        outcome="canceled" if job.state == "canceled"
-                                        else "ended"))
+        # An answered call's call_completed comes from its conversation (media-bridge),
+        # which knows what was said; the carrier's "completed" only closes the attempt here.
         if events:
             job = await repo.emit(conn, job, ctx.clock, *events)
         if effect.failure is not None:

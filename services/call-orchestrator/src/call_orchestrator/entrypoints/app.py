@@ -17,6 +17,9 @@ from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.application.request_events import request_handler
 from call_orchestrator.application.telephony import Telephony
+from call_orchestrator.entrypoints.inbound import InboundConfig
+from call_orchestrator.entrypoints.inbound import router as inbound
+from call_orchestrator.entrypoints.internal import router as internal
 from call_orchestrator.entrypoints.webhooks import router as webhooks
 from call_orchestrator.settings import OrchestratorSettings
 
@@ -55,8 +58,10 @@ def create_app(
                      ctx=ctx).run()
 
     runtime.add_job("dialer", dialer)
-    app = create_service_app(runtime, title="Ringbook call-orchestrator", routers=[webhooks])
+    app = create_service_app(runtime, title="Ringbook call-orchestrator",
+                             routers=[webhooks, inbound, internal])
     app.state.orchestration = ctx
     app.state.public_base_url = settings.public_base_url
     app.state.twilio_auth_token = settings.twilio_auth_token.get_secret_value()
+    app.state.inbound = InboundConfig.from_settings(settings)
     return app

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from ringbook.logging import correlation
 from ringbook.web.errors import ApiError
 
+from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.adapters.twilio_signature import is_valid_twilio_signature
 from call_orchestrator.application.carrier_status import UnknownAttempt, apply_carrier_status
 
@@ -30,8 +31,10 @@ async def signed_form(request: Request) -> dict[str, str]:
 
 
 @router.post("/webhook/call-status", status_code=200)
-async def call_status(request: Request, attempt_id: uuid.UUID) -> Response:
-    """Twilio's status callback for an outbound call attempt (seed 004's call-status)."""
+async def call_status(request: Request, attempt_id: uuid.UUID | None = None) -> Response:
+    """Twilio's status callback (seed 004's call-status). An outbound attempt's callback
+    URL names the attempt (``?attempt_id=``); an inbound call's (configured on the
+    number) does not, so its attempt is found by the CallSid."""
     params = await signed_form(request)
     call_sid, status = params.get("CallSid"), params.get("CallStatus")
     if not call_sid or not status:
@@ -40,10 +43,16 @@ async def call_status(request: Request, attempt_id: uuid.UUID) -> Response:
         duration = float(params.get("CallDuration") or 0)
     except ValueError:
         raise ApiError(400, "CallDuration must be a number") from None
+    pool = request.app.state.runtime.pool
+    if attempt_id is None:
+        async with pool.acquire() as conn:
+            attempt_id = await repo.find_attempt_by_sid(conn, call_sid)
+        if attempt_id is None:
+            raise ApiError(404, "Unknown call")
     with correlation(None, call_sid=call_sid, attempt_id=str(attempt_id)):
         try:
             await apply_carrier_status(
-                request.app.state.runtime.pool, request.app.state.orchestration,
+                pool, request.app.state.orchestration,
                 attempt_id=attempt_id, call_sid=call_sid, call_status=status,
                 duration_seconds=duration,
             )

@@ -6,7 +6,9 @@ Twilio sends JSON text frames, each with an ``event`` discriminator:
 * ``start`` once: ``start.{streamSid, accountSid, callSid, tracks, customParameters,
   mediaFormat{encoding, sampleRate, channels}}``;
 * ``media``: ``media.{track, chunk, timestamp, payload}``, the payload base64 G.711
-  mu-law at 8 kHz (20 ms = 160 bytes per frame);
+  mu-law at 8 kHz (20 ms = 160 bytes per frame). The payload stays the base64 string
+  Twilio sent: the bridge forwards it to the model as-is (the model takes base64
+  ``audio/pcmu`` too), so no frame is ever decoded and re-encoded;
 * ``mark`` (``mark.name``) when audio we queued before that mark has played;
 * ``dtmf`` (``dtmf.{track, digit}``) when the caller presses a key;
 * ``stop`` (``stop.{accountSid, callSid}``) last.
@@ -21,8 +23,7 @@ what was wrong; the caller decides whether that ends the call.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -33,6 +34,21 @@ import orjson
 # Twilio's frames are a few hundred bytes (a 20 ms media frame is ~300); a start with
 # many custom parameters stays far below this. Bigger is not Twilio: refuse before parsing.
 MAX_FRAME_BYTES = 64 * 1024
+
+
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def is_base64(text: str) -> bool:
+    """Standard padded base64, checked without decoding it."""
+    return _BASE64.fullmatch(text) is not None
+
+
+def base64_audio_ms(payload: str, bytes_per_ms: int = 8) -> int:
+    """Milliseconds of 8 kHz mu-law in a base64 string, counted without decoding."""
+    padding = 2 if payload.endswith("==") else 1 if payload.endswith("=") else 0
+    size = len(payload) * 3 // 4 - padding
+    return size // bytes_per_ms
 
 
 class ProtocolError(ValueError):
@@ -70,7 +86,7 @@ class Media:
     track: str
     chunk: int
     timestamp_ms: int
-    payload: bytes  # mu-law audio, already base64-decoded
+    payload: str  # mu-law audio, base64 exactly as Twilio sent it
 
 
 @dataclass(frozen=True)
@@ -165,13 +181,12 @@ def _parse_start(body: Mapping[str, Any]) -> Start:
 
 def _parse_media(body: Mapping[str, Any]) -> Media:
     media = _object(body, "media")
-    encoded = media.get("payload")
-    if not isinstance(encoded, str):
+    payload = media.get("payload")
+    if not isinstance(payload, str):
         raise ProtocolError("media.payload must be a base64 string")
-    try:
-        payload = base64.b64decode(encoded, validate=True)
-    except binascii.Error as exc:
-        raise ProtocolError(f"media.payload is not valid base64: {exc}") from None
+    # Checked by shape, not decoded: the string is forwarded unchanged.
+    if not is_base64(payload):
+        raise ProtocolError("media.payload is not valid base64")
     return Media(
         sequence_number=_int(body, "sequenceNumber"),
         stream_sid=_stream_sid(body),
@@ -244,14 +259,11 @@ def parse_twilio_message(raw: str | bytes) -> TwilioMessage:
 # --- what we send ----------------------------------------------------------------------------
 
 
-def media_message(stream_sid: str, audio: bytes) -> str:
-    """Audio for Twilio to play to the caller (mu-law 8 kHz, like what it sends us)."""
+def media_message(stream_sid: str, payload: str) -> str:
+    """Audio for Twilio to play to the caller: ``payload`` is base64 mu-law 8 kHz (like
+    what it sends us), passed through exactly as given."""
     return orjson.dumps(
-        {
-            "event": "media",
-            "streamSid": stream_sid,
-            "media": {"payload": base64.b64encode(audio).decode("ascii")},
-        }
+        {"event": "media", "streamSid": stream_sid, "media": {"payload": payload}}
     ).decode()
 
 

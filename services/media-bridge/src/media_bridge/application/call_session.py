@@ -3,8 +3,9 @@
 A session lives exactly as long as its socket: it keeps reading until Twilio's ``stop``,
 the socket closing, or silence longer than the receive timeout, then closes the socket,
 records the end and returns. It starts no task and keeps no buffer, so nothing of a call
-outlives it. The conversation (realtime model, tools) will hang off this class later;
-``send_audio`` / ``send_mark`` / ``clear_audio`` are its way back to the caller.
+outlives it. The conversation (realtime model, tools) hangs off it as a
+:class:`StreamListener`; ``send_audio`` / ``send_mark`` / ``clear_audio`` are its way back
+to the caller, and ``end(reason)`` lets it end the stream from its own task.
 
 Bad frames: before ``start`` nothing useful can follow, so the socket is closed with
 1003 (unsupported data); once the call is live one bad frame must not hang up on a
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Any
 
 from ringbook.clock import Clock
 from ringbook.logging import correlation, get_logger
@@ -33,7 +35,7 @@ from media_bridge.adapters.twilio_media_stream import (
     parse_twilio_message,
 )
 from media_bridge.application.metrics import ACTIVE_STREAMS, FRAMES, PROTOCOL_ERRORS
-from media_bridge.application.ports import MediaSocket, SessionRecorder
+from media_bridge.application.ports import MediaSocket, SessionRecorder, StreamListener
 from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
 
 log = get_logger(__name__)
@@ -51,16 +53,25 @@ class CallSession:
         recorder: SessionRecorder,
         clock: Clock,
         receive_timeout: float,
+        listener: StreamListener | None = None,
     ) -> None:
         self._socket, self._recorder, self._clock = socket, recorder, clock
         self._receive_timeout = receive_timeout
+        self._listener = listener
+        self._runner: asyncio.Task[Any] | None = None
+        self._end_requested: EndReason | None = None
         self.identity: StreamIdentity | None = None
         self.progress = StreamProgress()
         self.end_reason: EndReason | None = None
 
     async def run(self) -> EndReason:
         """Serve the stream until it ends; returns why it ended."""
-        opening = await self._await_start()
+        self._runner = asyncio.current_task()
+        try:
+            opening = await self._await_start()
+        except asyncio.CancelledError:
+            opening = self._requested_end()
+            await self._socket.close(CLOSE_NORMAL)
         if isinstance(opening, EndReason):
             self.end_reason = opening
             log.info("call_stream_ended", reason=opening.value, started=False,
@@ -76,10 +87,30 @@ class CallSession:
         with correlation(cid, call_sid=opening.call_sid, stream_sid=opening.stream_sid):
             return await self._run_started(opening, self.identity)
 
-    # --- sending to the caller (used by the conversation, later) ---------------------------
+    def end(self, reason: EndReason) -> None:
+        """End the stream from another task (the conversation hung up, or its model
+        died): ``run`` stops reading, closes the socket, records ``reason`` and returns."""
+        if self.end_reason is not None or self._end_requested is not None:
+            return
+        self._end_requested = reason
+        if self._runner is not None and self._runner is not asyncio.current_task():
+            self._runner.cancel()
 
-    async def send_audio(self, audio: bytes) -> None:
-        await self._socket.send_text(media_message(self._started().stream_sid, audio))
+    def _requested_end(self) -> EndReason:
+        """Turn our own cancellation (from ``end``) back into a normal return; any other
+        cancellation (server shutdown) propagates."""
+        if self._end_requested is None:
+            raise asyncio.CancelledError
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return self._end_requested
+
+    # --- sending to the caller (used by the conversation) ---------------------------------
+
+    async def send_audio(self, payload: str) -> None:
+        """Play base64 mu-law audio to the caller (the string is sent unchanged)."""
+        await self._socket.send_text(media_message(self._started().stream_sid, payload))
         self.progress.frames_out += 1
         FRAMES.labels("out").inc()
 
@@ -133,7 +164,12 @@ class CallSession:
                 # Names only: the values may carry personal data.
                 custom_parameters=sorted(start.custom_parameters),
             )
+            if self._listener is not None:
+                await self._listener.on_start(identity)
             reason = await self._stream(identity.stream_sid)
+            return reason
+        except asyncio.CancelledError:
+            reason = self._requested_end()
             return reason
         finally:
             self.end_reason = reason
@@ -162,6 +198,8 @@ class CallSession:
     async def _stream(self, stream_sid: str) -> EndReason:
         progress = self.progress
         while True:
+            if self._end_requested is not None:  # asked from inside a listener call
+                return self._end_requested
             frame = await self._next_frame()
             if isinstance(frame, EndReason):
                 return frame
@@ -180,10 +218,14 @@ class CallSession:
                 case Media():
                     progress.frame_in(message.sequence_number)
                     FRAMES.labels("in").inc()
+                    if self._listener is not None:
+                        await self._listener.on_media(message.payload)
                 case Mark():
                     progress.sequence(message.sequence_number)
                     if not progress.mark_played(message.name):
                         log.info("unexpected_mark", name=message.name[:100])
+                    elif self._listener is not None:
+                        await self._listener.on_mark(message.name)
                 case Dtmf():
                     progress.sequence(message.sequence_number)
                     progress.dtmf_digits.append(message.digit)

@@ -14,6 +14,8 @@ class EndReason(StrEnum):
     PROTOCOL_ERROR = "protocol error"  # unusable frames before the stream started
     RECEIVE_TIMEOUT = "receive timeout"  # nothing received for too long
     SHUTDOWN = "shutdown"  # this replica is going away
+    AGENT_ENDED = "agent ended"  # the conversation ended the call (the end_call tool)
+    MODEL_DISCONNECTED = "model disconnected"  # the realtime model's socket died
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,37 @@
-"""media-bridge's app: the Media Streams websocket, plus the platform endpoints.
+"""media-bridge's app: the Media Streams websocket bridged to the realtime model, plus
+the platform endpoints.
 
-It declares CALLS and runs the outbox relay now, so the conversation events it will
-append (booking progress, transcripts) are published from the first one on.
+It declares CALLS (the conversation events it appends go out through the outbox
+relay) and consumes REQUESTS (``media-bridge-requests``: the ``call_requests``
+projection outbound calls are briefed from). One ``AsyncOpenAI`` client and one
+``httpx.AsyncClient`` (hang-up requests) are shared by every call of the process.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+import httpx
+from fastapi import FastAPI, WebSocket
+from openai import AsyncOpenAI
+from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
-from ringbook.contracts.streams import CALLS
+from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
 from ringbook.web.app import create_service_app
 
 import media_bridge
+from media_bridge.adapters.conversation_repository import (
+    PostgresConversationStore,
+    on_request_received,
+)
+from media_bridge.adapters.openai_realtime import OpenAIRealtimeModel
+from media_bridge.adapters.orchestrator_client import OrchestratorHangup
+from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
 from media_bridge.entrypoints.media_stream import media_stream_router
 from media_bridge.settings import MediaBridgeSettings
+
+REQUESTS_CONSUMER = "media-bridge-requests"
 
 
 def migrations_dir() -> Path:
@@ -27,10 +42,60 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
     runtime = ServiceRuntime(
         settings=settings,
         migrations_dir=migrations_dir(),
-        streams=[CALLS],
+        streams=[CALLS, REQUESTS],
         relay=True,
         clock=clock or SystemClock(),
     )
+    runtime.add_consumer(
+        ConsumerSpec(
+            durable=REQUESTS_CONSUMER,
+            stream=REQUESTS,
+            filter_subjects=[REQUESTS.subject_filter(event_type="request_received")],
+        ),
+        on_request_received,
+    )
+
+    async def on_start(app: FastAPI, runtime: ServiceRuntime) -> None:
+        app.state.openai = AsyncOpenAI(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url or None,
+        )
+        app.state.http = httpx.AsyncClient()
+        app.state.hangup = OrchestratorHangup(
+            app.state.http,
+            base_url=settings.orchestrator_url,
+            token=settings.internal_token.get_secret_value(),
+            timeout=settings.hangup_timeout_seconds,
+        )
+        app.state.conversations = PostgresConversationStore(runtime.pool)
+
+    async def on_stop(app: FastAPI, runtime: ServiceRuntime) -> None:
+        await app.state.http.aclose()
+        await app.state.openai.close()
+
+    def model_factory(websocket: WebSocket) -> ModelFactory:
+        client: AsyncOpenAI = websocket.app.state.openai
+
+        async def connect() -> OpenAIRealtimeModel:
+            return await OpenAIRealtimeModel.connect(client, settings)
+
+        return connect
+
+    def store(websocket: WebSocket) -> ConversationStore:
+        conversations: ConversationStore = websocket.app.state.conversations
+        return conversations
+
+    def hangup(websocket: WebSocket) -> CallHangup:
+        client: CallHangup = websocket.app.state.hangup
+        return client
+
+    router = media_stream_router(
+        settings, model_factory=model_factory, store=store, hangup=hangup
+    )
     return create_service_app(
-        runtime, title="Ringbook media-bridge", routers=[media_stream_router(settings)]
+        runtime,
+        title="Ringbook media-bridge",
+        routers=[router],
+        on_start=on_start,
+        on_stop=on_stop,
     )

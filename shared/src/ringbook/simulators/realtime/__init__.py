@@ -7,9 +7,10 @@ line. Run it with ``python -m ringbook.simulators.realtime --port 8200`` and poi
 official SDK at ``http://127.0.0.1:8200/v1``.
 """
 
+from ringbook.simulators.realtime.records import SessionRecord, Truncation
 from ringbook.simulators.realtime.scripts import PracticeLine, Script, practice_lines, script_for
 from ringbook.simulators.realtime.server import RealtimeModelSimulator
-from ringbook.simulators.realtime.session import RealtimeSession, SessionRecord, Truncation
+from ringbook.simulators.realtime.session import RealtimeSession
 
 __all__ = [
     "PracticeLine",

@@ -127,6 +127,22 @@ def transcription_completed(item_id: str, transcript: str, audio_seconds: float)
     )
 
 
+def committed_user_turn(
+    item_id: str, previous_item_id: str | None, transcript: str, *, audio_seconds: float
+) -> list[Event]:
+    """What the server sends when server VAD (or a manual commit) closes a user turn."""
+    return [
+        event("input_audio_buffer.committed", item_id=item_id, previous_item_id=previous_item_id),
+        event(
+            "conversation.item.added",
+            item=user_audio_item(item_id, None),
+            previous_item_id=previous_item_id,
+        ),
+        transcription_completed(item_id, transcript, audio_seconds),
+        event("conversation.item.done", item=user_audio_item(item_id, transcript)),
+    ]
+
+
 def session_object(
     *,
     session_id: str,

@@ -39,6 +39,7 @@ class ResponseRun:
         self._send = send
         self._turn = turn
         self._cancelled = asyncio.Event()
+        self.finished = asyncio.Event()
         self.cancel_reason: CancelReason | None = None
         # Shared with the session and updated as we go: a truncate or a tool result
         # may arrive before this response's response.done.
@@ -54,6 +55,12 @@ class ResponseRun:
             self._cancelled.set()
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            self.finished.set()
+
+    async def _run(self) -> None:
         await self._send(
             p.event(
                 "response.created",

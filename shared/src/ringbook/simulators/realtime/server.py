@@ -123,8 +123,6 @@ class RealtimeModelSimulator:
     async def _handle(self, connection: ServerConnection) -> None:
         assert connection.request is not None  # process_request has seen it
         model = parse_qs(urlsplit(connection.request.path).query)["model"][0]
-        session = RealtimeSession(
-            connection, model=model, today=self._today, speed=self._speed
-        )
+        session = RealtimeSession(connection, model=model, today=self._today, speed=self._speed)
         self.sessions.append(session)
         await session.run()

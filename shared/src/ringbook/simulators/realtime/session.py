@@ -14,46 +14,31 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterable, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
 
 from ringbook.logging import get_logger
 from ringbook.simulators.realtime import protocol as p
 from ringbook.simulators.realtime.audio import BYTES_PER_MS
+from ringbook.simulators.realtime.records import (
+    Connection,
+    SessionRecord,
+    function_call_output,
+    parse_truncate,
+)
 from ringbook.simulators.realtime.responses import ResponseRun
 from ringbook.simulators.realtime.scripts import Script, Turn, number_called, script_for
-from ringbook.simulators.realtime.session_config import ClientError, SessionConfig
+from ringbook.simulators.realtime.session_config import (
+    ClientError,
+    SessionConfig,
+    parse_client_event,
+)
 from ringbook.simulators.realtime.vad import EnergyVad, VadEvent
 from ringbook.tasks import TaskSupervisor
 
 log = get_logger(__name__)
-
-
-class Connection(Protocol):
-    """The part of a websockets server connection the session uses."""
-
-    def __aiter__(self) -> Any: ...
-
-    async def send(self, message: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Truncation:
-    item_id: str
-    content_index: int
-    audio_end_ms: int
-
-
-@dataclass
-class SessionRecord:
-    """What a session saw, for tests to assert on after the fact."""
-
-    number: str | None = None
-    truncations: list[Truncation] = field(default_factory=list)
-    tool_outputs: dict[str, str] = field(default_factory=dict)  # call_id -> output
-    errors: list[str] = field(default_factory=list)  # error codes sent
-    responses: list[tuple[str, str]] = field(default_factory=list)  # (id, final status)
 
 
 class RealtimeSession:
@@ -96,11 +81,13 @@ class RealtimeSession:
     async def run(self) -> None:
         """Serve the connection until the client closes it."""
         self._log.info("simulated realtime session opened (scripted, not AI)")
-        await self._send(p.event("session.created", session=self._session_object()))
+        await self._send(p.event("session.created", session=self._config.as_session(self.id)))
         messages: AsyncIterable[str | bytes] = self._connection
         try:
             async for message in messages:
                 await self._dispatch(message)
+        except ConnectionClosed:
+            pass  # the client hung up without a close handshake: normal for a phone call
         finally:
             if self._active is not None:
                 self._active.cancel("client_cancelled")
@@ -113,41 +100,21 @@ class RealtimeSession:
         await self._connection.send(json.dumps(event, ensure_ascii=False))
 
     async def _dispatch(self, message: str | bytes) -> None:
+        data: dict[str, Any] = {}
         try:
-            data = json.loads(message)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            await self._send(
-                p.error_event(f"Invalid JSON in client event: {exc}", code="invalid_json")
-            )
-            return
-        client_event_id = data.get("event_id") if isinstance(data, dict) else None
-        try:
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-                raise ClientError("missing_required_parameter", "Missing event 'type'.", "type")
-            handler = self._handlers.get(data["type"])
-            if handler is None:
-                supported = ", ".join(sorted(self._handlers))
-                raise ClientError(
-                    "invalid_value",
-                    f"Unsupported event type '{data['type']}' (simulator supports: {supported}).",
-                    "type",
-                )
-            await handler(data)
+            data = parse_client_event(message, self._handlers)
+            await self._handlers[data["type"]](data)
         except ClientError as exc:
+            if exc.event_id is None and isinstance(data.get("event_id"), str):
+                exc.event_id = data["event_id"]
             self._log.warning("client event rejected", code=exc.code, reason=exc.message)
             await self._send(
                 p.error_event(
-                    exc.message,
-                    code=exc.code,
-                    param=exc.param,
-                    client_event_id=client_event_id if isinstance(client_event_id, str) else None,
+                    exc.message, code=exc.code, param=exc.param, client_event_id=exc.event_id
                 )
             )
 
     # -- session ----------------------------------------------------------------------
-
-    def _session_object(self) -> p.Event:
-        return self._config.as_session(self.id)
 
     async def _session_update(self, data: dict[str, Any]) -> None:
         self._config.apply(data.get("session"))
@@ -159,16 +126,13 @@ class RealtimeSession:
             self._script = script_for(number, self._today())
             self._cursor = 0
             self._log.info("script selected", number=number, script=self._script.description)
-        await self._send(p.event("session.updated", session=self._session_object()))
-
-    def _script_or_default(self) -> Script:
-        if self._script is None:
-            self._script = script_for(None, self._today())
-        return self._script
+        await self._send(p.event("session.updated", session=self._config.as_session(self.id)))
 
     def _next_turn(self, speaker: str) -> Turn | None:
         """Consume the next script turn if it belongs to ``speaker``."""
-        turns = self._script_or_default().turns
+        if self._script is None:  # never configured: play the default script
+            self._script = script_for(None, self._today())
+        turns = self._script.turns
         if self._cursor < len(turns) and turns[self._cursor].speaker == speaker:
             self._cursor += 1
             return turns[self._cursor - 1]
@@ -225,22 +189,10 @@ class RealtimeSession:
         transcript = turn.text if turn is not None and turn.text else ""
         if turn is None:
             self._log.warning("practice spoke off-script; empty transcript")
-        await self._send(
-            p.event(
-                "input_audio_buffer.committed", item_id=item_id, previous_item_id=self._last_item
-            )
-        )
-        await self._send(
-            p.event(
-                "conversation.item.added",
-                item=p.user_audio_item(item_id, None),
-                previous_item_id=self._last_item,
-            )
-        )
-        await self._send(p.transcription_completed(item_id, transcript, self._buffer_ms / 1000))
-        await self._send(
-            p.event("conversation.item.done", item=p.user_audio_item(item_id, transcript))
-        )
+        for event in p.committed_user_turn(
+            item_id, self._last_item, transcript, audio_seconds=self._buffer_ms / 1000
+        ):
+            await self._send(event)
         self._last_item = item_id
         self._buffer_ms = 0
 
@@ -264,13 +216,7 @@ class RealtimeSession:
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
             raise ClientError("missing_required_parameter", "Missing 'item' with a 'type'.", "item")
         if item["type"] == "function_call_output":
-            call_id, output = item.get("call_id"), item.get("output")
-            if not isinstance(call_id, str) or not isinstance(output, str):
-                raise ClientError(
-                    "invalid_value",
-                    "function_call_output needs string 'call_id' and 'output'.",
-                    "item.call_id",
-                )
+            call_id, output = function_call_output(item)
             name = self._pending_calls.pop(call_id, None)
             if name is None:
                 self._log.warning("function_call_output for unknown call", call_id=call_id)
@@ -286,36 +232,14 @@ class RealtimeSession:
         self._last_item = stored["id"]
 
     async def _truncate(self, data: dict[str, Any]) -> None:
-        item_id, content_index, end_ms = (
-            data.get("item_id"),
-            data.get("content_index"),
-            data.get("audio_end_ms"),
-        )
-        if not isinstance(item_id, str) or item_id not in self._audio_ms:
-            raise ClientError(
-                "item_truncate_invalid_item_id",
-                f"No assistant audio item with id '{item_id}'.",
-                "item_id",
-            )
-        if not isinstance(content_index, int) or not isinstance(end_ms, int) or end_ms < 0:
-            raise ClientError(
-                "invalid_value",
-                "'content_index' and 'audio_end_ms' must be integers >= 0.",
-                "audio_end_ms",
-            )
-        if end_ms > self._audio_ms[item_id]:
-            raise ClientError(
-                "invalid_value",
-                f"audio_end_ms {end_ms} exceeds the {self._audio_ms[item_id]} ms of audio sent.",
-                "audio_end_ms",
-            )
-        self.record.truncations.append(Truncation(item_id, content_index, end_ms))
+        truncation = parse_truncate(data, self._audio_ms)
+        self.record.truncations.append(truncation)
         await self._send(
             p.event(
                 "conversation.item.truncated",
-                item_id=item_id,
-                content_index=content_index,
-                audio_end_ms=end_ms,
+                item_id=truncation.item_id,
+                content_index=truncation.content_index,
+                audio_end_ms=truncation.audio_end_ms,
             )
         )
 
@@ -332,6 +256,10 @@ class RealtimeSession:
         self._active.cancel("client_cancelled")
 
     async def _start_response(self, *, automatic: bool) -> None:
+        if self._active is not None and self._active.cancel_reason is not None:
+            # A cancelled response winds down within one frame (20 ms). The real server
+            # treats it as gone at once, so wait rather than refuse the new response.
+            await self._active.finished.wait()
         if self._active is not None:
             if automatic:
                 return
@@ -352,7 +280,10 @@ class RealtimeSession:
         if turn is None:
             self._log.info("no agent turn due in the script; empty response")
         run = ResponseRun(
-            self._send, turn, audio_ms=self._audio_ms, function_calls=self._pending_calls,
+            self._send,
+            turn,
+            audio_ms=self._audio_ms,
+            function_calls=self._pending_calls,
             speed=self._speed,
         )
         self._active = run
@@ -361,6 +292,8 @@ class RealtimeSession:
     async def _stream(self, run: ResponseRun) -> None:
         try:
             await run.run()
+        except ConnectionClosed:
+            run.status = "cancelled"  # nobody left to stream to
         finally:
             self._active = None
             self.record.responses.append((run.response_id, run.status))

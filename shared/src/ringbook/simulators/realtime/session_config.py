@@ -7,6 +7,8 @@ caught in tests instead of producing garbled audio.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,27 @@ class ClientError(Exception):
         self.code = code
         self.message = message
         self.param = param
+        self.event_id: str | None = None  # the client's event_id, echoed in the error
+
+
+def parse_client_event(message: str | bytes, supported: Collection[str]) -> dict[str, Any]:
+    """Decode one client event; anything unusable becomes a :class:`ClientError`."""
+    try:
+        data = json.loads(message)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ClientError("invalid_json", f"Invalid JSON in client event: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ClientError("missing_required_parameter", "Missing event 'type'.", "type")
+    if data["type"] not in supported:
+        error = ClientError(
+            "invalid_value",
+            f"Unsupported event type '{data['type']}' "
+            f"(simulator supports: {', '.join(sorted(supported))}).",
+            "type",
+        )
+        error.event_id = data.get("event_id") if isinstance(data.get("event_id"), str) else None
+        raise error
+    return data
 
 
 def _default_turn_detection() -> dict[str, Any]:

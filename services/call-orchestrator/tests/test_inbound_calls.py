@@ -1,0 +1,299 @@
+"""Inbound calls (seed 004's incoming-call webhook) against real Postgres and a real
+nats-server: the TwiML answer, the call events, idempotency per CallSid, signatures,
+and the status callbacks that name the call only by its CallSid."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import nats
+import pytest
+from call_orchestrator.entrypoints.app import create_app
+from call_orchestrator.settings import DEV_INBOUND_TENANT_ID, OrchestratorSettings
+from nats.js.api import AckPolicy, ConsumerConfig
+from ringbook.clock import FakeClock
+from ringbook.contracts.catalogue import parse_envelope
+from ringbook.devinfra.processes import free_port
+from ringbook.events import Envelope
+from ringbook.simulators.carrier.testing import serve_app
+from ringbook.testing.infra import ServerSet
+from ringbook.testing.plugin import settings_for
+from twilio.request_validator import RequestValidator
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+MEDIA_URL = "ws://127.0.0.1:9/media-stream"  # only echoed in the TwiML, never dialed
+CALLER, OUR_NUMBER = "+4915112345678", "+49305550000"
+VALIDATOR = RequestValidator("simulated-auth-token")
+PARAMETERS = {"customer_phone", "call_sid", "session_id", "direction", "request_id",
+              "assistant", "tenant_id"}
+
+
+def new_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+@dataclass
+class Inbound:
+    url: str
+    schema: str
+    database_url: str
+    js: nats.js.JetStreamContext
+    client: httpx.AsyncClient
+
+    async def post(self, path: str, params: dict[str, str],
+                   signature: str | None = None) -> httpx.Response:
+        url = f"{self.url}{path}"
+        sig = signature if signature is not None else VALIDATOR.compute_signature(url, params)
+        return await self.client.post(url, data=params, headers={"X-Twilio-Signature": sig})
+
+    async def incoming(self, call_sid: str, caller: str = CALLER) -> httpx.Response:
+        return await self.post("/webhook/incoming-call", {
+            "CallSid": call_sid, "From": caller, "To": OUR_NUMBER, "CallStatus": "ringing",
+            "FromCountry": "DE", "FromCity": "Berlin"})
+
+    async def status(self, call_sid: str, status: str, duration: str = "42"
+                     ) -> httpx.Response:
+        return await self.post("/webhook/call-status", {
+            "CallSid": call_sid, "CallStatus": status, "CallDuration": duration})
+
+    async def call_events(self, session_id: uuid.UUID) -> list[Envelope]:
+        sub = await self.js.pull_subscribe(
+            f"ringbook.calls.inbound_call.{session_id}.*", stream="CALLS",
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE))
+        events: list[Envelope] = []
+        try:
+            while True:
+                msgs = await sub.fetch(100, timeout=0.3)
+                events += [parse_envelope(m.data) for m in msgs]
+        except (nats.errors.TimeoutError, TimeoutError):
+            pass
+        finally:
+            await sub.unsubscribe()
+        return events
+
+    async def wait_types(self, session_id: uuid.UUID, count: int,
+                         timeout: float = 10) -> list[str]:
+        """Event types once at least ``count`` arrived (the outbox publishes shortly
+        after the commit), then a moment more so that extra events would show up."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            types = [e.type for e in await self.call_events(session_id)]
+            if len(types) >= count:
+                await asyncio.sleep(0.5)
+                return [e.type for e in await self.call_events(session_id)]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"events so far: {types}")
+            await asyncio.sleep(0.2)
+
+    async def count(self, table: str) -> int:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return int(await conn.fetchval(f"select count(*) from {self.schema}.{table}"))
+        finally:
+            await conn.close()
+
+
+@asynccontextmanager
+async def orchestrator(infra: ServerSet, schema: str, **overrides: object
+                       ) -> AsyncIterator[str]:
+    port = free_port()
+    settings = settings_for(
+        infra, OrchestratorSettings, service="call-orchestrator", schema=schema,
+        public_base_url=f"http://127.0.0.1:{port}", media_stream_url=MEDIA_URL,
+        twilio_api_base_url="http://127.0.0.1:9", **overrides)
+    app = create_app(settings, clock=FakeClock(NOW))
+    async with serve_app(app, port=port) as url:
+        await app.state.runtime.wait_bus_ready(10)
+        yield url
+
+
+@asynccontextmanager
+async def inbound_service(infra: ServerSet, schema: str, **overrides: object
+                          ) -> AsyncIterator[Inbound]:
+    nc = await nats.connect(infra.nats_url)
+    try:
+        async with orchestrator(infra, schema, **overrides) as url, httpx.AsyncClient() as c:
+            yield Inbound(url, schema, infra.database_url, nc.jetstream(), c)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def inbound(infra: ServerSet, fresh_schema: str, fresh_streams: None
+                  ) -> AsyncIterator[Inbound]:
+    async with inbound_service(infra, fresh_schema) as service:
+        yield service
+
+
+@dataclass(frozen=True)
+class Answer:
+    greeting: str
+    voice: str | None
+    language: str | None
+    stream_url: str | None
+    parameters: dict[str, str]
+
+    @property
+    def session_id(self) -> uuid.UUID:
+        return uuid.UUID(self.parameters["session_id"])
+
+
+def read_twiml(response: httpx.Response) -> Answer:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/xml")
+    root = ET.fromstring(response.text)
+    assert root.tag == "Response"
+    assert [child.tag for child in root] == ["Say", "Connect"]
+    say, connect = root
+    [stream] = list(connect)
+    assert stream.tag == "Stream"
+    params = {p.get("name", ""): p.get("value", "") for p in stream if p.tag == "Parameter"}
+    return Answer((say.text or "").strip(), say.get("voice"), say.get("language"),
+                  stream.get("url"), params)
+
+
+async def test_incoming_call_answers_with_greeting_and_stream(inbound: Inbound) -> None:
+    call_sid = new_sid()
+    answer = read_twiml(await inbound.incoming(call_sid))
+    assert answer.greeting == "Willkommen. Einen Moment bitte…"
+    assert (answer.voice, answer.language) == ("alice", "de-DE")
+    assert answer.stream_url == MEDIA_URL
+    assert set(answer.parameters) == PARAMETERS
+    assert answer.parameters["customer_phone"] == CALLER
+    assert answer.parameters["call_sid"] == call_sid
+    assert answer.parameters["direction"] == "inbound"
+    assert answer.parameters["assistant"] == "receptionist"
+    assert answer.parameters["request_id"] == answer.parameters["session_id"]
+    assert answer.session_id.version == 4
+
+
+async def test_incoming_call_emits_started_then_connected(inbound: Inbound) -> None:
+    call_sid = new_sid()
+    session_id = read_twiml(await inbound.incoming(call_sid)).session_id
+    assert await inbound.wait_types(session_id, 2) == ["call_started", "call_connected"]
+    started, connected = await inbound.call_events(session_id)
+    assert [started.version, connected.version] == [1, 2]
+    for event in (started, connected):
+        assert event.aggregate == "inbound_call" and event.aggregate_id == session_id
+        assert event.correlation_id == session_id  # the conversation's request_id
+        assert event.tenant_id == DEV_INBOUND_TENANT_ID
+    assert started.data.model_dump() == {"attempt": 1, "call_sid": call_sid, "number": CALLER}
+    assert connected.data.model_dump() == {"attempt": 1, "call_sid": call_sid}
+
+
+async def test_caller_number_is_normalized_to_e164(inbound: Inbound) -> None:
+    answer = read_twiml(await inbound.incoming(new_sid(), caller="+49 151 1234 5678"))
+    assert answer.parameters["customer_phone"] == CALLER
+    await inbound.wait_types(answer.session_id, 2)
+    started = (await inbound.call_events(answer.session_id))[0]
+    assert started.data.number == CALLER  # type: ignore[attr-defined]
+
+
+async def test_withheld_caller_id_is_still_answered(inbound: Inbound) -> None:
+    answer = read_twiml(await inbound.incoming(new_sid(), caller="anonymous"))
+    assert answer.parameters["customer_phone"] == "anonymous"
+    assert await inbound.wait_types(answer.session_id, 2) == ["call_started",
+                                                              "call_connected"]
+
+
+async def test_retried_webhook_answers_the_same_session_and_emits_nothing_new(
+    inbound: Inbound,
+) -> None:
+    call_sid = new_sid()
+    first = await inbound.incoming(call_sid)
+    session_id = read_twiml(first).session_id
+    await inbound.wait_types(session_id, 2)
+    retry = await inbound.incoming(call_sid)
+    assert read_twiml(retry).session_id == session_id
+    assert retry.text == first.text
+    assert await inbound.wait_types(session_id, 2) == ["call_started", "call_connected"]
+    assert await inbound.count("inbound_calls") == 1
+    assert await inbound.count("call_jobs") == 1
+
+
+async def test_concurrent_deliveries_of_one_call_share_one_session(inbound: Inbound) -> None:
+    call_sid = new_sid()
+    answers = await asyncio.gather(*(inbound.incoming(call_sid) for _ in range(5)))
+    sessions = {read_twiml(a).session_id for a in answers}
+    assert len(sessions) == 1
+    [session_id] = sessions
+    assert await inbound.wait_types(session_id, 2) == ["call_started", "call_connected"]
+    assert await inbound.count("call_attempts") == 1
+
+
+async def test_incoming_call_needs_a_valid_signature(inbound: Inbound) -> None:
+    params = {"CallSid": new_sid(), "From": CALLER, "To": OUR_NUMBER,
+              "CallStatus": "ringing"}
+    forged = await inbound.post("/webhook/incoming-call", params, signature="bogus")
+    assert forged.status_code == 403 and forged.json() == {"error": "Invalid Twilio signature"}
+    # Signed for another URL (e.g. the one seen behind a proxy): refused as well.
+    other = VALIDATOR.compute_signature("http://internal:8001/webhook/incoming-call", params)
+    assert (await inbound.post("/webhook/incoming-call", params, other)).status_code == 403
+    unsigned = await inbound.client.post(f"{inbound.url}/webhook/incoming-call", data=params)
+    assert unsigned.status_code == 403
+    assert await inbound.count("inbound_calls") == 0
+    assert await inbound.count("call_jobs") == 0
+
+
+async def test_incoming_call_without_call_sid_is_refused(inbound: Inbound) -> None:
+    response = await inbound.post("/webhook/incoming-call", {"From": CALLER})
+    assert response.status_code == 400
+    assert await inbound.count("call_jobs") == 0
+
+
+async def test_status_callbacks_without_attempt_id_find_the_inbound_call(
+    inbound: Inbound,
+) -> None:
+    call_sid = new_sid()
+    session_id = read_twiml(await inbound.incoming(call_sid)).session_id
+    await inbound.wait_types(session_id, 2)
+    # Twilio's callbacks for a number's calls carry no attempt id: found by CallSid.
+    # A late in-progress changes nothing; completed closes the attempt (call_completed
+    # itself comes from the conversation in media-bridge); a repeat is harmless.
+    for status in ("in-progress", "completed", "completed"):
+        assert (await inbound.status(call_sid, status)).status_code == 200
+    await asyncio.sleep(0.5)
+    types = [e.type for e in await inbound.call_events(session_id)]
+    assert types == ["call_started", "call_connected"]
+
+
+async def test_status_callback_of_an_unknown_call_sid_is_404(inbound: Inbound) -> None:
+    response = await inbound.status(new_sid(), "completed")
+    assert response.status_code == 404
+
+
+async def test_status_callback_without_attempt_id_needs_a_valid_signature(
+    inbound: Inbound,
+) -> None:
+    call_sid = new_sid()
+    session_id = read_twiml(await inbound.incoming(call_sid)).session_id
+    params = {"CallSid": call_sid, "CallStatus": "completed", "CallDuration": "1"}
+    forged = await inbound.post("/webhook/call-status", params, signature="bogus")
+    assert forged.status_code == 403
+    assert await inbound.wait_types(session_id, 2) == ["call_started", "call_connected"]
+
+
+async def test_inbound_settings_shape_the_answer(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None,
+) -> None:
+    tenant = uuid.uuid4()
+    async with inbound_service(
+        infra, fresh_schema, inbound_tenant_id=tenant, inbound_assistant="spa-desk",
+        inbound_greeting="Benvenuto. Un momento per favore...", inbound_voice="Polly.Bianca",
+        inbound_language="it-IT",
+    ) as service:
+        answer = read_twiml(await service.incoming(new_sid()))
+        assert answer.greeting == "Benvenuto. Un momento per favore..."
+        assert (answer.voice, answer.language) == ("Polly.Bianca", "it-IT")
+        assert answer.parameters["assistant"] == "spa-desk"
+        await service.wait_types(answer.session_id, 2)
+        events = await service.call_events(answer.session_id)
+        assert {e.tenant_id for e in events} == {tenant}

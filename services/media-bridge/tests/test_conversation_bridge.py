@@ -1,0 +1,394 @@
+"""The conversation bridge end to end: a Twilio-like client, media-bridge served by
+uvicorn (real Postgres and NATS), and the SIMULATED realtime model through the official
+openai SDK. The callee "speaks" loud tone frames, which the simulator's VAD hears."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import nats
+import orjson
+import pytest
+from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, run_bridge
+from prometheus_client import REGISTRY
+from ringbook.clock import SystemClock
+from ringbook.contracts.requests import RequestReceived, UserProfile
+from ringbook.contracts.streams import CALLS
+from ringbook.events import new_event
+from ringbook.simulators.carrier import media_stream_client as sim
+from ringbook.simulators.realtime import Truncation
+from ringbook.simulators.realtime.audio import TONE_FRAME
+from ringbook.simulators.realtime.scripts import next_monday
+from ringbook.simulators.realtime.session import RealtimeSession
+from ringbook.testing.infra import ServerSet
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+ACCOUNT = "AC00000000000000000000000000000001"
+TENANT = uuid.UUID("0195f7a2-0000-7000-8000-00000000aaaa")
+SILENCE = base64.b64encode(b"\xff" * 160).decode()
+
+
+def loud_frame(n: int) -> str:
+    """A loud 20 ms frame, unique per n, so forwarding can be checked string by string."""
+    frame = bytearray(TONE_FRAME)
+    frame[-1] = n % 256
+    frame[-2] = (n // 256) % 256
+    return base64.b64encode(bytes(frame)).decode()
+
+
+@pytest.fixture
+def appended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every ``input_audio_buffer.append`` audio string the simulated model received."""
+    seen: list[str] = []
+    original = RealtimeSession._append
+
+    async def recording(self: RealtimeSession, data: dict[str, Any]) -> None:
+        seen.append(data["audio"])
+        await original(self, data)
+
+    monkeypatch.setattr(RealtimeSession, "_append", recording)
+    return seen
+
+
+@pytest.fixture
+async def fast_bridge(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Bridge]:
+    # The model speaks 10x faster than real time: whole conversations in seconds.
+    async for running in run_bridge(
+        infra, fresh_schema, model_speed=10.0, media_receive_timeout_seconds=10.0
+    ):
+        yield running
+
+
+@pytest.fixture
+async def realtime_bridge(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Bridge]:
+    async for running in run_bridge(
+        infra, fresh_schema, model_speed=1.0, media_receive_timeout_seconds=10.0
+    ):
+        yield running
+
+
+class Twilio:
+    """Twilio's side: sends frames, collects what the bridge sends back, echoes marks
+    (all of them, or only the first ``echo_marks``) as Twilio does once audio played."""
+
+    def __init__(self, ws: ClientConnection, n: int, echo_marks: int | None = None) -> None:
+        self.ws = ws
+        self.stream_sid = f"MZ{n:032d}"
+        self.call_sid = f"CA{n:032d}"
+        self.sequence = 0
+        self.echo_marks = echo_marks
+        self.media: list[str] = []
+        self.marks: list[str] = []
+        self.clears = 0
+        self.sent: list[str] = []
+        self.last_media_at = 0.0
+        self.reader = asyncio.create_task(self._read())
+
+    def _next(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                message = orjson.loads(raw)
+                if message["event"] == "media":
+                    self.media.append(message["media"]["payload"])
+                    self.last_media_at = time.monotonic()
+                elif message["event"] == "mark":
+                    name = message["mark"]["name"]
+                    self.marks.append(name)
+                    if self.echo_marks is None or len(self.marks) <= self.echo_marks:
+                        await self.send(sim.mark_message(sequence_number=self._next(),
+                                                         stream_sid=self.stream_sid, name=name))
+                elif message["event"] == "clear":
+                    self.clears += 1
+        except ConnectionClosed:
+            pass
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
+
+    async def start(self, **parameters: str) -> None:
+        await self.send(sim.connected_message())
+        await self.send(sim.start_message(
+            sequence_number=self._next(), stream_sid=self.stream_sid, account_sid=ACCOUNT,
+            call_sid=self.call_sid, custom_parameters=parameters))
+
+    async def frames(self, payloads: list[str]) -> None:
+        for payload in payloads:
+            n = self._next()
+            self.sent.append(payload)
+            await self.send({"event": "media", "sequenceNumber": str(n),
+                             "streamSid": self.stream_sid,
+                             "media": {"track": "inbound", "chunk": str(n),
+                                       "timestamp": str(20 * n), "payload": payload}})
+
+    async def say(self, frames: int = 30) -> None:
+        """A callee turn: loud frames, then 600 ms of silence (the VAD's end of turn)."""
+        await self.frames([loud_frame(self.sequence + i) for i in range(frames)])
+        await self.frames([SILENCE] * 30)
+
+    async def agent_finished(self, after: int, quiet: float = 0.4, within: float = 15) -> None:
+        """Wait until the agent has spoken (more than ``after`` frames) and gone quiet."""
+        async def done() -> bool:
+            return len(self.media) > after and time.monotonic() - self.last_media_at > quiet
+        await eventually(done, within)
+
+    async def stop(self) -> None:
+        await self.send(sim.stop_message(sequence_number=self._next(),
+                                         stream_sid=self.stream_sid, account_sid=ACCOUNT,
+                                         call_sid=self.call_sid))
+
+
+async def publish_request(infra: ServerSet, number: str) -> uuid.UUID:
+    request_id = uuid.uuid4()
+    event = new_event(
+        RequestReceived(
+            user_id=uuid.uuid4(), title="Zahnreinigung", description="Professionelle Reinigung",
+            callback_number="+4915112345678", number_to_call=number,
+            preferred_time="nächste Woche vormittags",
+            user_profile=UserProfile(username="Erika Mustermann", street="Hauptstr.",
+                                     house_number="1", postal_code="10115", city="Berlin"),
+        ),
+        aggregate_id=request_id, version=1, tenant_id=TENANT, correlation_id=request_id,
+        clock=SystemClock(),
+    )
+    nc = await nats.connect(infra.nats_url)
+    try:
+        await nc.jetstream().publish(event.subject, event.to_json(),
+                                     headers={"Nats-Msg-Id": str(event.id)})
+    finally:
+        await nc.close()
+    return request_id
+
+
+async def calls_events(infra: ServerSet) -> list[dict[str, Any]]:
+    nc = await nats.connect(infra.nats_url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(CALLS.name)
+        return [orjson.loads((await js.get_msg(CALLS.name, seq)).data or b"{}")
+                for seq in range(info.state.first_seq, info.state.last_seq + 1)]
+    finally:
+        await nc.close()
+
+
+async def completed_within(bridge: Bridge, seconds: float) -> dict[str, Any]:
+    """call_completed appended (committed with its outbox row) within ``seconds``."""
+    row: Any = None
+
+    async def appended() -> bool:
+        nonlocal row
+        row = await bridge.pool.fetchrow(
+            "select data from events where type = 'call_completed'")
+        return row is not None
+
+    await eventually(appended, seconds)
+    data: dict[str, Any] = orjson.loads(row["data"])
+    return data
+
+
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_a_booking_call_end_to_end(  # noqa: PLR0915 - one story, asserted step by step
+    fast_bridge: Bridge, infra: ServerSet, appended: list[str]
+) -> None:
+    bridge = fast_bridge
+    request_id = await publish_request(infra, "+49305550100")
+
+    async def projected() -> bool:
+        count = await bridge.pool.fetchval("select count(*) from call_requests")
+        return bool(count)
+
+    await eventually(projected)
+    latency_before = metric("ringbook_media_response_latency_seconds_count")
+    async with connect(bridge.url) as ws:
+        twilio = Twilio(ws, 1)
+        await twilio.start(direction="outbound", request_id=str(request_id),
+                           tenant_id=str(TENANT), attempt="2")
+        await twilio.say()  # "Praxis Dr. Müller, guten Tag."
+        await twilio.agent_finished(after=0)
+        # A broken frame and an unknown event do not end the call.
+        await twilio.send("{not json")
+        await twilio.send({"event": "bogus", "sequenceNumber": "999",
+                           "streamSid": twilio.stream_sid})
+        await twilio.say()  # "Am Montag um 10:30 Uhr hätten wir etwas frei."
+        # The agent books, says goodbye and hangs up (end_call): the bridge closes.
+        await asyncio.wait_for(ws.wait_closed(), 20)
+        await twilio.reader
+
+    # Audio both ways, byte-identical strings.
+    assert appended == twilio.sent
+    session = bridge.model.sessions[0]
+    assert session.record.number == "+49305550100"
+    assert twilio.media and set(twilio.media) == {base64.b64encode(TONE_FRAME).decode()}
+    assert len(twilio.marks) == len(twilio.media)
+    item, _, ms = twilio.marks[0].partition(":")
+    assert item.startswith("item_") and ms == "20"
+    # The tool output went back before the next response (no simulator errors).
+    assert session.record.errors == []
+    assert any('"booked"' in out for out in session.record.tool_outputs.values())
+
+    monday = next_monday(_berlin_today())
+    summary = f"Mo {monday:%d.%m.%Y}, 10:30 Uhr bei Praxis Dr. Müller"
+
+    async def published() -> bool:
+        return len(await calls_events(infra)) >= 3
+
+    await eventually(published)
+    events = await calls_events(infra)
+    types = [e["type"] for e in events]
+    assert types == ["booking_in_progress", "booking_confirmed", "call_completed"]
+    assert all(e["aggregate"] == "conversation" for e in events)
+    assert [e["version"] for e in events] == [1, 2, 3]
+    assert {e["aggregate_id"] for e in events} == {events[0]["aggregate_id"]}
+    assert {e["correlation_id"] for e in events} == {str(request_id)}
+    assert {e["tenant_id"] for e in events} == {str(TENANT)}
+    assert events[1]["data"] == {"attempt": 2, "summary": summary}
+    completed = events[2]["data"]
+    assert completed["call_sid"] == twilio.call_sid and completed["attempt"] == 2
+    assert completed["outcome"] == "booked"
+    assert [line["speaker"] for line in completed["transcript"]] == [
+        "callee", "agent", "callee", "agent"]
+    assert completed["interruptions"] == 0 and completed["latency_p50_ms"] is not None
+
+    row = await bridge.pool.fetchrow("select * from conversations")
+    assert row["outcome"] == "booked" and row["interruptions"] == 0
+    transcript = orjson.loads(row["transcript"])
+    assert [t["speaker"] for t in transcript] == ["callee", "agent", "callee", "agent"]
+    assert transcript[0]["text"] == "Praxis Dr. Müller, guten Tag."
+    # One response latency per callee turn.
+    assert len(orjson.loads(row["latencies_ms"])) == 2 and row["latency_p50_ms"] is not None
+    assert metric("ringbook_media_response_latency_seconds_count") == latency_before + 2
+    assert bridge.hangups == [(twilio.call_sid, f"Bearer {INTERNAL_TOKEN}")]
+    assert (await bridge.session_row(twilio.stream_sid))["end_reason"] == "agent ended"
+
+
+def _berlin_today() -> date:
+    from datetime import datetime
+
+    return datetime.now(ZoneInfo("Europe/Berlin")).date()
+
+
+async def test_no_availability_emits_call_failed(fast_bridge: Bridge, infra: ServerSet) -> None:
+    bridge = fast_bridge
+    request_id = await publish_request(infra, "+49305550103")
+
+    async def projected() -> bool:
+        return bool(await bridge.pool.fetchval("select count(*) from call_requests"))
+
+    await eventually(projected)
+    async with connect(bridge.url) as ws:
+        twilio = Twilio(ws, 2)
+        await twilio.start(direction="outbound", request_id=str(request_id),
+                           tenant_id=str(TENANT), attempt="1")
+        await twilio.say()
+        await twilio.agent_finished(after=0)
+        await twilio.say()
+        await asyncio.wait_for(ws.wait_closed(), 20)
+    completed = await completed_within(bridge, 5)
+    assert completed["outcome"] == "no_availability"
+    failed = await bridge.pool.fetchval("select data from events where type = 'call_failed'")
+    data = orjson.loads(failed)
+    assert data["retry_at"] is None and data["call_sid"] == twilio.call_sid
+    assert data["callback_requested"] is True
+
+
+async def test_stop_emits_call_completed_within_5_seconds(
+    fast_bridge: Bridge, infra: ServerSet
+) -> None:
+    async with connect(fast_bridge.url) as ws:
+        twilio = Twilio(ws, 3)
+        await twilio.start(direction="inbound", tenant_id=str(TENANT))
+        await twilio.frames([SILENCE] * 10)
+        await twilio.stop()
+        stopped = time.monotonic()
+        completed = await completed_within(fast_bridge, 5)
+    assert time.monotonic() - stopped < 5
+    assert completed["outcome"].startswith("caller_hung_up")
+    assert fast_bridge.model.sessions[0].record.errors == []
+
+
+async def test_model_socket_dying_ends_the_call(fast_bridge: Bridge) -> None:
+    async with connect(fast_bridge.url) as ws:
+        twilio = Twilio(ws, 4)
+        await twilio.start(direction="inbound", tenant_id=str(TENANT))
+        await twilio.frames([SILENCE] * 5)
+
+        async def model_connected() -> bool:
+            return bool(fast_bridge.model.sessions)
+
+        await eventually(model_connected)
+        await fast_bridge.model.stop()  # the model's websocket dies
+        died = time.monotonic()
+        completed = await completed_within(fast_bridge, 5)
+        await asyncio.wait_for(ws.wait_closed(), 5)
+    assert time.monotonic() - died < 5
+    assert completed["outcome"].startswith("model_disconnected")
+    assert fast_bridge.hangups == [(twilio.call_sid, f"Bearer {INTERNAL_TOKEN}")]
+
+
+async def test_twilio_socket_dropping_ends_the_call(fast_bridge: Bridge) -> None:
+    ws = await connect(fast_bridge.url)
+    twilio = Twilio(ws, 5)
+    await twilio.start(direction="inbound", tenant_id=str(TENANT))
+    await twilio.frames([SILENCE] * 5)
+    ws.transport.abort()  # no close frame, no stop: the connection just drops
+    completed = await completed_within(fast_bridge, 5)
+    assert completed["outcome"].startswith("caller_hung_up")
+
+    async def model_closed() -> bool:
+        return not fast_bridge.model.sessions[0]._tasks.running
+    await eventually(model_closed, 5)
+
+
+async def test_barge_in_clears_twilio_and_truncates_at_the_played_audio(
+    realtime_bridge: Bridge, infra: ServerSet
+) -> None:
+    bridge = realtime_bridge
+    request_id = await publish_request(infra, "+49305550104")
+
+    async def projected() -> bool:
+        return bool(await bridge.pool.fetchval("select count(*) from call_requests"))
+
+    await eventually(projected)
+    interruptions_before = metric("ringbook_media_interruptions_total")
+    async with connect(bridge.url) as ws:
+        # Twilio reports only the first 10 deltas (200 ms) as played.
+        twilio = Twilio(ws, 6, echo_marks=10)
+        await twilio.start(direction="outbound", request_id=str(request_id),
+                           tenant_id=str(TENANT), attempt="1")
+        await twilio.say()
+
+        async def agent_speaking() -> bool:
+            return len(twilio.media) >= 25
+
+        await eventually(agent_speaking, 10)
+        await twilio.frames([loud_frame(i) for i in range(10)])  # the practice interrupts
+
+        async def cleared() -> bool:
+            return twilio.clears == 1 and bool(bridge.model.sessions[0].record.truncations)
+
+        await eventually(cleared, 5)
+        await twilio.stop()
+    record = bridge.model.sessions[0].record
+    item = twilio.marks[0].partition(":")[0]
+    assert record.truncations == [Truncation(item, 0, 200)]
+    assert metric("ringbook_media_interruptions_total") == interruptions_before + 1
+    completed = await completed_within(bridge, 5)
+    assert completed["interruptions"] == 1
