@@ -98,15 +98,19 @@ def ended(env: Env, sid: str) -> Callable[[], bool]:
     return lambda: any(status in FINAL for status in env.callbacks.statuses(sid))
 
 
+# Answers, but no practice script: the callee stays silent (see test_carrier_practice).
+UNSCRIPTED_NUMBER = "+4915112345678"
+
+
 async def test_answered_call_reports_progress_and_streams_media() -> None:
     async with environment() as env:
-        response = await env.create(ANSWERING_NUMBER, tenant="t-1", request_id="r-42")
+        response = await env.create(UNSCRIPTED_NUMBER, tenant="t-1", request_id="r-42")
         assert response.status_code == 201
         assert response.headers["X-Simulator"] == "ringbook-simulated-carrier"
         call = response.json()
         assert re.fullmatch(r"CA[0-9a-f]{32}", call["sid"])
         assert call["status"] == "queued" and call["direction"] == "outbound-api"
-        assert (call["to"], call["from"]) == (ANSWERING_NUMBER, FROM)
+        assert (call["to"], call["from"]) == (UNSCRIPTED_NUMBER, FROM)
         assert parsedate_to_datetime(call["date_created"]).tzinfo is not None
 
         await eventually(ended(env, call["sid"]))
@@ -147,6 +151,7 @@ async def test_answered_call_reports_progress_and_streams_media() -> None:
         listing = (await env.http.get(f"{env.base_url}/calls")).json()["calls"]
         stats = listing[0]["media"]
         assert stats["received_media"] == stats["received_clears"] == stats["received_marks"] == 1
+        assert stats["sent_speech_frames"] == 0 and stats["practice_said"] == []
         assert listing[0]["stream"]["parameters"] == {"tenant": "t-1", "request_id": "r-42"}
 
 

@@ -22,6 +22,7 @@ from ringbook.simulators.carrier.callbacks import (
     sign,
 )
 from ringbook.simulators.carrier.media_stream_client import MediaStreamSession, StreamEnd
+from ringbook.simulators.carrier.practice import berlin_today, lines_for
 from ringbook.simulators.carrier.records import CallRecord, CallStatus, new_sid
 from ringbook.simulators.carrier.scenarios import Outcome
 from ringbook.simulators.carrier.settings import CarrierSettings
@@ -146,6 +147,7 @@ class CallRunner:
             await _ended_within(record, hold)
             return
         url = record.stream.url
+        practice = lines_for(record.to, berlin_today()) if self._settings.practice_speaks else ()
         session = MediaStreamSession(
             url=url,
             stream_sid=new_sid("MZ"),
@@ -162,6 +164,8 @@ class CallRunner:
                 "X-Twilio-Signature": sign(self._settings.auth_token, url, {}),
                 SIMULATOR_HEADER: SIMULATOR_NAME,
             },
+            practice=practice,
+            agent_quiet_ms=self._settings.practice_agent_quiet_ms,
         )
         end = await session.run(hold)
         _log.info("simulated media stream ended", call_sid=record.sid, reason=end.value)

@@ -7,13 +7,15 @@ websocket to that URL and sends, as JSON text frames:
 * ``start`` with the stream/call/account SIDs, ``tracks``, ``customParameters``
   (the TwiML ``<Parameter>`` pairs) and ``mediaFormat`` (8 kHz mono mu-law);
 * ``media`` every 20 ms: ``track``, ``chunk``, ``timestamp`` (ms since start) and a
-  base64 ``payload`` of 160 mu-law bytes - the simulated callee is silent (0xFF);
+  base64 ``payload`` of 160 mu-law bytes - silence (0xFF), or the simulated practice's
+  voice while it says one of its scripted lines (see ``practice``);
 * ``dtmf`` when the callee presses a key, ``mark`` when audio sent to it has played;
 * ``stop`` when the stream ends.
 
 The application may send back ``media`` (audio to play), ``mark`` (tell me when the
 audio up to here has played) and ``clear`` (drop queued audio). The simulator plays
-nothing, so it records those messages and echoes every mark back at once.
+nothing, so it records those messages and echoes every mark back at once; the arrival
+of ``media`` is what tells the simulated practice that the agent is speaking.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -31,7 +33,9 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from ringbook.simulators.carrier.practice import PracticeVoice
 from ringbook.simulators.carrier.records import MediaStats
+from ringbook.simulators.realtime.scripts import PracticeLine
 
 SAMPLE_RATE = 8000
 MULAW_SILENCE = b"\xff"
@@ -135,7 +139,11 @@ class MediaStreamSession:
     frame_ms: int = 20
     open_timeout: float = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    # What the simulated practice says (see ``practice``); empty: a silent callee.
+    practice: Sequence[PracticeLine] = ()
+    agent_quiet_ms: int = 700
     _sequence: itertools.count[int] = field(init=False, default_factory=lambda: itertools.count(1))
+    _voice: PracticeVoice | None = field(init=False, default=None)
 
     async def run(self, hold_seconds: float) -> StreamEnd:
         try:
@@ -172,6 +180,13 @@ class MediaStreamSession:
                 custom_parameters=self.parameters,
             ),
         )
+        if self.practice:
+            self._voice = PracticeVoice(
+                self.practice,
+                frame_ms=self.frame_ms,
+                agent_quiet_seconds=self.agent_quiet_ms / 1000,
+                said=self.stats.practice_said,
+            )
         reader = asyncio.create_task(self._read(ws), name=f"simcarrier-read-{self.call_sid}")
         ended = asyncio.create_task(self.ended.wait(), name=f"simcarrier-end-{self.call_sid}")
         try:
@@ -221,14 +236,20 @@ class MediaStreamSession:
             if loop.time() >= deadline:
                 return StreamEnd.HOLD_ELAPSED
             chunk += 1
+            timestamp_ms = (chunk - 1) * self.frame_ms
+            payload = silence
+            if self._voice is not None:
+                payload = self._voice.frame(loop.time(), timestamp_ms)
+                if payload != silence:
+                    self.stats.sent_speech_frames += 1
             await self._send(
                 ws,
                 media_message(
                     sequence_number=next(self._sequence),
                     stream_sid=self.stream_sid,
                     chunk=chunk,
-                    timestamp_ms=(chunk - 1) * self.frame_ms,
-                    payload=silence,
+                    timestamp_ms=timestamp_ms,
+                    payload=payload,
                 ),
             )
             self.stats.sent_media += 1
@@ -264,6 +285,8 @@ class MediaStreamSession:
         event = message.get("event")
         if event == "media":
             self.stats.received_media += 1
+            if self._voice is not None:
+                self._voice.agent_audio(asyncio.get_running_loop().time())
         elif event == "clear":
             self.stats.received_clears += 1
         elif event == "mark":

@@ -49,12 +49,45 @@ def utcnow() -> datetime:
 
 
 @dataclass
+class SpokenLine:
+    """One scripted line the simulated practice said on the call's Media Stream.
+
+    ``start_ms`` / ``end_ms`` are positions on the stream's audio timeline (the
+    ``media.timestamp`` of its first frame, and that plus its length); ``ended_at`` is
+    None while the line is being said, or if the call ended in the middle of it.
+    """
+
+    text: str
+    started_at: datetime
+    start_ms: int
+    planned_frames: int
+    # True if it started while the agent was still speaking (a scripted barge-in).
+    interrupting: bool
+    frames_sent: int = 0
+    end_ms: int | None = None
+    ended_at: datetime | None = None
+
+    def to_view(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "frames_sent": self.frames_sent,
+            "planned_frames": self.planned_frames,
+            "interrupting": self.interrupting,
+        }
+
+
+@dataclass
 class MediaStats:
     """What happened on the call's Media Streams websocket (inspected by tests)."""
 
     connected: bool = False
     connect_error: str | None = None
     sent_media: int = 0
+    sent_speech_frames: int = 0  # of sent_media, frames carrying the practice's voice
     sent_dtmf: int = 0
     received_media: int = 0
     received_marks: int = 0
@@ -63,6 +96,7 @@ class MediaStats:
     received_mark_names: list[str] = field(default_factory=list)
     closed_by_peer: bool = False
     stop_sent: bool = False
+    practice_said: list[SpokenLine] = field(default_factory=list)
 
 
 @dataclass
@@ -195,6 +229,7 @@ class CallRecord:
                 "connected": self.media.connected,
                 "connect_error": self.media.connect_error,
                 "sent_media": self.media.sent_media,
+                "sent_speech_frames": self.media.sent_speech_frames,
                 "sent_dtmf": self.media.sent_dtmf,
                 "received_media": self.media.received_media,
                 "received_marks": self.media.received_marks,
@@ -203,5 +238,6 @@ class CallRecord:
                 "received_mark_names": list(self.media.received_mark_names),
                 "closed_by_peer": self.media.closed_by_peer,
                 "stop_sent": self.media.stop_sent,
+                "practice_said": [line.to_view() for line in self.media.practice_said],
             },
         }

@@ -7,11 +7,18 @@ Number             Behaviour of the simulated carrier
 =================  =================================================================
 ``+49305550100``   Rings, answers, opens the Media Stream; the callee hangs up after
                    ``answered_hold_seconds`` (or earlier via REST / websocket close).
+                   The practice speaks its script (offers Monday 10:30).
 ``+49305550101``   Busy: ``initiated`` then final status ``busy``.
 ``+49305550102``   No answer: rings for ``ring_seconds``, then ``no-answer``.
+``+49305550103``   Answers like ``+49305550100``; the practice has nothing free.
+``+49305550104``   Answers like ``+49305550100``; the practice interrupts the agent's
+                   first reply, then offers Monday 10:30.
 ``+49305550199``   The carrier cannot route the call: final status ``failed``.
-any other number   Same as ``+49305550100`` (answers).
+any other number   Answers like ``+49305550100``, but the callee stays silent.
 =================  =================================================================
+
+The practice's lines and their timing come from the SIMULATED realtime model's
+scripts; ``practice`` describes how the carrier plays them.
 
 The ``555-01xx`` block mirrors the North American fictional range so these numbers
 are recognisable as test numbers in logs.

@@ -24,6 +24,12 @@ class CarrierSettings(BaseSettings):
     answer_after_seconds: float = Field(default=0.2, ge=0.0)
     answered_hold_seconds: float = Field(default=20.0, ge=0.0)
     media_frame_ms: int = Field(default=20, gt=0)
+    # The practice behind a scripted number (see ``practice``) says its lines on the
+    # Media Stream; False keeps every callee silent, as before the scripts existed.
+    practice_speaks: bool = True
+    # The agent's turn is over after this long without its audio (``media`` from the
+    # application); the practice's next line starts then.
+    practice_agent_quiet_ms: int = Field(default=700, gt=0)
     callback_attempts: int = Field(default=4, ge=1)
     callback_backoff_seconds: float = Field(default=0.25, ge=0.0)
     callback_timeout_seconds: float = Field(default=5.0, gt=0.0)
