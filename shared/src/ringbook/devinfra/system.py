@@ -72,7 +72,8 @@ class LocalSystem:
                                   "--port", str(self.ports["model"])])
         for name, (module, _) in SERVICES.items():
             self._spawn(name, [sys.executable, "-m", module])
-        self.wait_ready(timeout=90)
+        # Generous: six Python processes importing on two shared cores can be slow.
+        self.wait_ready(timeout=180)
         return self
 
     @property
