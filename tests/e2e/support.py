@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from ringbook.devinfra.system import LocalSystem
 
 ANSWERS, BUSY, NO_ANSWER = "+49 30 5550100", "+49 30 5550101", "+49 30 5550102"
@@ -96,3 +97,13 @@ async def register(client: httpx.AsyncClient) -> User:
 
 def types(request: dict[str, Any]) -> list[str]:
     return [entry["type"] for entry in request["timeline"]]
+
+
+def running_system(request: pytest.FixtureRequest, **env: str) -> Iterator[LocalSystem]:
+    """Body of a module's ``system`` fixture: start, yield, dump logs if a test failed."""
+    system = start_system(**env)
+    failed_before = request.session.testsfailed
+    yield system
+    if request.session.testsfailed > failed_before:
+        dump_logs(system)
+    system.stop()

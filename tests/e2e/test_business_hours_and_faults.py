@@ -13,7 +13,13 @@ import nats
 import pytest
 from ringbook.devinfra.system import LocalSystem
 
-from tests.e2e.support import ANSWERS, User, dump_logs, register, start_system, types
+from tests.e2e.support import (
+    ANSWERS,
+    User,
+    register,
+    running_system,
+    types,
+)
 
 pytestmark = pytest.mark.e2e
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -30,12 +36,8 @@ def hours_closed_now() -> tuple[str, datetime]:
 @pytest.fixture(scope="module")
 def closed_system(request: pytest.FixtureRequest) -> Iterator[tuple[LocalSystem, datetime]]:
     spec, opening = hours_closed_now()
-    system = start_system(DEFAULT_BUSINESS_HOURS=spec)
-    failed_before = request.session.testsfailed
-    yield system, opening
-    if request.session.testsfailed > failed_before:
-        dump_logs(system)
-    system.stop()
+    for system in running_system(request, DEFAULT_BUSINESS_HOURS=spec):
+        yield system, opening
 
 
 @pytest.fixture
@@ -73,12 +75,7 @@ async def test_cancel_while_scheduled(closed_system: tuple[LocalSystem, datetime
 
 @pytest.fixture
 def open_system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
-    system = start_system(DEFAULT_BUSINESS_HOURS="always", SIMCARRIER_ANSWERED_HOLD_SECONDS="30")
-    failed_before = request.session.testsfailed
-    yield system
-    if request.session.testsfailed > failed_before:
-        dump_logs(system)
-    system.stop()
+    yield from running_system(request, DEFAULT_BUSINESS_HOURS="always", SIMCARRIER_ANSWERED_HOLD_SECONDS="30")
 
 
 async def test_nats_killed_mid_flow_loses_no_accepted_request(open_system: LocalSystem) -> None:

@@ -10,7 +10,13 @@ import httpx
 import pytest
 from ringbook.devinfra.system import LocalSystem
 
-from tests.e2e.support import ANSWERS, User, dump_logs, register, start_system, types
+from tests.e2e.support import (
+    ANSWERS,
+    User,
+    register,
+    running_system,
+    types,
+)
 
 pytestmark = pytest.mark.e2e
 NO_SLOT, INTERRUPTS = "+49 30 5550103", "+49 30 5550104"
@@ -18,12 +24,7 @@ NO_SLOT, INTERRUPTS = "+49 30 5550103", "+49 30 5550104"
 
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
-    system = start_system(DEFAULT_BUSINESS_HOURS="always", SIMCARRIER_ANSWERED_HOLD_SECONDS="60")
-    failed_before = request.session.testsfailed
-    yield system
-    if request.session.testsfailed > failed_before:
-        dump_logs(system)
-    system.stop()
+    yield from running_system(request, DEFAULT_BUSINESS_HOURS="always", SIMCARRIER_ANSWERED_HOLD_SECONDS="60")
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from tests.e2e.support import (
     BUSY,
     NO_ANSWER,
     User,
-    dump_logs,
     register,
-    start_system,
+    running_system,
     types,
 )
 
@@ -29,13 +28,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
-    system = start_system(DEFAULT_BUSINESS_HOURS="always", CALL_RETRY_DELAY_SECONDS="1",
+    yield from running_system(request, DEFAULT_BUSINESS_HOURS="always", CALL_RETRY_DELAY_SECONDS="1",
                           SIMCARRIER_ANSWERED_HOLD_SECONDS="3", SIMCARRIER_RING_SECONDS="0.3")
-    failed_before = request.session.testsfailed
-    yield system
-    if request.session.testsfailed > failed_before:
-        dump_logs(system)
-    system.stop()
 
 
 @pytest.fixture
