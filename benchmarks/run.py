@@ -43,7 +43,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=20.0,
                         help="open-loop requests per second (default 20)")
     parser.add_argument("--quick", action="store_true", help="5 s phases, for smoke testing")
+    parser.add_argument("--media", action="store_true",
+                        help="run the media-bridge load test instead of the HTTP phases")
+    parser.add_argument("--media-calls", default="50,100,200",
+                        help="concurrent calls per media phase, comma-separated")
+    parser.add_argument("--media-seconds", type=float, default=20.0,
+                        help="seconds of streaming per media phase (default 20)")
     args = parser.parse_args(argv)
+    try:
+        args.media_sizes = [int(n) for n in args.media_calls.split(",") if n.strip()]
+    except ValueError:
+        parser.error("--media-calls must be comma-separated integers")
+    if args.media and (not args.media_sizes or min(args.media_sizes) < 1
+                       or args.media_seconds <= 0):
+        parser.error("--media-calls and --media-seconds must be positive")
     if args.quick:
         args.duration = 5.0
     if args.duration <= 0 or args.concurrency < 1 or args.rate <= 0:
@@ -148,6 +161,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.media:
+        from benchmarks.media_load import run_media
+
+        return run_media(args.media_sizes, args.media_seconds)
     figures = run(args)
     table = rows(figures, args.concurrency, args.duration, args.rate)
     print(render(table, figures), flush=True)
