@@ -18,22 +18,27 @@ import nats
 import pytest
 from call_orchestrator.entrypoints.app import create_app
 from call_orchestrator.settings import DEV_INBOUND_TENANT_ID, OrchestratorSettings
-from nats.js.api import AckPolicy, ConsumerConfig
 from ringbook.clock import FakeClock
-from ringbook.contracts.catalogue import parse_envelope
 from ringbook.devinfra.processes import free_port
 from ringbook.events import Envelope
 from ringbook.simulators.carrier.testing import serve_app
 from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook.testing.plugin import settings_for, subject_events
 from twilio.request_validator import RequestValidator
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MEDIA_URL = "ws://127.0.0.1:9/media-stream"  # only echoed in the TwiML, never dialed
 CALLER, OUR_NUMBER = "+4915112345678", "+49305550000"
 VALIDATOR = RequestValidator("simulated-auth-token")
-PARAMETERS = {"customer_phone", "call_sid", "session_id", "direction", "request_id",
-              "assistant", "tenant_id"}
+PARAMETERS = {
+    "customer_phone",
+    "call_sid",
+    "session_id",
+    "direction",
+    "request_id",
+    "assistant",
+    "tenant_id",
+}
 
 
 def new_sid() -> str:
@@ -48,39 +53,38 @@ class Inbound:
     js: nats.js.JetStreamContext
     client: httpx.AsyncClient
 
-    async def post(self, path: str, params: dict[str, str],
-                   signature: str | None = None) -> httpx.Response:
+    async def post(
+        self, path: str, params: dict[str, str], signature: str | None = None
+    ) -> httpx.Response:
         url = f"{self.url}{path}"
         sig = signature if signature is not None else VALIDATOR.compute_signature(url, params)
         return await self.client.post(url, data=params, headers={"X-Twilio-Signature": sig})
 
     async def incoming(self, call_sid: str, caller: str = CALLER) -> httpx.Response:
-        return await self.post("/webhook/incoming-call", {
-            "CallSid": call_sid, "From": caller, "To": OUR_NUMBER, "CallStatus": "ringing",
-            "FromCountry": "DE", "FromCity": "Berlin"})
+        return await self.post(
+            "/webhook/incoming-call",
+            {
+                "CallSid": call_sid,
+                "From": caller,
+                "To": OUR_NUMBER,
+                "CallStatus": "ringing",
+                "FromCountry": "DE",
+                "FromCity": "Berlin",
+            },
+        )
 
-    async def status(self, call_sid: str, status: str, duration: str = "42"
-                     ) -> httpx.Response:
-        return await self.post("/webhook/call-status", {
-            "CallSid": call_sid, "CallStatus": status, "CallDuration": duration})
+    async def status(self, call_sid: str, status: str, duration: str = "42") -> httpx.Response:
+        return await self.post(
+            "/webhook/call-status",
+            {"CallSid": call_sid, "CallStatus": status, "CallDuration": duration},
+        )
 
     async def call_events(self, session_id: uuid.UUID) -> list[Envelope]:
-        sub = await self.js.pull_subscribe(
-            f"ringbook.calls.inbound_call.{session_id}.*", stream="CALLS",
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE))
-        events: list[Envelope] = []
-        try:
-            while True:
-                msgs = await sub.fetch(100, timeout=0.3)
-                events += [parse_envelope(m.data) for m in msgs]
-        except (nats.errors.TimeoutError, TimeoutError):
-            pass
-        finally:
-            await sub.unsubscribe()
-        return events
+        return await subject_events(
+            self.js, f"ringbook.calls.inbound_call.{session_id}.*", stream="CALLS"
+        )
 
-    async def wait_types(self, session_id: uuid.UUID, count: int,
-                         timeout: float = 10) -> list[str]:
+    async def wait_types(self, session_id: uuid.UUID, count: int, timeout: float = 10) -> list[str]:
         """Event types once at least ``count`` arrived (the outbox publishes shortly
         after the commit), then a moment more so that extra events would show up."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -102,13 +106,18 @@ class Inbound:
 
 
 @asynccontextmanager
-async def orchestrator(infra: ServerSet, schema: str, **overrides: object
-                       ) -> AsyncIterator[str]:
+async def orchestrator(infra: ServerSet, schema: str, **overrides: object) -> AsyncIterator[str]:
     port = free_port()
     settings = settings_for(
-        infra, OrchestratorSettings, service="call-orchestrator", schema=schema,
-        public_base_url=f"http://127.0.0.1:{port}", media_stream_url=MEDIA_URL,
-        twilio_api_base_url="http://127.0.0.1:9", **overrides)
+        infra,
+        OrchestratorSettings,
+        service="call-orchestrator",
+        schema=schema,
+        public_base_url=f"http://127.0.0.1:{port}",
+        media_stream_url=MEDIA_URL,
+        twilio_api_base_url="http://127.0.0.1:9",
+        **overrides,
+    )
     app = create_app(settings, clock=FakeClock(NOW))
     async with serve_app(app, port=port) as url:
         await app.state.runtime.wait_bus_ready(10)
@@ -116,8 +125,9 @@ async def orchestrator(infra: ServerSet, schema: str, **overrides: object
 
 
 @asynccontextmanager
-async def inbound_service(infra: ServerSet, schema: str, **overrides: object
-                          ) -> AsyncIterator[Inbound]:
+async def inbound_service(
+    infra: ServerSet, schema: str, **overrides: object
+) -> AsyncIterator[Inbound]:
     nc = await nats.connect(infra.nats_url)
     try:
         async with orchestrator(infra, schema, **overrides) as url, httpx.AsyncClient() as c:
@@ -127,8 +137,9 @@ async def inbound_service(infra: ServerSet, schema: str, **overrides: object
 
 
 @pytest.fixture
-async def inbound(infra: ServerSet, fresh_schema: str, fresh_streams: None
-                  ) -> AsyncIterator[Inbound]:
+async def inbound(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Inbound]:
     async with inbound_service(infra, fresh_schema) as service:
         yield service
 
@@ -156,8 +167,9 @@ def read_twiml(response: httpx.Response) -> Answer:
     [stream] = list(connect)
     assert stream.tag == "Stream"
     params = {p.get("name", ""): p.get("value", "") for p in stream if p.tag == "Parameter"}
-    return Answer((say.text or "").strip(), say.get("voice"), say.get("language"),
-                  stream.get("url"), params)
+    return Answer(
+        (say.text or "").strip(), say.get("voice"), say.get("language"), stream.get("url"), params
+    )
 
 
 async def test_incoming_call_answers_with_greeting_and_stream(inbound: Inbound) -> None:
@@ -200,8 +212,7 @@ async def test_caller_number_is_normalized_to_e164(inbound: Inbound) -> None:
 async def test_withheld_caller_id_is_still_answered(inbound: Inbound) -> None:
     answer = read_twiml(await inbound.incoming(new_sid(), caller="anonymous"))
     assert answer.parameters["customer_phone"] == "anonymous"
-    assert await inbound.wait_types(answer.session_id, 2) == ["call_started",
-                                                              "call_connected"]
+    assert await inbound.wait_types(answer.session_id, 2) == ["call_started", "call_connected"]
 
 
 async def test_retried_webhook_answers_the_same_session_and_emits_nothing_new(
@@ -230,8 +241,7 @@ async def test_concurrent_deliveries_of_one_call_share_one_session(inbound: Inbo
 
 
 async def test_incoming_call_needs_a_valid_signature(inbound: Inbound) -> None:
-    params = {"CallSid": new_sid(), "From": CALLER, "To": OUR_NUMBER,
-              "CallStatus": "ringing"}
+    params = {"CallSid": new_sid(), "From": CALLER, "To": OUR_NUMBER, "CallStatus": "ringing"}
     forged = await inbound.post("/webhook/incoming-call", params, signature="bogus")
     assert forged.status_code == 403 and forged.json() == {"error": "Invalid Twilio signature"}
     # Signed for another URL (e.g. the one seen behind a proxy): refused as well.
@@ -282,12 +292,18 @@ async def test_status_callback_without_attempt_id_needs_a_valid_signature(
 
 
 async def test_inbound_settings_shape_the_answer(
-    infra: ServerSet, fresh_schema: str, fresh_streams: None,
+    infra: ServerSet,
+    fresh_schema: str,
+    fresh_streams: None,
 ) -> None:
     tenant = uuid.uuid4()
     async with inbound_service(
-        infra, fresh_schema, inbound_tenant_id=tenant, inbound_assistant="spa-desk",
-        inbound_greeting="Benvenuto. Un momento per favore...", inbound_voice="Polly.Bianca",
+        infra,
+        fresh_schema,
+        inbound_tenant_id=tenant,
+        inbound_assistant="spa-desk",
+        inbound_greeting="Benvenuto. Un momento per favore...",
+        inbound_voice="Polly.Bianca",
         inbound_language="it-IT",
     ) as service:
         answer = read_twiml(await service.incoming(new_sid()))

@@ -15,16 +15,14 @@ import nats
 import pytest
 from call_orchestrator.entrypoints.app import create_app
 from call_orchestrator.settings import OrchestratorSettings
-from nats.js.api import AckPolicy, ConsumerConfig
 from ringbook.clock import FakeClock
-from ringbook.contracts.catalogue import parse_envelope
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
 from ringbook.devinfra.processes import free_port
 from ringbook.events import Envelope, new_event
 from ringbook.simulators.carrier.settings import CarrierSettings
 from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier, serve_app
 from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook.testing.plugin import settings_for, subject_events
 from twilio.request_validator import RequestValidator
 
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -44,40 +42,49 @@ class Harness:
     async def submit(self, number: str) -> uuid.UUID:
         request_id = uuid.uuid4()
         event = new_event(
-            RequestReceived(user_id=uuid.uuid4(), title="Zahnreinigung", description="Termin",
-                            callback_number="+491701234567", number_to_call=number,
-                            preferred_time="Montag 10-12", user_profile=UserProfile()),
-            aggregate_id=request_id, version=1, tenant_id=self.tenant,
-            correlation_id=request_id, clock=self.clock)
+            RequestReceived(
+                user_id=uuid.uuid4(),
+                title="Zahnreinigung",
+                description="Termin",
+                callback_number="+491701234567",
+                number_to_call=number,
+                preferred_time="Montag 10-12",
+                user_profile=UserProfile(),
+            ),
+            aggregate_id=request_id,
+            version=1,
+            tenant_id=self.tenant,
+            correlation_id=request_id,
+            clock=self.clock,
+        )
         await self.publish(event)
         return request_id
 
     async def cancel(self, request_id: uuid.UUID) -> None:
-        await self.publish(new_event(RequestCanceled(), aggregate_id=request_id, version=2,
-                                     tenant_id=self.tenant, correlation_id=request_id,
-                                     clock=self.clock))
+        await self.publish(
+            new_event(
+                RequestCanceled(),
+                aggregate_id=request_id,
+                version=2,
+                tenant_id=self.tenant,
+                correlation_id=request_id,
+                clock=self.clock,
+            )
+        )
 
     async def publish(self, event: Envelope) -> None:
-        await self.js.publish(event.subject, event.to_json(),
-                              headers={"Nats-Msg-Id": str(event.id)})
+        await self.js.publish(
+            event.subject, event.to_json(), headers={"Nats-Msg-Id": str(event.id)}
+        )
 
     async def call_events(self, request_id: uuid.UUID) -> list[Envelope]:
-        sub = await self.js.pull_subscribe(
-            f"ringbook.calls.call_job.{request_id}.*", stream="CALLS",
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE))
-        events: list[Envelope] = []
-        try:
-            while True:
-                msgs = await sub.fetch(100, timeout=0.3)
-                events += [parse_envelope(m.data) for m in msgs]
-        except (nats.errors.TimeoutError, TimeoutError):
-            pass
-        finally:
-            await sub.unsubscribe()
-        return events
+        return await subject_events(
+            self.js, f"ringbook.calls.call_job.{request_id}.*", stream="CALLS"
+        )
 
-    async def wait_types(self, request_id: uuid.UUID, done: Callable[[list[str]], bool],
-                         timeout: float = 20) -> list[str]:
+    async def wait_types(
+        self, request_id: uuid.UUID, done: Callable[[list[str]], bool], timeout: float = 20
+    ) -> list[str]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             types = [e.type for e in await self.call_events(request_id)]
@@ -89,14 +96,26 @@ class Harness:
 
 
 @asynccontextmanager
-async def orchestrator(infra: ServerSet, schema: str, clock: FakeClock, carrier_url: str,
-                       media_url: str, **overrides: object) -> AsyncIterator[str]:
+async def orchestrator(
+    infra: ServerSet,
+    schema: str,
+    clock: FakeClock,
+    carrier_url: str,
+    media_url: str,
+    **overrides: object,
+) -> AsyncIterator[str]:
     port = free_port()
     settings = settings_for(
-        infra, OrchestratorSettings, service="call-orchestrator", schema=schema,
-        public_base_url=f"http://127.0.0.1:{port}", media_stream_url=f"{media_url}/media-stream",
-        twilio_api_base_url=carrier_url, call_retry_delay_seconds=0,
-        **overrides)
+        infra,
+        OrchestratorSettings,
+        service="call-orchestrator",
+        schema=schema,
+        public_base_url=f"http://127.0.0.1:{port}",
+        media_stream_url=f"{media_url}/media-stream",
+        twilio_api_base_url=carrier_url,
+        call_retry_delay_seconds=0,
+        **overrides,
+    )
     app = create_app(settings, clock=clock)
     async with serve_app(app, port=port) as url:
         await app.state.runtime.wait_bus_ready(10)
@@ -104,11 +123,13 @@ async def orchestrator(infra: ServerSet, schema: str, clock: FakeClock, carrier_
 
 
 @pytest.fixture
-async def harness(infra: ServerSet, fresh_schema: str, fresh_streams: None
-                  ) -> AsyncIterator[Harness]:
+async def harness(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Harness]:
     clock = FakeClock(MONDAY_10_BERLIN)
-    carrier_settings = CarrierSettings(ring_seconds=0.3, answered_hold_seconds=1.0,
-                                       answer_after_seconds=0.1)
+    carrier_settings = CarrierSettings(
+        ring_seconds=0.3, answered_hold_seconds=1.0, answer_after_seconds=0.1
+    )
     media = MediaStreamRecorder(auth_token=carrier_settings.auth_token)
     nc = await nats.connect(infra.nats_url)
     async with running_carrier(carrier_settings) as (carrier_url, _), media.serving() as m_url:
@@ -160,8 +181,7 @@ async def test_busy_retries_then_fails_with_bounded_attempts(harness: Harness) -
 async def test_no_answer_is_a_failed_attempt(harness: Harness) -> None:
     request_id = await harness.submit(NO_ANSWER)
     await harness.wait_types(request_id, lambda t: t.count("call_failed") >= 1)
-    failure = next(e.data for e in await harness.call_events(request_id)
-                   if e.type == "call_failed")
+    failure = next(e.data for e in await harness.call_events(request_id) if e.type == "call_failed")
     assert failure.reason == "no answer"  # type: ignore[attr-defined]
 
 
@@ -220,7 +240,9 @@ async def test_duplicate_callbacks_have_no_second_effect(harness: Harness) -> No
             assert r.status_code == 200
     await asyncio.sleep(0.5)
     assert [e.type for e in await harness.call_events(request_id)] == [
-        "call_started", "call_connected"]
+        "call_started",
+        "call_connected",
+    ]
 
 
 async def test_two_replicas_dial_each_attempt_once(
@@ -241,8 +263,9 @@ async def test_internal_hangup_ends_a_live_call(harness: Harness) -> None:
     await harness.wait_types(request_id, has("call_connected"))
     sid = (await harness.call_events(request_id))[0].data.call_sid  # type: ignore[attr-defined]
     async with httpx.AsyncClient(base_url=harness.url) as client:
-        refused = await client.post(f"/internal/calls/{sid}/hangup",
-                                    headers={"Authorization": "Bearer wrong"})
+        refused = await client.post(
+            f"/internal/calls/{sid}/hangup", headers={"Authorization": "Bearer wrong"}
+        )
         assert refused.status_code == 401
         token = {"Authorization": "Bearer ringbook-development-internal-token"}
         ended = await client.post(f"/internal/calls/{sid}/hangup", headers=token)

@@ -95,15 +95,7 @@ class ResponseRun:
         item_id = p.new_id("item")
         ids = {**self._ids(item_id, output_index), "content_index": 0}
         added = p.assistant_message_item(item_id, status="in_progress", transcript=None)
-        await self._send(
-            p.event(
-                "response.output_item.added",
-                response_id=self.response_id,
-                output_index=output_index,
-                item=added,
-            )
-        )
-        await self._send(p.event("conversation.item.added", item=added))
+        await self._announce_item("added", added, output_index)
         await self._send(
             p.event("response.content_part.added", **ids, part={"type": "audio", "transcript": ""})
         )
@@ -151,16 +143,15 @@ class ResponseRun:
         )
         status = "completed" if self.cancel_reason is None else "incomplete"
         done = p.assistant_message_item(item_id, status=status, transcript=transcript)
-        await self._send(
-            p.event(
-                "response.output_item.done",
-                response_id=self.response_id,
-                output_index=output_index,
-                item=done,
-            )
-        )
-        await self._send(p.event("conversation.item.done", item=done))
+        await self._announce_item("done", done, output_index)
         return done
+
+    async def _announce_item(self, stage: str, item: p.Event, output_index: int) -> None:
+        """``response.output_item.<stage>`` and its ``conversation.item.<stage>`` twin,
+        which the GA server sends for every output item (messages and function calls)."""
+        await self._send(p.event(f"response.output_item.{stage}", response_id=self.response_id,
+                                 output_index=output_index, item=item))
+        await self._send(p.event(f"conversation.item.{stage}", item=item))
 
     async def _call(self, turn: Turn, *, output_index: int) -> p.Event:
         assert turn.tool is not None
@@ -170,15 +161,7 @@ class ResponseRun:
         added = p.function_call_item(
             item_id, call_id=call_id, name=name, arguments="", status="in_progress"
         )
-        await self._send(
-            p.event(
-                "response.output_item.added",
-                response_id=self.response_id,
-                output_index=output_index,
-                item=added,
-            )
-        )
-        await self._send(p.event("conversation.item.added", item=added))
+        await self._announce_item("added", added, output_index)
         self.function_calls[call_id] = name
         # Two deltas rather than one, so clients that concatenate deltas are exercised.
         half = len(arguments) // 2
@@ -190,13 +173,5 @@ class ResponseRun:
         done = p.function_call_item(
             item_id, call_id=call_id, name=name, arguments=arguments, status="completed"
         )
-        await self._send(
-            p.event(
-                "response.output_item.done",
-                response_id=self.response_id,
-                output_index=output_index,
-                item=done,
-            )
-        )
-        await self._send(p.event("conversation.item.done", item=done))
+        await self._announce_item("done", done, output_index)
         return done
