@@ -85,7 +85,7 @@ async def _open(url: str, twilio: TwilioCall, stack: contextlib.AsyncExitStack
 
 
 async def run_phase(model: FakeModel, url: str, calls: int, seconds: float,
-                    bridge_pid: int | None) -> dict[str, Any]:
+                    bridge_pid: int | None, *, bridge_core: int) -> dict[str, Any]:
     phase = Phase(frames=max(1, int(seconds / FRAME_S)), calls=calls)
     model.phase = phase
     twilios = [TwilioCall(url, i, phase, echo_marks=True) for i in range(calls)]
@@ -101,7 +101,6 @@ async def run_phase(model: FakeModel, url: str, calls: int, seconds: float,
         for window in (bridge, generator):
             if window is not None:
                 window.start()
-        bridge_core = min(cores()[0])
         core0 = core_times(bridge_core)
         phase.t0 = time.perf_counter() + 0.05
         phase.go.set()
@@ -156,9 +155,11 @@ async def _main(root: Path, bridge: BridgeProcess, sizes: list[int], seconds: fl
         direct = f"ws://127.0.0.1:{model.port}/v1/realtime?model=bench"
         for n in sizes:
             _say(f"N={n}: baseline (direct), {seconds:g} s")
-            base = await run_phase(model, direct, n, seconds, None)
+            base = await run_phase(model, direct, n, seconds, None,
+                                   bridge_core=min(bridge.cores))
             _say(f"N={n}: through media-bridge, {seconds:g} s")
-            through = await run_phase(model, bridge.url, n, seconds, pid)
+            through = await run_phase(model, bridge.url, n, seconds, pid,
+                                      bridge_core=min(bridge.cores))
             figures.setdefault("loads", {})[str(n)] = {"baseline": base, "bridge": through}
     finally:
         stub.close()
@@ -226,7 +227,7 @@ def run_media(sizes: list[int], seconds: float) -> int:
         "seconds": seconds, "calls": sizes, "frame_ms": 20, "drain_s": DRAIN_S,
         "bridge_cores": sorted(bridge_cores), "generator_cores": sorted(generator_cores),
         "short_calls": SHORT_CALLS, "root": str(root)}}
-    bridge = BridgeProcess(root)
+    bridge = BridgeProcess(root, bridge_cores)
     keep = True
     try:
         # Pinned before the infra starts: Postgres and NATS inherit the generator's core,

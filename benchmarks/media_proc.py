@@ -21,7 +21,10 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cores() -> tuple[set[int], set[int]]:
-    """(bridge cores, generator cores): 0 and 1, or everything on a one-core machine."""
+    """(bridge cores, generator cores): 0 and 1, or everything on a one-core machine.
+
+    Ask before the generator pins itself: afterwards only its own core is left, and the
+    bridge would be put beside it."""
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2:
         return set(available), set(available)
@@ -78,6 +81,7 @@ class CpuWindow:
 @dataclass
 class BridgeProcess:
     root: Path
+    cores: set[int]
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     process: subprocess.Popen[bytes] | None = None
@@ -103,14 +107,13 @@ class BridgeProcess:
                "OPENAI_API_KEY": "sim",
                "ORCHESTRATOR_URL": f"http://127.0.0.1:{orchestrator_port}",
                "LOG_LEVEL": "WARNING"}
-        bridge_cores, _ = cores()
         log = (self.root / "media-bridge.log").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "media_bridge.entrypoints.main"], env=env,
             stdout=log, stderr=subprocess.STDOUT)
         # Right after the fork, before the interpreter has started any thread: the
         # threads it starts later inherit the mask.
-        os.sched_setaffinity(self.process.pid, bridge_cores)
+        os.sched_setaffinity(self.process.pid, self.cores)
         return self.process.pid
 
     def wait_ready(self, timeout: float = 60.0) -> None:
