@@ -103,15 +103,20 @@ class LocalSystem:
 
     def service_env(self, name: str) -> dict[str, str]:
         p = self.ports
+        orchestrator = self.url("call-orchestrator")
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
             "NATS_URL": self.nats_url,
-            "PUBLIC_BASE_URL": self.url("call-orchestrator"),
+            "PUBLIC_BASE_URL": orchestrator,
             "MEDIA_STREAM_URL": f"ws://127.0.0.1:{p['media-bridge']}/media-stream",
             "TWILIO_API_BASE_URL": f"http://127.0.0.1:{p['carrier']}",
             "SIMCARRIER_PORT": str(p["carrier"]),
-            "ORCHESTRATOR_URL": self.url("call-orchestrator"),
+            "ORCHESTRATOR_URL": orchestrator,
+            # The simulated numbers' webhooks: an incoming call rings call-orchestrator,
+            # at the very URL (PUBLIC_BASE_URL + path) its signature check expects.
+            "SIMCARRIER_INCOMING_CALL_URL": f"{orchestrator}/webhook/incoming-call",
+            "SIMCARRIER_INCOMING_STATUS_CALLBACK_URL": f"{orchestrator}/webhook/call-status",
             **self.env,
         }
         if name in SERVICES:

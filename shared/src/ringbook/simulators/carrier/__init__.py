@@ -2,7 +2,8 @@
 
 It serves the Calls subset of Twilio's REST API, posts signed status callbacks and
 plays the Twilio side of Media Streams over a websocket, so our real Twilio adapter
-(the official SDK) can run end to end without a Twilio account. Run it with
+(the official SDK) can run end to end without a Twilio account. ``POST
+/simulate/incoming-call`` (simulator-only) rings one of our numbers like a caller would. Run it with
 ``python -m ringbook.simulators.carrier``; see ``scenarios`` for the dialled numbers
 that select busy / no-answer / failed outcomes.
 """

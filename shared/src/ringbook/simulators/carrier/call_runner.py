@@ -1,7 +1,11 @@
 """Drives each SIMULATED call through Twilio's lifecycle as one tracked asyncio task.
 
-Progress for a call: ``initiated`` -> ``ringing`` -> ``in-progress`` (the "answered"
-event) -> Media Stream -> final status, or an earlier final status per scenario.
+Progress for an outbound call: ``initiated`` -> ``ringing`` -> ``in-progress`` (the
+"answered" event) -> Media Stream -> final status, or an earlier final status per
+scenario. An incoming call (``incoming``) is ``ringing`` while its voice webhook is
+asked for TwiML (:meth:`CallRunner.ring_in`), then ``in-progress`` while the TwiML's
+Media Stream runs (the caller speaks), then ``completed``; or ``failed`` at once if the
+webhook gave nothing usable.
 Callbacks are posted from the call's own task, one after the other, so the receiver
 sees them in order, as with Twilio. The task ends when the call does; shutting the
 runner down cancels and awaits every task still running.
@@ -21,11 +25,13 @@ from ringbook.simulators.carrier.callbacks import (
     StatusCallbackSender,
     sign,
 )
+from ringbook.simulators.carrier.incoming import WebhookFailed, fetch_twiml
 from ringbook.simulators.carrier.media_stream_client import MediaStreamSession, StreamEnd
 from ringbook.simulators.carrier.practice import berlin_today, lines_for
-from ringbook.simulators.carrier.records import CallRecord, CallStatus, new_sid
+from ringbook.simulators.carrier.records import INBOUND, CallRecord, CallStatus, new_sid
 from ringbook.simulators.carrier.scenarios import Outcome
 from ringbook.simulators.carrier.settings import CarrierSettings
+from ringbook.simulators.realtime.scripts import PracticeLine, caller_lines
 
 _log = structlog.get_logger("ringbook.simulators.carrier.calls")
 
@@ -79,6 +85,25 @@ class CallRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def ring_in(self, record: CallRecord) -> str | None:
+        """Put an incoming call through: ask the number's voice URL for TwiML, then run
+        the call in the background. Returns why the call failed, or None."""
+        if self._http is None:
+            raise RuntimeError("the simulated carrier is not running")
+        record.transition(CallStatus.RINGING)
+        failure: str | None = None
+        try:
+            record.stream = await fetch_twiml(self._http, self._settings, record)
+            # Running the TwiML answers the call (Twilio bills it from here on).
+            record.transition(CallStatus.IN_PROGRESS)
+        except WebhookFailed as exc:
+            failure = record.voice_webhook_error = str(exc)
+            _log.warning("simulated incoming call failed", call_sid=record.sid, error=failure)
+            record.transition(CallStatus.FAILED)
+        # Launched even when failed: the final status callback still goes out.
+        self.launch(record)
+        return failure
+
     def hang_up(self, record: CallRecord, requested: CallStatus) -> None:
         """Apply ``Status=completed|canceled`` from the REST API, like Twilio does."""
         if record.status.is_final:
@@ -114,6 +139,9 @@ class CallRunner:
 
     async def _play(self, record: CallRecord) -> None:
         """Advance the call until it is in a final status."""
+        if record.direction == INBOUND:
+            await self._answer_incoming(record)
+            return
         settings = self._settings
         outcome = record.scenario.outcome
         await self._notify(record, "initiated")
@@ -138,16 +166,33 @@ class CallRunner:
             return
         await self._notify(record, "answered")
         if not record.status.is_final:
-            await self._talk(record)
+            await self._talk(record, self._settings.answered_hold_seconds)
         record.transition(CallStatus.COMPLETED)
 
-    async def _talk(self, record: CallRecord) -> None:
-        hold = self._settings.answered_hold_seconds
+    async def _answer_incoming(self, record: CallRecord) -> None:
+        # Not in progress if its webhook failed, or it was hung up meanwhile.
+        if record.status is not CallStatus.IN_PROGRESS:
+            return
+        await self._notify(record, "answered")
+        # Without a stream the TwiML has run out at once, and Twilio hangs up.
+        if record.stream is not None:
+            await self._talk(record, self._settings.incoming_hold_seconds)
+        record.transition(CallStatus.COMPLETED)
+
+    def _lines(self, record: CallRecord) -> tuple[PracticeLine, ...]:
+        """What the person on the line says: the caller, or the called practice."""
+        if not self._settings.practice_speaks:
+            return ()
+        if record.direction == INBOUND:
+            return tuple(caller_lines())
+        return lines_for(record.to, berlin_today())
+
+    async def _talk(self, record: CallRecord, hold: float) -> None:
         if record.stream is None:
             await _ended_within(record, hold)
             return
         url = record.stream.url
-        practice = lines_for(record.to, berlin_today()) if self._settings.practice_speaks else ()
+        practice = self._lines(record)
         session = MediaStreamSession(
             url=url,
             stream_sid=new_sid("MZ"),

@@ -52,7 +52,7 @@ class StatusCallbackSender:
             "CallbackSource": "call-progress-events",
             "Called": record.to,
             "Caller": record.from_,
-            "Direction": "outbound-api",
+            "Direction": record.direction,
             "From": record.from_,
             "SequenceNumber": str(len(record.callbacks)),
             "Timestamp": rfc2822(utcnow()),

@@ -1,4 +1,5 @@
-"""State of every call the SIMULATED carrier has placed, and its Twilio JSON shape."""
+"""State of every call the SIMULATED carrier has placed or put through (an incoming
+call, see ``incoming``), and its Twilio JSON shape."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from ringbook.simulators.carrier.scenarios import Scenario
 from ringbook.simulators.carrier.twiml import StreamInstruction
 
 API_VERSION = "2010-04-01"
+# Twilio's ``direction`` of a call placed through the REST API, and of a call that
+# came in to one of the account's numbers.
+OUTBOUND_API = "outbound-api"
+INBOUND = "inbound"
 
 
 class CallStatus(StrEnum):
@@ -111,7 +116,7 @@ class CallbackAttempt:
 
 @dataclass
 class CallRecord:
-    """One simulated outbound call; mutated only from the event loop's thread."""
+    """One simulated call; mutated only from the event loop's thread."""
 
     sid: str
     account_sid: str
@@ -122,6 +127,11 @@ class CallRecord:
     status_callback: str | None
     status_callback_method: str
     status_callback_events: frozenset[str]
+    direction: str = OUTBOUND_API
+    # Incoming calls only: the number's voice URL and how its webhook answered.
+    voice_url: str | None = None
+    voice_webhook_http_status: int | None = None
+    voice_webhook_error: str | None = None
     status: CallStatus = CallStatus.QUEUED
     date_created: datetime = field(default_factory=utcnow)
     date_updated: datetime = field(default_factory=utcnow)
@@ -184,7 +194,7 @@ class CallRecord:
             "duration": str(self.duration_seconds) if self.status.is_final else None,
             "price": None,
             "price_unit": "USD",
-            "direction": "outbound-api",
+            "direction": self.direction,
             "answered_by": None,
             "annotation": None,
             "api_version": API_VERSION,
@@ -210,6 +220,15 @@ class CallRecord:
             "stream": (
                 {"url": self.stream.url, "parameters": dict(self.stream.parameters)}
                 if self.stream
+                else None
+            ),
+            "voice_webhook": (
+                {
+                    "url": self.voice_url,
+                    "http_status": self.voice_webhook_http_status,
+                    "error": self.voice_webhook_error,
+                }
+                if self.voice_url
                 else None
             ),
             "status_callback": self.status_callback,

@@ -4,7 +4,8 @@ Same paths, form-encoded request bodies, JSON resources and error bodies as
 ``https://api.twilio.com``, so the official ``twilio`` SDK can be pointed here
 unchanged. Every response carries ``X-Simulator: ringbook-simulated-carrier``.
 Simulator-only extras (not Twilio): ``GET /health``, ``GET /calls`` (every call with
-its status history, callbacks and media counters) and ``POST /calls/{sid}/dtmf``.
+its status history, callbacks and media counters), ``POST /calls/{sid}/dtmf`` and
+``POST /simulate/incoming-call`` (somebody calls one of our numbers; see ``incoming``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.datastructures import FormData
 
 from ringbook.simulators.carrier.call_runner import CallNotActive, CallRunner
 from ringbook.simulators.carrier.callbacks import SIMULATOR_HEADER, SIMULATOR_NAME
+from ringbook.simulators.carrier.incoming import IncomingCalls
 from ringbook.simulators.carrier.records import API_VERSION, CallRecord, CallStatus, new_sid
 from ringbook.simulators.carrier.scenarios import scenario_for
 from ringbook.simulators.carrier.settings import CarrierSettings
@@ -98,6 +100,7 @@ class _CarrierApi:
         self.settings = settings
         self.calls: dict[str, CallRecord] = {}
         self.runner = CallRunner(settings)
+        self.incoming = IncomingCalls(settings, self.calls, self.runner)
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
@@ -210,6 +213,7 @@ def create_carrier_app(settings: CarrierSettings | None = None) -> FastAPI:
     app.add_api_route("/health", api.health, methods=["GET"])
     app.add_api_route("/calls", api.list_calls, methods=["GET"])
     app.add_api_route("/calls/{call_sid}/dtmf", api.press_keys, methods=["POST"])
+    app.add_api_route("/simulate/incoming-call", api.incoming.simulate, methods=["POST"])
     app.add_api_route(f"{_CALLS}.json", api.create_call, methods=["POST"], status_code=201)
     app.add_api_route(f"{_CALLS}/{{call_sid}}.json", api.fetch_call, methods=["GET"])
     app.add_api_route(f"{_CALLS}/{{call_sid}}.json", api.update_call, methods=["POST"])

@@ -15,7 +15,7 @@ PCMU: Final = {"type": "audio/pcmu"}
 SIMULATOR_VOICE: Final = "marin"
 SIMULATOR_INSTRUCTIONS: Final = (
     "SIMULATED realtime model (Ringbook): follows fixed scripts chosen by the "
-    "'Number called:' line of the instructions. Not AI."
+    "'Number called:' line of the instructions (none: the inbound receptionist). Not AI."
 )
 
 Event = dict[str, Any]

@@ -31,7 +31,7 @@ class Truncation:
 class SessionRecord:
     """What a session saw, for tests to assert on after the fact."""
 
-    number: str | None = None
+    number: str | None = None  # the script's key: number called, or "receptionist"
     truncations: list[Truncation] = field(default_factory=list)
     tool_outputs: dict[str, str] = field(default_factory=dict)  # call_id -> output
     errors: list[str] = field(default_factory=list)  # error codes sent

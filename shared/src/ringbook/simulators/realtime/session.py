@@ -1,11 +1,12 @@
 """One websocket session of the SIMULATED realtime model (scripted, not AI).
 
 The session speaks the OpenAI Realtime GA protocol: it records ``session.update``,
-runs energy VAD over ``input_audio_buffer.append``, transcribes each practice turn as
-the script's next practice line, and answers ``response.create`` (or, with server VAD's
-``create_response``, the end of the practice's speech) with the script's next agent
-turn. A bad client event gets an ``error`` event; the socket stays open, as with the
-real API, because one malformed message must not end a phone call.
+runs energy VAD over ``input_audio_buffer.append``, transcribes each turn of the
+practice (or, inbound, the caller) as the script's next line of that party, and answers
+``response.create`` (or, with server VAD's ``create_response``, the end of their speech)
+with the script's next agent turn. A bad client event gets an ``error`` event; the
+socket stays open, as with the real API, because one malformed message must not end a
+phone call.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ringbook.simulators.realtime.records import (
     parse_truncate,
 )
 from ringbook.simulators.realtime.responses import ResponseRun
-from ringbook.simulators.realtime.scripts import Script, Turn, number_called, script_for
+from ringbook.simulators.realtime.scripts import Script, Turn, script_for, script_key
 from ringbook.simulators.realtime.session_config import (
     ClientError,
     SessionConfig,
@@ -119,21 +120,21 @@ class RealtimeSession:
     async def _session_update(self, data: dict[str, Any]) -> None:
         self._config.apply(data.get("session"))
         self._vad.silence_ms = self._config.silence_ms
-        number = number_called(self._config.instructions)
+        number = script_key(self._config.instructions)
         if self._script is None or number != self.record.number:
-            # A new number means a new conversation; start its script from the top.
+            # A new script key means a new conversation; start its script from the top.
             self.record.number = number
             self._script = script_for(number, self._today())
             self._cursor = 0
             self._log.info("script selected", number=number, script=self._script.description)
         await self._send(p.event("session.updated", session=self._config.as_session(self.id)))
 
-    def _next_turn(self, speaker: str) -> Turn | None:
-        """Consume the next script turn if it belongs to ``speaker``."""
+    def _next_turn(self, *, agent: bool) -> Turn | None:
+        """Consume the next script turn if the agent says it (else: the other party)."""
         if self._script is None:  # never configured: play the default script
             self._script = script_for(None, self._today())
         turns = self._script.turns
-        if self._cursor < len(turns) and turns[self._cursor].speaker == speaker:
+        if self._cursor < len(turns) and turns[self._cursor].by_agent is agent:
             self._cursor += 1
             return turns[self._cursor - 1]
         return None
@@ -184,8 +185,8 @@ class RealtimeSession:
             await self._start_response(automatic=True)
 
     async def _commit_turn(self, item_id: str) -> None:
-        """Commit the buffered practice speech and "transcribe" it from the script."""
-        turn = self._next_turn("practice")
+        """Commit the buffered speech of the practice (or caller) and "transcribe" it."""
+        turn = self._next_turn(agent=False)
         transcript = turn.text if turn is not None and turn.text else ""
         if turn is None:
             self._log.warning("practice spoke off-script; empty transcript")
@@ -276,7 +277,7 @@ class RealtimeSession:
                 "Simulator: waiting for function_call_output for call(s) "
                 f"{', '.join(self._pending_calls)} before the next response.",
             )
-        turn = self._next_turn("agent")
+        turn = self._next_turn(agent=True)
         if turn is None:
             self._log.info("no agent turn due in the script; empty response")
         run = ResponseRun(

@@ -1,0 +1,124 @@
+"""Seed 004 end to end: somebody calls the business (issue "The conversation").
+
+The simulated carrier rings call-orchestrator's signed ``/webhook/incoming-call``, runs
+its TwiML (a ``<Stream>`` to media-bridge) and plays the caller's scripted lines;
+media-bridge bridges them to the simulated realtime model, whose receptionist script
+answers and ends the call. The events are read from the system's own JetStream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+import pytest
+from ringbook.contracts.calls import INBOUND_CALL
+from ringbook.contracts.streams import CALLS
+from ringbook.devinfra.system import LocalSystem
+from ringbook.events import Envelope
+from ringbook.simulators.realtime.scripts import RECEPTIONIST, script_for
+from ringbook.testing.plugin import subject_events
+
+from tests.e2e.support import running_system
+
+pytestmark = pytest.mark.e2e
+CALLER, OUR_NUMBER = "+49 170 1234567", "+49 30 5550000"
+COMPLETED = CALLS.subject_filter(aggregate=INBOUND_CALL, event_type="call_completed")
+
+
+@pytest.fixture(scope="module")
+def system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
+    yield from running_system(request)
+
+
+async def call_completed(
+    system: LocalSystem, where: Callable[[Envelope], bool], within: float
+) -> Envelope:
+    """The first ``call_completed`` of an inbound call matching ``where``, polled from
+    the CALLS stream of the running system's NATS."""
+    nc = await nats.connect(system.nats_url)
+    try:
+        js = nc.jetstream()
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            found = [e for e in await subject_events(js, COMPLETED, stream=CALLS.name) if where(e)]
+            if found:
+                return found[0]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no matching call_completed within {within} s")
+            await asyncio.sleep(1.0)
+    finally:
+        await nc.close()
+
+
+async def carrier_call(http: httpx.AsyncClient, sid: str) -> dict[str, Any]:
+    calls: list[dict[str, Any]] = (await http.get("/calls")).json()["calls"]
+    return next(call for call in calls if call["sid"] == sid)
+
+
+async def test_an_inbound_call_ends_with_both_sides_of_the_transcript(
+    system: LocalSystem,
+) -> None:
+    async with httpx.AsyncClient(base_url=system.url("carrier"), timeout=30) as http:
+        response = await http.post(
+            "/simulate/incoming-call", json={"from": CALLER, "to": OUR_NUMBER}
+        )
+        assert response.status_code == 201, response.text
+        sid = response.json()["sid"]
+        parameters = response.json()["stream"]["parameters"]
+        assert parameters["call_sid"] == sid and parameters["direction"] == "inbound"
+        assert parameters["customer_phone"] == "+491701234567"
+
+        # media-bridge's conversation: both sides of the receptionist script.
+        bridge = await call_completed(
+            system, lambda e: e.data.call_sid == sid and bool(e.data.transcript), within=150
+        )
+        script = script_for(RECEPTIONIST, date.today())
+        said = [(line.speaker, line.text) for line in bridge.data.transcript]
+        assert [text for who, text in said if who == "callee"] == [
+            t.text for t in script.turns if t.speaker == "caller"
+        ]
+        assert [text for who, text in said if who == "agent"] == [
+            t.text for t in script.turns if t.speaker == "agent"
+        ]
+        assert bridge.data.outcome == "ended"  # the agent's end_call hung up
+        assert bridge.tenant_id is not None
+
+        # The carrier's record: ended by the agent (media-bridge closing the stream and
+        # asking for a hang-up), the final status reported to call-orchestrator ...
+        async with asyncio.timeout(60):
+            while True:
+                call = await carrier_call(http, sid)
+                if call["status"] == "completed" and call["callbacks"]:
+                    break
+                await asyncio.sleep(0.5)
+        assert call["direction"] == "inbound"
+        assert [h["status"] for h in call["history"]] == [
+            "queued", "ringing", "in-progress", "completed"]
+        assert call["voice_webhook"]["http_status"] == 200
+        assert call["callbacks"] == [{"sequence_number": 0, "call_status": "completed",
+                                      "delivered": True, "http_status": 200}]
+
+    # ... where it ended the session's attempt, which the webhook had opened with
+    # call_started and call_connected on the inbound_call aggregate.
+    conn = await asyncpg.connect(system.database_url)
+    try:
+        state = await conn.fetchval(
+            "select state from call_orchestrator.call_attempts where call_sid = $1", sid)
+    finally:
+        await conn.close()
+    assert state == "ended"
+    nc = await nats.connect(system.nats_url)
+    try:
+        session = await subject_events(
+            nc.jetstream(), f"ringbook.calls.{INBOUND_CALL}.{parameters['session_id']}.*",
+            stream=CALLS.name)
+    finally:
+        await nc.close()
+    assert [e.type for e in session] == ["call_started", "call_connected"]
+    assert all(e.data.call_sid == sid for e in session)
