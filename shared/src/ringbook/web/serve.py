@@ -25,6 +25,10 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         # Our websocket peers (Twilio Media Streams) send frames of a few hundred bytes;
         # uvicorn's 16 MiB default would let any peer make us buffer that much per frame.
         ws_max_size=settings.ws_max_bytes,
+        # Twilio does not compress Media Streams; a peer that offers permessage-deflate
+        # would make us inflate and deflate every 20 ms audio frame (base64 hardly
+        # compresses) for nothing but CPU and latency.
+        ws_per_message_deflate=False,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI
 from openai import AsyncOpenAI
 from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
@@ -28,7 +28,7 @@ from media_bridge.adapters.conversation_repository import (
 from media_bridge.adapters.openai_realtime import OpenAIRealtimeModel
 from media_bridge.adapters.orchestrator_client import OrchestratorHangup
 from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
-from media_bridge.entrypoints.media_stream import media_stream_router
+from media_bridge.entrypoints.media_stream import MediaStreamEndpoint, media_stream_router
 from media_bridge.settings import MediaBridgeSettings
 
 REQUESTS_CONSUMER = "media-bridge-requests"
@@ -73,24 +73,24 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
         await app.state.http.aclose()
         await app.state.openai.close()
 
-    def model_factory(websocket: WebSocket) -> ModelFactory:
-        client: AsyncOpenAI = websocket.app.state.openai
+    def model_factory(app: FastAPI) -> ModelFactory:
+        client: AsyncOpenAI = app.state.openai
 
         async def connect() -> OpenAIRealtimeModel:
             return await OpenAIRealtimeModel.connect(client, settings)
 
         return connect
 
-    def store(websocket: WebSocket) -> ConversationStore:
-        conversations: ConversationStore = websocket.app.state.conversations
+    def store(app: FastAPI) -> ConversationStore:
+        conversations: ConversationStore = app.state.conversations
         return conversations
 
-    def hangup(websocket: WebSocket) -> CallHangup:
-        client: CallHangup = websocket.app.state.hangup
+    def hangup(app: FastAPI) -> CallHangup:
+        client: CallHangup = app.state.hangup
         return client
 
     router = media_stream_router(
-        settings, model_factory=model_factory, store=store, hangup=hangup
+        MediaStreamEndpoint(settings, model_factory=model_factory, store=store, hangup=hangup)
     )
     return create_service_app(
         runtime,

@@ -1,0 +1,148 @@
+"""The model's side of a live call: its audio to the callee, barge-in, transcripts, turn
+latency and tool calls, driven by the model's events in the order they arrive.
+
+Audio: each delta goes to Twilio as the base64 string the model sent, followed now and
+then by a mark (:mod:`media_bridge.domain.playback`), so Twilio's echoes say how much the
+callee has heard. Barge-in: ``speech_started`` while our audio is still playing clears
+Twilio's buffer and truncates the item at the last played mark. Tools run as their
+calls arrive; their outputs go back when the response is done, followed by
+``response.create`` so the line never goes silent after a tool call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+from ringbook.logging import get_logger
+
+from media_bridge.adapters.twilio_media_stream import base64_audio_ms
+from media_bridge.application.call_session import CallSession
+from media_bridge.application.call_tools import CallTools
+from media_bridge.application.metrics import INTERRUPTIONS, RESPONSE_LATENCY
+from media_bridge.application.ports import RealtimeModel
+from media_bridge.domain.call_stream import EndReason
+from media_bridge.domain.conversation_record import TranscriptLine
+from media_bridge.domain.model_events import (
+    AgentTranscript,
+    AudioDelta,
+    CalleeTranscript,
+    FunctionCall,
+    ModelError,
+    ModelEvent,
+    ResponseDone,
+    SpeechStarted,
+    SpeechStopped,
+)
+from media_bridge.domain.playback import Playback
+
+log = get_logger(__name__)
+
+
+class AgentTurns:
+    def __init__(
+        self,
+        *,
+        session: CallSession,
+        model: RealtimeModel,
+        tools: CallTools,
+        end: Callable[[EndReason], None],
+        drain_seconds: float,
+        started: float,
+    ) -> None:
+        """``started``: the stream's start, monotonic (transcript lines count from it)."""
+        self._session, self._model, self._tools, self._end = session, model, tools, end
+        self._drain_seconds = drain_seconds
+        self._started = started
+        self.playback = Playback()
+        self._all_played = asyncio.Event()  # Twilio has echoed every mark we sent
+        self._all_played.set()
+        self._tool_outputs: list[tuple[str, str]] = []  # (call_id, output), per response
+        # Turn latency: monotonic time of the callee's last speech_stopped.
+        self._speech_stopped_at: float | None = None
+        self.latencies_ms: list[int] = []
+        self.interruptions = 0
+        self.transcript: list[TranscriptLine] = []
+
+    def mark_played(self, name: str) -> None:
+        self.playback.played(name)
+        if not self._session.progress.marks_pending:
+            self._all_played.set()
+
+    async def on_event(self, event: ModelEvent) -> None:
+        match event:
+            case AudioDelta():
+                await self._play(event)
+            case SpeechStarted():
+                await self._barge_in()
+            case SpeechStopped():
+                self._speech_stopped_at = time.monotonic()
+            case CalleeTranscript():
+                if event.text:
+                    self.transcript.append(TranscriptLine("callee", event.text, self._at_ms()))
+            case AgentTranscript():
+                if event.text:
+                    interrupted = not self.playback.accepts(event.item_id)
+                    self.transcript.append(
+                        TranscriptLine("agent", event.text, self._at_ms(), interrupted)
+                    )
+            case FunctionCall():
+                self._tool_outputs.append((event.call_id, await self._tools.run(event)))
+            case ResponseDone():
+                await self._response_done()
+            case ModelError():
+                log.warning("realtime_error", code=event.code, message=event.message[:300])
+
+    def _at_ms(self) -> int:
+        return int((time.monotonic() - self._started) * 1000)
+
+    async def _play(self, delta: AudioDelta) -> None:
+        playback, session = self.playback, self._session
+        if not playback.accepts(delta.item_id):
+            return  # audio of a reply the callee interrupted, still in flight
+        tail = playback.start(delta.item_id)
+        if tail is not None:
+            await session.send_mark(tail)
+        self._all_played.clear()
+        await session.send_audio(delta.delta)
+        mark = playback.sent(base64_audio_ms(delta.delta))
+        if mark is not None:
+            await session.send_mark(mark)
+        if self._speech_stopped_at is not None:
+            latency = time.monotonic() - self._speech_stopped_at
+            self._speech_stopped_at = None
+            self.latencies_ms.append(round(latency * 1000))
+            RESPONSE_LATENCY.observe(latency)
+
+    async def _barge_in(self) -> None:
+        cut = self.playback.interrupt()
+        if cut is None:
+            return
+        item, played = cut
+        self.interruptions += 1
+        INTERRUPTIONS.inc()
+        await self._session.clear_audio()
+        await self._model.truncate(item, played)
+        log.info("barge_in", item_id=item, audio_end_ms=played, sent_ms=self.playback.sent_ms)
+
+    async def _response_done(self) -> None:
+        # Mark the audio sent since the last mark, so its playing out is known too.
+        tail = self.playback.flush()
+        if tail is not None:
+            await self._session.send_mark(tail)
+        outputs, self._tool_outputs = self._tool_outputs, []
+        for call_id, output in outputs:
+            await self._model.send_tool_output(call_id, output)
+        if self._tools.end_requested:
+            await self._drain_and_end()
+        elif outputs:
+            await self._model.create_response()
+
+    async def _drain_and_end(self) -> None:
+        """Let Twilio finish playing the goodbye (until its last mark), then hang up."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._drain_seconds):
+                await self._all_played.wait()
+        self._end(EndReason.AGENT_ENDED)
