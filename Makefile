@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := python3 -m uv
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-e2e lint bench clean
+.PHONY: install run test test-unit test-e2e lint bench bench-http bench-media clean
 
 install: .venv/.ringbook-installed
 
@@ -29,8 +29,13 @@ lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy shared/src services/*/src
 
-bench: install  ## figures beside a baseline measured in the same run
+bench: bench-http bench-media  ## figures beside a baseline measured in the same run
+
+bench-http: install  ## the gateway under load, request to call_started
 	$(UV) run --frozen python -m benchmarks.run
+
+bench-media: install  ## media-bridge: 50/100/200 concurrent calls streaming both ways
+	$(UV) run --frozen python -m benchmarks.run --media
 
 clean:
 	rm -rf .ringbook .venv .pytest_cache .mypy_cache .ruff_cache

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from bridge_harness import eventually
 from media_bridge.adapters.openai_realtime import ModelConnectionClosed, OpenAIRealtimeModel
-from media_bridge.adapters.websocket_writes import write_now
 from media_bridge.settings import MediaBridgeSettings
 from openai import AsyncOpenAI
 from ringbook.simulators.realtime.server import RealtimeModelSimulator
 from ringbook.simulators.realtime.session import RealtimeSession
+from ringbook.websocket_writes import write_now
 from websockets.asyncio.connection import Connection
 
 

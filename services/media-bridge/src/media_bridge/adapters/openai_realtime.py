@@ -8,7 +8,7 @@ Hot path (50 frames per second each way, per call):
 
 * caller audio goes out as ``input_audio_buffer.append`` whose ``audio`` is the base64
   string Twilio sent, unchanged. It is serialised with orjson and written straight to
-  the SDK's own websocket (:func:`~media_bridge.adapters.websocket_writes.write_now`),
+  the SDK's own websocket (:func:`~ringbook.websocket_writes.write_now`),
   falling back to the SDK's ``send_raw`` whenever that would have to wait: the SDK's
   typed ``input_audio_buffer.append`` runs a pydantic transform over the whole
   client-event union (~0.3 ms per frame measured, a core per ~70 calls), and even
@@ -37,10 +37,10 @@ import orjson
 from openai import AsyncOpenAI
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from ringbook.logging import get_logger
+from ringbook.websocket_writes import write_now
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 
-from media_bridge.adapters.websocket_writes import write_now
 from media_bridge.domain.booking_call import SessionSpec
 from media_bridge.domain.model_events import (
     AgentTranscript,

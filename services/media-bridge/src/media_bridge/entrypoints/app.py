@@ -9,6 +9,7 @@ projection outbound calls are briefed from). One ``AsyncOpenAI`` client and one
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import httpx
@@ -68,6 +69,12 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
             timeout=settings.hangup_timeout_seconds,
         )
         app.state.conversations = PostgresConversationStore(runtime.pool)
+        # Everything alive now (modules, the app, the pools) lives as long as the process:
+        # moved out of the cyclic collector's reach, a full collection scans only the
+        # calls' own objects instead of ~100 MB of start-up heap, which stalled every
+        # live call's audio for ~100 ms at a time at 100 calls.
+        gc.collect()
+        gc.freeze()
 
     async def on_stop(app: FastAPI, runtime: ServiceRuntime) -> None:
         await app.state.http.aclose()
