@@ -10,3 +10,38 @@ from pathlib import Path
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+# Imported once the folder is on the path (above).
+from collections.abc import AsyncIterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from bridge_harness import Bridge, run_bridge  # noqa: E402
+from ringbook.simulators.realtime.session import RealtimeSession  # noqa: E402
+from ringbook.testing.infra import ServerSet  # noqa: E402
+
+
+@pytest.fixture
+def appended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every ``input_audio_buffer.append`` audio string the simulated model received
+    (request it before anything that opens a model session)."""
+    seen: list[str] = []
+    original = RealtimeSession._append
+
+    async def recording(self: RealtimeSession, data: dict[str, Any]) -> None:
+        seen.append(data["audio"])
+        await original(self, data)
+
+    monkeypatch.setattr(RealtimeSession, "_append", recording)
+    return seen
+
+
+@pytest.fixture
+async def fast_bridge(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Bridge]:
+    # The model speaks 10x faster than real time: whole conversations in seconds.
+    async for running in run_bridge(
+        infra, fresh_schema, model_speed=10.0, media_receive_timeout_seconds=10.0
+    ):
+        yield running

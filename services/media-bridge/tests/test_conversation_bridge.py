@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -17,56 +16,16 @@ import nats
 import orjson
 import pytest
 from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, run_bridge
-from prometheus_client import REGISTRY
 from ringbook.clock import SystemClock
 from ringbook.contracts.requests import RequestReceived, UserProfile
 from ringbook.contracts.streams import CALLS
 from ringbook.events import new_event
-from ringbook.simulators.carrier import media_stream_client as sim
 from ringbook.simulators.realtime import Truncation
 from ringbook.simulators.realtime.audio import TONE_FRAME
 from ringbook.simulators.realtime.scripts import next_monday
-from ringbook.simulators.realtime.session import RealtimeSession
 from ringbook.testing.infra import ServerSet
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-
-ACCOUNT = "AC00000000000000000000000000000001"
-TENANT = uuid.UUID("0195f7a2-0000-7000-8000-00000000aaaa")
-SILENCE = base64.b64encode(b"\xff" * 160).decode()
-
-
-def loud_frame(n: int) -> str:
-    """A loud 20 ms frame, unique per n, so forwarding can be checked string by string."""
-    frame = bytearray(TONE_FRAME)
-    frame[-1] = n % 256
-    frame[-2] = (n // 256) % 256
-    return base64.b64encode(bytes(frame)).decode()
-
-
-@pytest.fixture
-def appended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every ``input_audio_buffer.append`` audio string the simulated model received."""
-    seen: list[str] = []
-    original = RealtimeSession._append
-
-    async def recording(self: RealtimeSession, data: dict[str, Any]) -> None:
-        seen.append(data["audio"])
-        await original(self, data)
-
-    monkeypatch.setattr(RealtimeSession, "_append", recording)
-    return seen
-
-
-@pytest.fixture
-async def fast_bridge(
-    infra: ServerSet, fresh_schema: str, fresh_streams: None
-) -> AsyncIterator[Bridge]:
-    # The model speaks 10x faster than real time: whole conversations in seconds.
-    async for running in run_bridge(
-        infra, fresh_schema, model_speed=10.0, media_receive_timeout_seconds=10.0
-    ):
-        yield running
+from twilio_peer import TENANT, Twilio, completed_within, loud_frame, metric
+from websockets.asyncio.client import connect
 
 
 @pytest.fixture
@@ -77,80 +36,6 @@ async def realtime_bridge(
         infra, fresh_schema, model_speed=1.0, media_receive_timeout_seconds=10.0
     ):
         yield running
-
-
-class Twilio:
-    """Twilio's side: sends frames, collects what the bridge sends back, echoes marks
-    (all of them, or only the first ``echo_marks``) as Twilio does once audio played."""
-
-    def __init__(self, ws: ClientConnection, n: int, echo_marks: int | None = None) -> None:
-        self.ws = ws
-        self.stream_sid = f"MZ{n:032d}"
-        self.call_sid = f"CA{n:032d}"
-        self.sequence = 0
-        self.echo_marks = echo_marks
-        self.media: list[str] = []
-        self.marks: list[str] = []
-        self.clears = 0
-        self.sent: list[str] = []
-        self.last_media_at = 0.0
-        self.reader = asyncio.create_task(self._read())
-
-    def _next(self) -> int:
-        self.sequence += 1
-        return self.sequence
-
-    async def _read(self) -> None:
-        try:
-            async for raw in self.ws:
-                message = orjson.loads(raw)
-                if message["event"] == "media":
-                    self.media.append(message["media"]["payload"])
-                    self.last_media_at = time.monotonic()
-                elif message["event"] == "mark":
-                    name = message["mark"]["name"]
-                    self.marks.append(name)
-                    if self.echo_marks is None or len(self.marks) <= self.echo_marks:
-                        await self.send(sim.mark_message(sequence_number=self._next(),
-                                                         stream_sid=self.stream_sid, name=name))
-                elif message["event"] == "clear":
-                    self.clears += 1
-        except ConnectionClosed:
-            pass
-
-    async def send(self, message: dict[str, Any] | str) -> None:
-        await self.ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
-
-    async def start(self, **parameters: str) -> None:
-        await self.send(sim.connected_message())
-        await self.send(sim.start_message(
-            sequence_number=self._next(), stream_sid=self.stream_sid, account_sid=ACCOUNT,
-            call_sid=self.call_sid, custom_parameters=parameters))
-
-    async def frames(self, payloads: list[str]) -> None:
-        for payload in payloads:
-            n = self._next()
-            self.sent.append(payload)
-            await self.send({"event": "media", "sequenceNumber": str(n),
-                             "streamSid": self.stream_sid,
-                             "media": {"track": "inbound", "chunk": str(n),
-                                       "timestamp": str(20 * n), "payload": payload}})
-
-    async def say(self, frames: int = 30) -> None:
-        """A callee turn: loud frames, then 600 ms of silence (the VAD's end of turn)."""
-        await self.frames([loud_frame(self.sequence + i) for i in range(frames)])
-        await self.frames([SILENCE] * 30)
-
-    async def agent_finished(self, after: int, quiet: float = 0.4, within: float = 15) -> None:
-        """Wait until the agent has spoken (more than ``after`` frames) and gone quiet."""
-        async def done() -> bool:
-            return len(self.media) > after and time.monotonic() - self.last_media_at > quiet
-        await eventually(done, within)
-
-    async def stop(self) -> None:
-        await self.send(sim.stop_message(sequence_number=self._next(),
-                                         stream_sid=self.stream_sid, account_sid=ACCOUNT,
-                                         call_sid=self.call_sid))
 
 
 async def publish_request(infra: ServerSet, number: str) -> uuid.UUID:
@@ -184,25 +69,6 @@ async def calls_events(infra: ServerSet) -> list[dict[str, Any]]:
                 for seq in range(info.state.first_seq, info.state.last_seq + 1)]
     finally:
         await nc.close()
-
-
-async def completed_within(bridge: Bridge, seconds: float) -> dict[str, Any]:
-    """call_completed appended (committed with its outbox row) within ``seconds``."""
-    row: Any = None
-
-    async def appended() -> bool:
-        nonlocal row
-        row = await bridge.pool.fetchrow(
-            "select data from events where type = 'call_completed'")
-        return row is not None
-
-    await eventually(appended, seconds)
-    data: dict[str, Any] = orjson.loads(row["data"])
-    return data
-
-
-def metric(name: str) -> float:
-    return REGISTRY.get_sample_value(name) or 0.0
 
 
 async def test_a_booking_call_end_to_end(  # noqa: PLR0915 - one story, asserted step by step
@@ -314,54 +180,6 @@ async def test_no_availability_emits_call_failed(fast_bridge: Bridge, infra: Ser
     data = orjson.loads(failed)
     assert data["retry_at"] is None and data["call_sid"] == twilio.call_sid
     assert data["callback_requested"] is True
-
-
-async def test_stop_emits_call_completed_within_5_seconds(
-    fast_bridge: Bridge, infra: ServerSet
-) -> None:
-    async with connect(fast_bridge.url) as ws:
-        twilio = Twilio(ws, 3)
-        await twilio.start(direction="inbound", tenant_id=str(TENANT))
-        await twilio.frames([SILENCE] * 10)
-        await twilio.stop()
-        stopped = time.monotonic()
-        completed = await completed_within(fast_bridge, 5)
-    assert time.monotonic() - stopped < 5
-    assert completed["outcome"].startswith("caller_hung_up")
-    assert fast_bridge.model.sessions[0].record.errors == []
-
-
-async def test_model_socket_dying_ends_the_call(fast_bridge: Bridge) -> None:
-    async with connect(fast_bridge.url) as ws:
-        twilio = Twilio(ws, 4)
-        await twilio.start(direction="inbound", tenant_id=str(TENANT))
-        await twilio.frames([SILENCE] * 5)
-
-        async def model_connected() -> bool:
-            return bool(fast_bridge.model.sessions)
-
-        await eventually(model_connected)
-        await fast_bridge.model.stop()  # the model's websocket dies
-        died = time.monotonic()
-        completed = await completed_within(fast_bridge, 5)
-        await asyncio.wait_for(ws.wait_closed(), 5)
-    assert time.monotonic() - died < 5
-    assert completed["outcome"].startswith("model_disconnected")
-    assert fast_bridge.hangups == [(twilio.call_sid, f"Bearer {INTERNAL_TOKEN}")]
-
-
-async def test_twilio_socket_dropping_ends_the_call(fast_bridge: Bridge) -> None:
-    ws = await connect(fast_bridge.url)
-    twilio = Twilio(ws, 5)
-    await twilio.start(direction="inbound", tenant_id=str(TENANT))
-    await twilio.frames([SILENCE] * 5)
-    ws.transport.abort()  # no close frame, no stop: the connection just drops
-    completed = await completed_within(fast_bridge, 5)
-    assert completed["outcome"].startswith("caller_hung_up")
-
-    async def model_closed() -> bool:
-        return not fast_bridge.model.sessions[0]._tasks.running
-    await eventually(model_closed, 5)
 
 
 async def test_barge_in_clears_twilio_and_truncates_at_the_played_audio(

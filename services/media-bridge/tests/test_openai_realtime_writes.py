@@ -14,22 +14,8 @@ from media_bridge.adapters.openai_realtime import ModelConnectionClosed, OpenAIR
 from media_bridge.settings import MediaBridgeSettings
 from openai import AsyncOpenAI
 from ringbook.simulators.realtime.server import RealtimeModelSimulator
-from ringbook.simulators.realtime.session import RealtimeSession
 from ringbook.websocket_writes import write_now
 from websockets.asyncio.connection import Connection
-
-
-@pytest.fixture
-def appended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    original = RealtimeSession._append
-
-    async def recording(self: RealtimeSession, data: dict[str, Any]) -> None:
-        seen.append(data["audio"])
-        await original(self, data)
-
-    monkeypatch.setattr(RealtimeSession, "_append", recording)
-    return seen
 
 
 @pytest.fixture

@@ -1,0 +1,115 @@
+"""How a call ends when something goes away, at each stage: Twilio's stop, Twilio's socket
+dropping before or after start, the model unreachable when the call starts, the model's
+socket dying mid-call. Every started call is hung up and reported (call_completed) within
+5 s; nothing of a call outlives it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, free_port, run_bridge
+from ringbook.simulators.carrier import media_stream_client as sim
+from ringbook.testing.infra import ServerSet
+from twilio_peer import SILENCE, TENANT, Twilio, completed_within
+from websockets.asyncio.client import connect
+
+
+@pytest.fixture
+async def unreachable_model_bridge(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Bridge]:
+    # Nothing listens on that port: every model connection is refused at once.
+    async for running in run_bridge(
+        infra, fresh_schema, openai_base_url=f"http://127.0.0.1:{free_port()}/v1",
+        realtime_connect_timeout_seconds=2.0, media_receive_timeout_seconds=10.0,
+    ):
+        yield running
+
+
+async def test_stop_emits_call_completed_within_5_seconds(
+    fast_bridge: Bridge, infra: ServerSet
+) -> None:
+    async with connect(fast_bridge.url) as ws:
+        twilio = Twilio(ws, 3)
+        await twilio.start(direction="inbound", tenant_id=str(TENANT))
+        await twilio.frames([SILENCE] * 10)
+        await twilio.stop()
+        stopped = time.monotonic()
+        completed = await completed_within(fast_bridge, 5)
+    assert time.monotonic() - stopped < 5
+    assert completed["outcome"].startswith("caller_hung_up")
+    assert fast_bridge.model.sessions[0].record.errors == []
+
+
+async def test_model_socket_dying_ends_the_call(fast_bridge: Bridge) -> None:
+    async with connect(fast_bridge.url) as ws:
+        twilio = Twilio(ws, 4)
+        await twilio.start(direction="inbound", tenant_id=str(TENANT))
+        await twilio.frames([SILENCE] * 5)
+
+        async def model_connected() -> bool:
+            return bool(fast_bridge.model.sessions)
+
+        await eventually(model_connected)
+        await fast_bridge.model.stop()  # the model's websocket dies
+        died = time.monotonic()
+        completed = await completed_within(fast_bridge, 5)
+        await asyncio.wait_for(ws.wait_closed(), 5)
+    assert time.monotonic() - died < 5
+    assert completed["outcome"].startswith("model_disconnected")
+    assert fast_bridge.hangups == [(twilio.call_sid, f"Bearer {INTERNAL_TOKEN}")]
+
+
+async def test_twilio_socket_dropping_ends_the_call(fast_bridge: Bridge) -> None:
+    ws = await connect(fast_bridge.url)
+    twilio = Twilio(ws, 5)
+    await twilio.start(direction="inbound", tenant_id=str(TENANT))
+    await twilio.frames([SILENCE] * 5)
+    ws.transport.abort()  # no close frame, no stop: the connection just drops
+    completed = await completed_within(fast_bridge, 5)
+    assert completed["outcome"].startswith("caller_hung_up")
+
+    async def model_closed() -> bool:
+        return not fast_bridge.model.sessions[0]._tasks.running
+    await eventually(model_closed, 5)
+
+
+async def test_an_unreachable_model_ends_the_call_as_soon_as_it_starts(
+    unreachable_model_bridge: Bridge,
+) -> None:
+    bridge = unreachable_model_bridge
+    async with connect(bridge.url) as ws:
+        twilio = Twilio(ws, 7)
+        started = time.monotonic()
+        await twilio.start(direction="inbound", tenant_id=str(TENANT))
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        completed = await completed_within(bridge, 5)
+    assert time.monotonic() - started < 5
+    assert completed["outcome"].startswith("model_disconnected")
+    assert bridge.hangups == [(twilio.call_sid, f"Bearer {INTERNAL_TOKEN}")]
+
+
+async def test_twilio_dropping_before_start_closes_the_model_and_reports_nothing(
+    fast_bridge: Bridge,
+) -> None:
+    ws = await connect(fast_bridge.url)
+    await ws.send(orjson.dumps(sim.connected_message()).decode())
+
+    async def model_connected() -> bool:
+        return bool(fast_bridge.model.sessions)
+
+    await eventually(model_connected)  # the model is dialled before Twilio's start
+    ws.transport.abort()
+
+    async def model_closed() -> bool:
+        return not fast_bridge.model.sessions[0]._tasks.running
+
+    await eventually(model_closed, 5)
+    # No call started: nobody to hang up, no call to report.
+    assert fast_bridge.hangups == []
+    assert await fast_bridge.pool.fetchval(
+        "select count(*) from events where type = 'call_completed'") == 0

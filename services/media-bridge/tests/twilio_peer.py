@@ -1,0 +1,123 @@
+"""Twilio's side of a Media Stream for the bridge's tests: sends frames, collects what the
+bridge sends back, echoes marks as Twilio does once the audio has played."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from typing import Any
+
+import orjson
+from bridge_harness import Bridge, eventually
+from prometheus_client import REGISTRY
+from ringbook.simulators.carrier import media_stream_client as sim
+from ringbook.simulators.realtime.audio import TONE_FRAME
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+ACCOUNT = "AC00000000000000000000000000000001"
+TENANT = uuid.UUID("0195f7a2-0000-7000-8000-00000000aaaa")
+SILENCE = base64.b64encode(b"\xff" * 160).decode()
+
+
+def loud_frame(n: int) -> str:
+    """A loud 20 ms frame, unique per n, so forwarding can be checked string by string."""
+    frame = bytearray(TONE_FRAME)
+    frame[-1] = n % 256
+    frame[-2] = (n // 256) % 256
+    return base64.b64encode(bytes(frame)).decode()
+
+
+class Twilio:
+    """Twilio's side: sends frames, collects what the bridge sends back, echoes marks
+    (all of them, or only the first ``echo_marks``) as Twilio does once audio played."""
+
+    def __init__(self, ws: ClientConnection, n: int, echo_marks: int | None = None) -> None:
+        self.ws = ws
+        self.stream_sid = f"MZ{n:032d}"
+        self.call_sid = f"CA{n:032d}"
+        self.sequence = 0
+        self.echo_marks = echo_marks
+        self.media: list[str] = []
+        self.marks: list[str] = []
+        self.clears = 0
+        self.sent: list[str] = []
+        self.last_media_at = 0.0
+        self.reader = asyncio.create_task(self._read())
+
+    def _next(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                message = orjson.loads(raw)
+                if message["event"] == "media":
+                    self.media.append(message["media"]["payload"])
+                    self.last_media_at = time.monotonic()
+                elif message["event"] == "mark":
+                    name = message["mark"]["name"]
+                    self.marks.append(name)
+                    if self.echo_marks is None or len(self.marks) <= self.echo_marks:
+                        await self.send(sim.mark_message(sequence_number=self._next(),
+                                                         stream_sid=self.stream_sid, name=name))
+                elif message["event"] == "clear":
+                    self.clears += 1
+        except ConnectionClosed:
+            pass
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
+
+    async def start(self, **parameters: str) -> None:
+        await self.send(sim.connected_message())
+        await self.send(sim.start_message(
+            sequence_number=self._next(), stream_sid=self.stream_sid, account_sid=ACCOUNT,
+            call_sid=self.call_sid, custom_parameters=parameters))
+
+    async def frames(self, payloads: list[str]) -> None:
+        for payload in payloads:
+            n = self._next()
+            self.sent.append(payload)
+            await self.send({"event": "media", "sequenceNumber": str(n),
+                             "streamSid": self.stream_sid,
+                             "media": {"track": "inbound", "chunk": str(n),
+                                       "timestamp": str(20 * n), "payload": payload}})
+
+    async def say(self, frames: int = 30) -> None:
+        """A callee turn: loud frames, then 600 ms of silence (the VAD's end of turn)."""
+        await self.frames([loud_frame(self.sequence + i) for i in range(frames)])
+        await self.frames([SILENCE] * 30)
+
+    async def agent_finished(self, after: int, quiet: float = 0.4, within: float = 15) -> None:
+        """Wait until the agent has spoken (more than ``after`` frames) and gone quiet."""
+        async def done() -> bool:
+            return len(self.media) > after and time.monotonic() - self.last_media_at > quiet
+        await eventually(done, within)
+
+    async def stop(self) -> None:
+        await self.send(sim.stop_message(sequence_number=self._next(),
+                                         stream_sid=self.stream_sid, account_sid=ACCOUNT,
+                                         call_sid=self.call_sid))
+
+
+async def completed_within(bridge: Bridge, seconds: float) -> dict[str, Any]:
+    """call_completed appended (committed with its outbox row) within ``seconds``."""
+    row: Any = None
+
+    async def appended() -> bool:
+        nonlocal row
+        row = await bridge.pool.fetchrow(
+            "select data from events where type = 'call_completed'")
+        return row is not None
+
+    await eventually(appended, seconds)
+    data: dict[str, Any] = orjson.loads(row["data"])
+    return data
+
+
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
