@@ -18,12 +18,13 @@ import nats
 import pytest
 from call_orchestrator.entrypoints.app import create_app
 from call_orchestrator.settings import DEV_INBOUND_TENANT_ID, OrchestratorSettings
+from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.devinfra.processes import free_port
 from ringbook.events import Envelope
 from ringbook.simulators.carrier.testing import serve_app
 from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for, subject_events
+from ringbook.testing.plugin import settings_for
 from twilio.request_validator import RequestValidator
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

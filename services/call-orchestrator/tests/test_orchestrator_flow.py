@@ -15,6 +15,7 @@ import nats
 import pytest
 from call_orchestrator.entrypoints.app import create_app
 from call_orchestrator.settings import OrchestratorSettings
+from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
 from ringbook.devinfra.processes import free_port
@@ -22,7 +23,7 @@ from ringbook.events import Envelope, new_event
 from ringbook.simulators.carrier.settings import CarrierSettings
 from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier, serve_app
 from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for, subject_events
+from ringbook.testing.plugin import settings_for
 from twilio.request_validator import RequestValidator
 
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -15,13 +15,9 @@ from typing import TypeVar
 import asyncpg
 import nats
 import pytest
-from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 
-from ringbook.contracts.catalogue import parse_envelope
 from ringbook.contracts.streams import ALL_STREAMS
-from ringbook.events import Envelope
 from ringbook.settings import Environment, ServiceSettings
 from ringbook.testing.infra import ServerSet, start_test_infra
 
@@ -78,17 +74,3 @@ def settings_for(
     return cls(**values)  # type: ignore[arg-type]
 
 
-async def subject_events(js: JetStreamContext, subject: str, *, stream: str) -> list[Envelope]:
-    """Every event stored under ``subject`` (wildcards allowed), via an ephemeral consumer."""
-    sub = await js.pull_subscribe(
-        subject, stream=stream, config=ConsumerConfig(ack_policy=AckPolicy.NONE))
-    events: list[Envelope] = []
-    try:
-        while True:
-            msgs = await sub.fetch(100, timeout=0.3)
-            events += [parse_envelope(m.data) for m in msgs]
-    except (nats.errors.TimeoutError, TimeoutError):
-        pass  # no more messages: fetch times out once the subject is drained
-    finally:
-        await sub.unsubscribe()
-    return events
