@@ -206,10 +206,11 @@ def test_builders_speak_twilios_outbound_format() -> None:
     assert orjson.loads(clear_message(SID)) == {"event": "clear", "streamSid": SID}
 
 
-def test_base64_is_checked_and_measured_without_decoding() -> None:
+def test_base64_is_checked_strictly_and_measured_without_decoding() -> None:
     for size in (0, 1, 2, 3, 160, 161, 162):
         text = base64.b64encode(b"\x00" * size).decode()
         assert is_base64(text)
         assert base64_audio_ms(text) == size // 8
-    for bad in ("abc", "a===", "ab=c", "not base64!", "////=///"):
+    for bad in ("abc", "a===", "ab=c", "not base64!", "////=///", "ab\ncd==", "ab cd===",
+                "a-b_", "ÄÄÄÄ", "QUJD\x00"):
         assert not is_base64(bad)

