@@ -29,8 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-
 from benchmarks.media_proc import (
     BridgeProcess,
     CpuWindow,
@@ -48,6 +46,7 @@ from benchmarks.media_sim import (
     orchestrator_stub,
     short_call,
 )
+from benchmarks.ws_peer import Peer, connect_peer
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / ".ringbook" / "bench" / "media.json"
@@ -75,12 +74,9 @@ def direction_figures(d: Direction) -> dict[str, Any]:
             "frames_sent": sent, "lost": lost, "duplicated": dup}
 
 
-async def _open(url: str, twilio: TwilioCall, stack: contextlib.AsyncExitStack
-                ) -> ClientConnection | None:
+async def _open(url: str, twilio: TwilioCall) -> Peer | None:
     try:
-        ws: ClientConnection = await stack.enter_async_context(
-            connect(url, compression=None, max_size=2**20, open_timeout=10))
-        return ws
+        return await connect_peer(url, twilio.on_text)
     except (OSError, TimeoutError) as exc:
         _say(f"call {twilio.call}: {type(exc).__name__}: {exc}")
         return None
@@ -92,11 +88,10 @@ async def run_phase(model: FakeModel, url: str, calls: int, seconds: float,
     model.phase = phase
     twilios = [TwilioCall(url, i, phase, echo_marks=True) for i in range(calls)]
     figures: dict[str, Any] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        sockets = await asyncio.gather(*(_open(url, t, stack) for t in twilios))
-        live = [(t, ws) for t, ws in zip(twilios, sockets, strict=True) if ws is not None]
-        readers = [asyncio.create_task(t._read(ws)) for t, ws in live]
-        await asyncio.gather(*(t.prepare(ws) for t, ws in live))
+    peers = await asyncio.gather(*(_open(url, t) for t in twilios))
+    live = [(t, peer) for t, peer in zip(twilios, peers, strict=True) if peer is not None]
+    try:
+        await asyncio.gather(*(t.prepare(peer) for t, peer in live))
         figures["calls_streaming"] = sum(t.ok for t, _ in live)
         bridge = CpuWindow(bridge_pid) if bridge_pid else None
         generator = CpuWindow(os.getpid())
@@ -118,9 +113,10 @@ async def run_phase(model: FakeModel, url: str, calls: int, seconds: float,
             await asyncio.gather(*streams)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):  # the bridge closes each socket after stop
-                await asyncio.gather(*readers)
-        for reader in readers:
-            reader.cancel()
+                await asyncio.gather(*(peer.closed for _, peer in live))
+    finally:
+        for _, peer in live:
+            peer.close()
     model.phase = None
     figures["up"] = direction_figures(phase.up)
     figures["down"] = direction_figures(phase.down)

@@ -7,14 +7,15 @@ Every 20 ms frame (160 bytes) is stamped: bytes 0-3 call index, 4-7 sequence num
 on Linux). A call first sends *priming* frames (sequence ``PRIME``) until the model
 side has seen one, so frames the bridge drops before its model session is configured
 are not counted as lost; then both ends stream ``frames`` stamped frames each, on
-absolute deadlines (no drift), phases staggered across calls.
+absolute deadlines (no drift), phases staggered across calls. Both ends are
+:mod:`benchmarks.ws_peer` connections, so a frame's arrival is timed when it is read,
+not when a task gets round to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import struct
 import time
 from collections.abc import Callable
@@ -22,11 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from ringbook.websocket_writes import write_now
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.asyncio.connection import Connection
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+
+from benchmarks.ws_peer import Peer, serve_peers
 
 FRAME_S = 0.020
 FRAME_BYTES = 160
@@ -34,13 +34,6 @@ PRIME = 0xFFFFFFFF
 STAMP = struct.Struct("<IId")
 PAD = b"\xff" * (FRAME_BYTES - STAMP.size)
 PRIME_LIMIT = 500  # priming frames (10 s) before a call is given up
-
-
-async def send(ws: Connection, text: str) -> None:
-    """The generator must cost less than what it measures: write at once when nothing
-    has to wait (``write_now``), the awaited ``send`` otherwise."""
-    if not write_now(ws, text.encode()):
-        await ws.send(text)
 
 
 def stamp(call: int, seq: int) -> str:
@@ -90,7 +83,7 @@ class Phase:
         return self.ready.setdefault(call, asyncio.Event())
 
 
-async def _paced(phase: Phase, call: int, offset: float, send: Callable[[int], Any]) -> int:
+async def _paced(phase: Phase, call: int, offset: float, send: Callable[[int], bool]) -> int:
     """Send ``phase.frames`` frames on absolute deadlines; returns how many went out."""
     sent = 0
     start = phase.t0 + offset + (call % phase.calls) / phase.calls * FRAME_S
@@ -98,10 +91,8 @@ async def _paced(phase: Phase, call: int, offset: float, send: Callable[[int], A
         delay = start + seq * FRAME_S - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        try:
-            await send(seq)
-        except ConnectionClosed:
-            break
+        if not send(seq):
+            break  # the connection closed
         sent += 1
     return sent
 
@@ -111,60 +102,62 @@ class FakeModel:
 
     def __init__(self) -> None:
         self.phase: Phase | None = None
-        self.server: Server | None = None
+        self.server: asyncio.Server | None = None
         self.port = 0
+        self._speaking: dict[Peer, asyncio.Task[int] | None] = {}
 
     async def start(self) -> None:
-        self.server = await serve(self._handle, "127.0.0.1", 0, compression=None,
-                                  max_size=2**20)
+        self.server = await serve_peers(self._on_text, self._on_open)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        for task in self._speaking.values():
+            if task is not None:
+                task.cancel()
         if self.server is not None:
             self.server.close()
-            await self.server.wait_closed()
 
-    async def _handle(self, ws: ServerConnection) -> None:
-        await ws.send(orjson.dumps({"type": "session.created", "event_id": "ev_0",
-                                    "session": {"type": "realtime", "id": "sess_bench"}}).decode())
-        streaming: asyncio.Task[int] | None = None
-        try:
-            async for raw in ws:
-                now = time.perf_counter()
-                body = orjson.loads(raw)
-                audio = body.get("audio") if body.get("type") == "input_audio_buffer.append" \
-                    else (body.get("media") or {}).get("payload") if body.get("event") == "media" \
-                    else None
-                if isinstance(audio, str) and self.phase is not None:
-                    call = self.phase.up.record(audio, now)
-                    if streaming is None:
-                        self.phase.ready_event(call).set()
-                        streaming = asyncio.create_task(self._speak(ws, self.phase, call))
-                elif body.get("type") == "session.update":
-                    await ws.send(orjson.dumps({"type": "session.updated", "event_id": "ev_1",
-                                                "session": body.get("session")}).decode())
-        except ConnectionClosed:
-            pass
-        finally:
-            if streaming is not None:
-                streaming.cancel()
+    def _on_open(self, peer: Peer) -> None:
+        self._speaking[peer] = None
+        peer.closed.add_done_callback(lambda _: self._closed(peer))
+        peer.send(orjson.dumps({"type": "session.created", "event_id": "ev_0",
+                                "session": {"type": "realtime", "id": "sess_bench"}}))
 
-    async def _speak(self, ws: ServerConnection, phase: Phase, call: int) -> int:
+    def _closed(self, peer: Peer) -> None:
+        task = self._speaking.pop(peer, None)
+        if task is not None:
+            task.cancel()
+
+    def _on_text(self, peer: Peer, raw: bytes, now: float) -> None:
+        body = orjson.loads(raw)
+        audio = body.get("audio") if body.get("type") == "input_audio_buffer.append" \
+            else (body.get("media") or {}).get("payload") if body.get("event") == "media" \
+            else None
+        phase = self.phase
+        if isinstance(audio, str) and phase is not None:
+            call = phase.up.record(audio, now)
+            if self._speaking.get(peer) is None and peer in self._speaking:
+                phase.ready_event(call).set()
+                self._speaking[peer] = asyncio.create_task(self._speak(peer, phase, call))
+        elif body.get("type") == "session.update":
+            peer.send(orjson.dumps({"type": "session.updated", "event_id": "ev_1",
+                                    "session": body.get("session")}))
+
+    async def _speak(self, peer: Peer, phase: Phase, call: int) -> int:
         item = f"item_{call}"
         head = {"response_id": "resp_bench", "item_id": item, "output_index": 0,
                 "content_index": 0}
-        await ws.send(orjson.dumps({"type": "response.created", "response": {
-            "id": "resp_bench", "object": "realtime.response", "status": "in_progress"}}).decode())
-        await ws.send(orjson.dumps({"type": "response.output_item.added", "response_id":
-                                    "resp_bench", "output_index": 0, "item": {
-                                        "id": item, "type": "message", "role": "assistant"}}
-                                   ).decode())
+        peer.send(orjson.dumps({"type": "response.created", "response": {
+            "id": "resp_bench", "object": "realtime.response", "status": "in_progress"}}))
+        peer.send(orjson.dumps({"type": "response.output_item.added", "response_id":
+                                "resp_bench", "output_index": 0, "item": {
+                                    "id": item, "type": "message", "role": "assistant"}}))
         await phase.go.wait()
 
-        async def speak(seq: int) -> None:
-            await send(ws, orjson.dumps({"type": "response.output_audio.delta",
-                                         "event_id": f"ev_{seq}", **head,
-                                         "delta": stamp(call, seq)}).decode())
+        def speak(seq: int) -> bool:
+            return peer.send(orjson.dumps({"type": "response.output_audio.delta",
+                                           "event_id": f"ev_{seq}", **head,
+                                           "delta": stamp(call, seq)}))
 
         sent = await _paced(phase, call, FRAME_S / 2, speak)
         phase.down.sent[call] = sent
@@ -204,30 +197,25 @@ class TwilioCall:
             "track": "inbound", "chunk": str(n), "timestamp": str(n * 20),
             "payload": stamp(self.call, seq)})
 
-    async def _read(self, ws: ClientConnection) -> None:
-        down = self.phase.down
-        try:
-            async for raw in ws:
-                now = time.perf_counter()
-                body = orjson.loads(raw)
-                event = body.get("event")
-                if event == "media":
-                    down.record(body["media"]["payload"], now)
-                elif body.get("type") == "response.output_audio.delta":
-                    down.record(body["delta"], now)
-                elif event == "mark" and self.echo:
-                    await send(ws, _twilio("mark", self.sid, self._next(), mark=body["mark"]))
-        except ConnectionClosed:
-            pass
+    def on_text(self, peer: Peer, raw: bytes, now: float) -> None:
+        """What the bridge (or, for the baseline, the fake model) sends this call."""
+        body = orjson.loads(raw)
+        event = body.get("event")
+        if event == "media":
+            self.phase.down.record(body["media"]["payload"], now)
+        elif body.get("type") == "response.output_audio.delta":
+            self.phase.down.record(body["delta"], now)
+        elif event == "mark" and self.echo:
+            peer.send(_twilio("mark", self.sid, self._next(), mark=body["mark"]))
 
-    async def prepare(self, ws: ClientConnection) -> None:
+    async def prepare(self, peer: Peer) -> None:
         """Open the stream and prime it until the model side has heard this call."""
-        await ws.send(orjson.dumps({"event": "connected", "protocol": "Call",
-                                    "version": "1.0.0"}).decode())
-        await ws.send(start_message(self.call, self.sid))
+        peer.send(orjson.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+        peer.send(start_message(self.call, self.sid))
         ready = self.phase.ready_event(self.call)
         for _ in range(PRIME_LIMIT):
-            await ws.send(self._media(PRIME))
+            if not peer.send(self._media(PRIME)):
+                return
             try:
                 await asyncio.wait_for(ready.wait(), FRAME_S)
                 self.ok = True
@@ -235,17 +223,15 @@ class TwilioCall:
             except TimeoutError:
                 continue
 
-    async def stream(self, ws: ClientConnection, drain: float) -> None:
+    async def stream(self, peer: Peer, drain: float) -> None:
         await self.phase.go.wait()
         if self.ok:
-            async def speak(seq: int) -> None:
-                await send(ws, self._media(seq))
-
-            self.phase.up.sent[self.call] = await _paced(self.phase, self.call, 0.0, speak)
+            self.phase.up.sent[self.call] = await _paced(
+                self.phase, self.call, 0.0, lambda seq: peer.send(self._media(seq)))
         await asyncio.sleep(drain)  # let frames in flight arrive before the stop
-        with contextlib.suppress(ConnectionClosed):  # the bridge may have ended the call
-            await ws.send(_twilio("stop", self.sid, self._next(), stop={
-                "accountSid": "AC" + "0" * 32, "callSid": f"CA{self.call:032d}"}))
+        # False if the bridge has ended the call already: nothing left to stop.
+        peer.send(_twilio("stop", self.sid, self._next(), stop={
+            "accountSid": "AC" + "0" * 32, "callSid": f"CA{self.call:032d}"}))
 
 
 async def short_call(url: str, call: int, frames: int = 5) -> bool:
