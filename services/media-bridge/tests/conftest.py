@@ -36,12 +36,26 @@ def appended(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+async def _bridge(infra: ServerSet, schema: str, model_speed: float) -> AsyncIterator[Bridge]:
+    async for running in run_bridge(
+        infra, schema, model_speed=model_speed, media_receive_timeout_seconds=10.0
+    ):
+        yield running
+
+
 @pytest.fixture
 async def fast_bridge(
     infra: ServerSet, fresh_schema: str, fresh_streams: None
 ) -> AsyncIterator[Bridge]:
     # The model speaks 10x faster than real time: whole conversations in seconds.
-    async for running in run_bridge(
-        infra, fresh_schema, model_speed=10.0, media_receive_timeout_seconds=10.0
-    ):
+    async for running in _bridge(infra, fresh_schema, 10.0):
+        yield running
+
+
+@pytest.fixture
+async def realtime_bridge(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None
+) -> AsyncIterator[Bridge]:
+    # Real-time speech, for what depends on timing (barge-in mid-sentence).
+    async for running in _bridge(infra, fresh_schema, 1.0):
         yield running

@@ -7,15 +7,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import nats
 import orjson
-import pytest
-from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, run_bridge
+from bridge_harness import INTERNAL_TOKEN, Bridge, eventually
 from ringbook.clock import SystemClock
 from ringbook.contracts.requests import RequestReceived, UserProfile
 from ringbook.contracts.streams import CALLS
@@ -26,16 +24,6 @@ from ringbook.simulators.realtime.scripts import next_monday
 from ringbook.testing.infra import ServerSet
 from twilio_peer import TENANT, Twilio, completed_within, loud_frame, metric
 from websockets.asyncio.client import connect
-
-
-@pytest.fixture
-async def realtime_bridge(
-    infra: ServerSet, fresh_schema: str, fresh_streams: None
-) -> AsyncIterator[Bridge]:
-    async for running in run_bridge(
-        infra, fresh_schema, model_speed=1.0, media_receive_timeout_seconds=10.0
-    ):
-        yield running
 
 
 async def publish_request(infra: ServerSet, number: str) -> uuid.UUID:

@@ -90,7 +90,6 @@ class Conversation:
         self.tools = CallTools(self.facts, self._emit)
         self.turns: AgentTurns | None = None  # once the model is briefed
         self._started_at = clock.now()
-        self.report: CallReport | None = None
 
     # --- the call's life ----------------------------------------------------------------------
 
@@ -254,7 +253,6 @@ class Conversation:
             latencies_ms=turns.latencies_ms if turns else [],
             transcript=turns.transcript if turns else [],
         )
-        self.report = report
         CONVERSATIONS.labels(report.outcome.value).inc()
         events: list[Envelope] = []
         if self.facts.tenant_id is not None:
