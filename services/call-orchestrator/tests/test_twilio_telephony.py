@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +28,7 @@ from ringbook.simulators.carrier.testing import (
     running_carrier,
     serve_app,
 )
+from ringbook.testing.waiting import eventually
 
 FROM = "+49305550050"
 
@@ -82,13 +81,6 @@ async def environment() -> AsyncIterator[Env]:
             f"{receiver_url}/twilio/status",
             f"{media_url}/media?token=abc",
         )
-
-
-async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_place_call_and_hang_up_through_the_sdk() -> None:

@@ -17,6 +17,7 @@ from media_bridge.settings import MediaBridgeSettings
 from ringbook.simulators.realtime import RealtimeModelSimulator
 from ringbook.testing.infra import ServerSet
 from ringbook.testing.plugin import settings_for
+from ringbook.web.serve import uvicorn_options
 
 INTERNAL_TOKEN = "test-internal-token-for-media-bridge"
 
@@ -65,11 +66,14 @@ class Bridge:
         return dict(row)
 
 
-async def _serve(app: FastAPI) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+async def _serve(
+    app: FastAPI, settings: MediaBridgeSettings | None = None
+) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """``app`` on a free port; with ``settings``, on the server production runs."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)
-    )
+    options = uvicorn_options(settings) if settings is not None else {"log_config": None}
+    options.update(host="127.0.0.1", port=port, lifespan="on")
+    server = uvicorn.Server(uvicorn.Config(app, **options))
     serving = asyncio.create_task(server.serve())
 
     async def started() -> bool:
@@ -105,7 +109,7 @@ async def run_bridge(
             infra, MediaBridgeSettings, service="media-bridge", schema=schema, **values
         )
         app = create_app(settings)
-        server, serving, port = await _serve(app)
+        server, serving, port = await _serve(app, settings)
         await app.state.runtime.wait_bus_ready(10)
         try:
             yield Bridge(

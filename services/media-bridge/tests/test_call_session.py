@@ -4,6 +4,7 @@ in-process implementations of the ports, not mocks): marks, dtmf, sending back."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import orjson
@@ -17,11 +18,16 @@ SID, CALL, ACCOUNT = "MZ1", "CA1", "AC1"
 
 
 class MemorySocket:
+    """The MediaSocket port in memory, inline lane included: ``feed`` offers a frame to
+    the sink first when nothing is queued, as the server's protocol does."""
+
     def __init__(self) -> None:
         self.incoming: asyncio.Queue[str | None] = asyncio.Queue()
         self.sent: list[dict[str, object]] = []
         self.closed_with: int | None = None
         self.idle = asyncio.Event()  # set while the session waits on an empty socket
+        self.sink: Callable[[str], bool] | None = None
+        self.inline_taken = 0
 
     async def receive(self) -> str | bytes | None:
         if self.incoming.empty():
@@ -37,8 +43,25 @@ class MemorySocket:
         if self.closed_with is None:
             self.closed_with = code
 
+    def deliver_inline(self, sink: Callable[[str], bool] | None) -> bool:
+        self.sink = sink
+        return True
+
+    def can_send_now(self) -> bool:
+        return self.closed_with is None
+
+    def send_now(self, texts: Sequence[str]) -> bool:
+        if not self.can_send_now():
+            return False
+        self.sent.extend(orjson.loads(text) for text in texts)
+        return True
+
     def feed(self, message: dict[str, object]) -> None:
-        self.incoming.put_nowait(orjson.dumps(message).decode())
+        frame = orjson.dumps(message).decode()
+        if self.sink is not None and self.incoming.empty() and self.sink(frame):
+            self.inline_taken += 1
+            return
+        self.incoming.put_nowait(frame)
 
 
 class MemoryRecorder:

@@ -30,6 +30,7 @@ from ringbook.simulators.carrier.testing import (
     serve_app,
 )
 from ringbook.simulators.carrier.twiml import TwimlError, extract_stream
+from ringbook.testing.waiting import eventually
 
 FROM = "+49305550050"
 FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
@@ -85,13 +86,6 @@ async def environment(**overrides: Any) -> AsyncIterator[Env]:
         httpx.AsyncClient(auth=(settings.account_sid, settings.auth_token)) as http,
     ):
         yield Env(base_url, settings, http, callbacks, f"{callback_base}/status", media)
-
-
-async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def ended(env: Env, sid: str) -> Callable[[], bool]:

@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
 from ringbook.logging import configure_logging
 from ringbook.settings import ServiceSettings
+from ringbook.web.inline_websocket import InlineWebSocketProtocol
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,  # request metrics and structured logs replace the access log
-        timeout_graceful_shutdown=10,
+def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How every service's server is run (tests start theirs with these too)."""
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,  # request metrics and structured logs replace the access log
+        "timeout_graceful_shutdown": 10,
         # Our websocket peers (Twilio Media Streams) send frames of a few hundred bytes;
         # uvicorn's 16 MiB default would let any peer make us buffer that much per frame.
-        ws_max_size=settings.ws_max_bytes,
+        "ws_max_size": settings.ws_max_bytes,
         # Twilio does not compress Media Streams; a peer that offers permessage-deflate
         # would make us inflate and deflate every 20 ms audio frame (base64 hardly
         # compresses) for nothing but CPU and latency.
-        ws_per_message_deflate=False,
-    )
+        "ws_per_message_deflate": False,
+        # uvicorn's sans-I/O websockets, with an inline lane for hot frames (see there).
+        "ws": InlineWebSocketProtocol,
+    }
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    uvicorn.run(app, **uvicorn_options(settings))
 
 
 def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:

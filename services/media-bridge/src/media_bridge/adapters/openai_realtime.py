@@ -14,9 +14,14 @@ Hot path (50 frames per second each way, per call):
   client-event union (~0.3 ms per frame measured, a core per ~70 calls), and even
   ``send_raw`` (its send queue, then ``websockets``' ``send``) costs ~23 µs a frame
   against ~3 µs written directly;
-* server events are read with ``recv_bytes`` and decoded with orjson into the small
-  frozen dataclasses below, never into the SDK's pydantic models; events the bridge does
-  not act on are skipped after reading their ``type``.
+* server events are decoded with orjson into the small dataclasses of
+  ``domain.model_events``, never into the SDK's pydantic models; events the bridge does
+  not act on are skipped after reading their ``type``. The SDK's websocket is our
+  :class:`~ringbook.websocket_inline.InlineClientConnection` (through the
+  ``create_connection`` option it passes on to ``websockets``), so while :meth:`events`
+  waits with nothing queued, each event is first offered inline to the sink given to
+  :meth:`deliver_inline`, in the socket's read callback; what that refuses comes out of
+  :meth:`events` (read with ``recv_bytes``), in order.
 
 Everything else (``session.update``, ``conversation.item.create``, ``truncate``,
 ``response.create``) goes through the SDK's typed resources.
@@ -30,13 +35,14 @@ limit.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
 from openai import AsyncOpenAI
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from ringbook.logging import get_logger
+from ringbook.websocket_inline import InlineClientConnection
 from ringbook.websocket_writes import write_now
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
@@ -105,6 +111,10 @@ def parse_server_event(raw: bytes | str) -> ModelEvent | None:
     return None
 
 
+def _append_message(payload: str) -> bytes:
+    return orjson.dumps({"type": "input_audio_buffer.append", "audio": payload})
+
+
 # --- the connection ---------------------------------------------------------------------------
 
 
@@ -119,17 +129,21 @@ class OpenAIRealtimeModel:
         self._conn = connection
         self._settings = settings
         self._closed = False
+        self._reading = False  # events() waits for a message and is busy with none
+        self._inline_sink: Callable[[ModelEvent], bool] | None = None
 
     @classmethod
     async def connect(
         cls, client: AsyncOpenAI, settings: MediaBridgeSettings
     ) -> OpenAIRealtimeModel:
+        options: Any = {
+            "compression": None,
+            "max_size": MAX_SERVER_EVENT_BYTES,
+            # Not among the SDK's typed options, but passed on to websockets' connect().
+            "create_connection": InlineClientConnection,
+        }
         connection = await client.realtime.connect(
-            model=settings.realtime_model,
-            websocket_connection_options={
-                "compression": None,
-                "max_size": MAX_SERVER_EVENT_BYTES,
-            },
+            model=settings.realtime_model, websocket_connection_options=options
         ).enter()
         return cls(connection, settings)
 
@@ -167,10 +181,29 @@ class OpenAIRealtimeModel:
 
     async def append_audio(self, payload: str) -> None:
         """Caller audio, the base64 string exactly as Twilio sent it (see module doc)."""
-        message = orjson.dumps({"type": "input_audio_buffer.append", "audio": payload})
+        message = _append_message(payload)
         ws = self.websocket
         if ws is None or not write_now(ws, message):
             await self._send_raw(message)
+
+    def append_audio_now(self, payload: str) -> bool:
+        ws = self.websocket
+        return ws is not None and write_now(ws, _append_message(payload))
+
+    def deliver_inline(self, sink: Callable[[ModelEvent], bool] | None) -> bool:
+        ws = self.websocket
+        if not isinstance(ws, InlineClientConnection):
+            return False
+        self._inline_sink = sink
+        ws.deliver_to(None if sink is None else self._offer)
+        return True
+
+    def _offer(self, raw: bytes) -> bool:
+        sink = self._inline_sink
+        if sink is None or not self._reading:
+            return False
+        event = parse_server_event(raw)
+        return event is None or sink(event)  # None: nothing the bridge acts on
 
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
         await self._guard(
@@ -192,10 +225,13 @@ class OpenAIRealtimeModel:
     async def events(self) -> AsyncIterator[ModelEvent]:
         """Server events the bridge acts on, until the socket closes (then returns)."""
         while True:
+            self._reading = True
             try:
                 raw = await self._conn.recv_bytes()
             except ConnectionClosed:
                 return
+            finally:
+                self._reading = False
             event = parse_server_event(raw)
             if event is not None:
                 yield event
@@ -204,6 +240,7 @@ class OpenAIRealtimeModel:
         if self._closed:
             return
         self._closed = True
+        self.deliver_inline(None)
         with contextlib.suppress(Exception):
             await self._conn.close()
 

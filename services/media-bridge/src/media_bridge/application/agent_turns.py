@@ -71,12 +71,34 @@ class AgentTurns:
         if not self._session.progress.marks_pending:
             self._all_played.set()
 
+    def on_event_now(self, event: ModelEvent) -> bool:
+        """Act on ``event`` without waiting, if that can be done: True once done; False
+        (nothing done) if it needs :meth:`on_event`."""
+        match event:
+            case AudioDelta():
+                return self._play_now(event)
+            case SpeechStopped() | CalleeTranscript() | AgentTranscript():
+                self._note(event)
+                return True
+        return False
+
     async def on_event(self, event: ModelEvent) -> None:
         match event:
             case AudioDelta():
                 await self._play(event)
             case SpeechStarted():
                 await self._barge_in()
+            case SpeechStopped() | CalleeTranscript() | AgentTranscript():
+                self._note(event)
+            case FunctionCall():
+                self._tool_outputs.append((event.call_id, await self._tools.run(event)))
+            case ResponseDone():
+                await self._response_done()
+            case ModelError():
+                log.warning("realtime_error", code=event.code, message=event.message[:300])
+
+    def _note(self, event: SpeechStopped | CalleeTranscript | AgentTranscript) -> None:
+        match event:
             case SpeechStopped():
                 self._speech_stopped_at = time.monotonic()
             case CalleeTranscript():
@@ -88,28 +110,40 @@ class AgentTurns:
                     self.transcript.append(
                         TranscriptLine("agent", event.text, self._at_ms(), interrupted)
                     )
-            case FunctionCall():
-                self._tool_outputs.append((event.call_id, await self._tools.run(event)))
-            case ResponseDone():
-                await self._response_done()
-            case ModelError():
-                log.warning("realtime_error", code=event.code, message=event.message[:300])
 
     def _at_ms(self) -> int:
         return int((time.monotonic() - self._started) * 1000)
 
+    def _play_now(self, delta: AudioDelta) -> bool:
+        if not self.playback.accepts(delta.item_id):
+            return True  # audio of a reply the callee interrupted, still in flight
+        if not self._session.can_send_now():
+            return False
+        self._session.send_frames_now(self._frames_of(delta))
+        self._first_audio_sent()
+        return True
+
     async def _play(self, delta: AudioDelta) -> None:
+        if not self.playback.accepts(delta.item_id):
+            return
+        await self._session.send_frames(self._frames_of(delta))
+        self._first_audio_sent()
+
+    def _frames_of(self, delta: AudioDelta) -> list[str]:
+        """The delta's audio with the marks due around it, as frames for Twilio."""
         playback, session = self.playback, self._session
-        if not playback.accepts(delta.item_id):
-            return  # audio of a reply the callee interrupted, still in flight
+        frames = []
         tail = playback.start(delta.item_id)
         if tail is not None:
-            await session.send_mark(tail)
+            frames.append(session.mark_frame(tail))
         self._all_played.clear()
-        await session.send_audio(delta.delta)
+        frames.append(session.audio_frame(delta.delta))
         mark = playback.sent(base64_audio_ms(delta.delta))
         if mark is not None:
-            await session.send_mark(mark)
+            frames.append(session.mark_frame(mark))
+        return frames
+
+    def _first_audio_sent(self) -> None:
         if self._speech_stopped_at is not None:
             latency = time.monotonic() - self._speech_stopped_at
             self._speech_stopped_at = None

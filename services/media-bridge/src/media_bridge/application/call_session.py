@@ -10,6 +10,13 @@ to the caller, and ``end(reason)`` lets it end the stream from its own task.
 Bad frames: before ``start`` nothing useful can follow, so the socket is closed with
 1003 (unsupported data); once the call is live one bad frame must not hang up on a
 caller, so it is logged, counted and skipped.
+
+Two lanes, one order. Once the stream is live, media and mark frames are taken inline,
+in the socket's read callback (:meth:`_take_inline`), while the reader is idle; anything
+else, and any frame the listener cannot take at once, is refused there and read by
+:meth:`_stream` instead. The socket only offers a frame when none is queued, and we
+refuse while :meth:`_stream` is busy with one, so frames are still handled one at a
+time and in the order they came.
 """
 
 from __future__ import annotations
@@ -67,6 +74,8 @@ class CallSession:
         self._last_frame_at = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
         self._end_requested: EndReason | None = None
+        self._live_sid: str | None = None  # set while frames may be taken inline
+        self._reading = False  # _stream is waiting for a frame, busy with none
         self.identity: StreamIdentity | None = None
         self.progress = StreamProgress()
         self.end_reason: EndReason | None = None
@@ -127,17 +136,41 @@ class CallSession:
 
     async def send_audio(self, payload: str) -> None:
         """Play base64 mu-law audio to the caller (the string is sent unchanged)."""
-        await self._socket.send_text(media_message(self._started().stream_sid, payload))
-        self.progress.frames_out += 1
-        if self.progress.frames_out % FRAME_COUNT_BATCH == 0:
-            FRAMES_OUT.inc(FRAME_COUNT_BATCH)
+        await self._socket.send_text(self.audio_frame(payload))
 
     async def send_mark(self, name: str) -> None:
-        await self._socket.send_text(mark_message(self._started().stream_sid, name))
-        self.progress.mark_sent(name)
+        await self._socket.send_text(self.mark_frame(name))
 
     async def clear_audio(self) -> None:
         await self._socket.send_text(clear_message(self._started().stream_sid))
+
+    def audio_frame(self, payload: str) -> str:
+        """The frame that plays ``payload``, counted as sent: send it (``send_frames``
+        or ``send_frames_now``) before anything else goes out."""
+        frame = media_message(self._started().stream_sid, payload)
+        self.progress.frames_out += 1
+        if self.progress.frames_out % FRAME_COUNT_BATCH == 0:
+            FRAMES_OUT.inc(FRAME_COUNT_BATCH)
+        return frame
+
+    def mark_frame(self, name: str) -> str:
+        """The frame of mark ``name``, recorded as pending (see ``audio_frame``)."""
+        frame = mark_message(self._started().stream_sid, name)
+        self.progress.mark_sent(name)
+        return frame
+
+    async def send_frames(self, frames: list[str]) -> None:
+        for frame in frames:
+            await self._socket.send_text(frame)
+
+    def can_send_now(self) -> bool:
+        return self.end_reason is None and self._socket.can_send_now()
+
+    def send_frames_now(self, frames: list[str]) -> None:
+        """Write at once, after :meth:`can_send_now` said so in the same step (nothing
+        can have changed in between: there is no ``await``)."""
+        if not self._socket.send_now(frames):
+            raise RuntimeError("the media socket refused an inline write it had allowed")
 
     def _started(self) -> StreamIdentity:
         if self.identity is None or self.end_reason is not None:
@@ -184,12 +217,16 @@ class CallSession:
             )
             if self._listener is not None:
                 await self._listener.on_start(identity)
+            self._live_sid = identity.stream_sid
+            self._socket.deliver_inline(self._take_inline)
             reason = await self._stream(identity.stream_sid)
             return reason
         except asyncio.CancelledError:
             reason = self._requested_end()
             return reason
         finally:
+            self._live_sid = None
+            self._socket.deliver_inline(None)
             self.end_reason = reason
             ACTIVE_STREAMS.dec()
             FRAMES_IN.inc(self.progress.frames_in % FRAME_COUNT_BATCH)
@@ -220,7 +257,11 @@ class CallSession:
         while True:
             if self._end_requested is not None:  # asked from inside a listener call
                 return self._end_requested
-            frame = await self._next_frame()
+            self._reading = True
+            try:
+                frame = await self._next_frame()
+            finally:
+                self._reading = False
             if isinstance(frame, EndReason):
                 return frame
             try:
@@ -236,17 +277,12 @@ class CallSession:
                 continue
             match message:
                 case Media():
-                    progress.frame_in(message.sequence_number)
-                    if progress.frames_in % FRAME_COUNT_BATCH == 0:
-                        FRAMES_IN.inc(FRAME_COUNT_BATCH)
-                    if self._listener is not None:
+                    if not self._take_media(message):
+                        assert self._listener is not None  # only a listener refuses
                         await self._listener.on_media(message.payload)
+                        self._count_media(message)
                 case Mark():
-                    progress.sequence(message.sequence_number)
-                    if not progress.mark_played(message.name):
-                        log.info("unexpected_mark", name=message.name[:100])
-                    elif self._listener is not None:
-                        await self._listener.on_mark(message.name)
+                    self._take_mark(message)
                 case Dtmf():
                     progress.sequence(message.sequence_number)
                     progress.dtmf_digits.append(message.digit)
@@ -254,6 +290,52 @@ class CallSession:
                 case Stop():
                     progress.sequence(message.sequence_number)
                     return EndReason.STOP
+
+    def _take_inline(self, frame: str) -> bool:
+        """A frame from the socket's read callback: True once handled, False to have
+        it queued for :meth:`_stream` (see the module doc). Never raises: it runs
+        inside the server's protocol."""
+        if not self._reading or self._end_requested is not None or self._live_sid is None:
+            return False
+        try:
+            message = parse_twilio_message(frame)
+        except ProtocolError:
+            return False  # _stream counts and logs it
+        try:
+            if type(message) is Media and message.stream_sid == self._live_sid:
+                taken = self._take_media(message)
+            elif type(message) is Mark and message.stream_sid == self._live_sid:
+                taken = self._take_mark(message)
+            else:
+                return False
+        except Exception as exc:
+            log.error("inline_frame_failed", error=repr(exc))
+            return True  # as _stream would: the call goes on without this frame
+        if taken:
+            self._last_frame_at = asyncio.get_running_loop().time()
+        return taken
+
+    def _take_media(self, message: Media) -> bool:
+        """Caller audio without waiting; False if the listener needs to wait (then
+        nothing was counted or sent)."""
+        if self._listener is not None and not self._listener.on_media_now(message.payload):
+            return False
+        self._count_media(message)
+        return True
+
+    def _count_media(self, message: Media) -> None:
+        progress = self.progress
+        progress.frame_in(message.sequence_number)
+        if progress.frames_in % FRAME_COUNT_BATCH == 0:
+            FRAMES_IN.inc(FRAME_COUNT_BATCH)
+
+    def _take_mark(self, message: Mark) -> bool:
+        self.progress.sequence(message.sequence_number)
+        if not self.progress.mark_played(message.name):
+            log.info("unexpected_mark", name=message.name[:100])
+        elif self._listener is not None:
+            self._listener.on_mark(message.name)
+        return True
 
     async def _next_frame(self) -> str | bytes | EndReason:
         frame = await self._socket.receive()

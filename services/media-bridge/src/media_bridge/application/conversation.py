@@ -49,6 +49,7 @@ from media_bridge.application.ports import (
 )
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.call_stream import EndReason, StreamIdentity
+from media_bridge.domain.model_events import ModelEvent
 
 log = get_logger(__name__)
 
@@ -137,6 +138,7 @@ class Conversation:
                                 started=started)
         self._model = model
         self._tasks.spawn("realtime-reader", self._read_model(model, self.turns))
+        model.deliver_inline(self._model_event_now)
         log.info(
             "conversation_started",
             conversation_id=str(self.id),
@@ -154,9 +156,27 @@ class Conversation:
             log.warning("realtime_append_failed", error=repr(exc))
             self._end(EndReason.MODEL_DISCONNECTED)
 
-    async def on_mark(self, name: str) -> None:
+    def on_media_now(self, payload: str) -> bool:
+        model = self._model
+        if model is None or self._ending:
+            return True  # dropped, as on_media would
+        return model.append_audio_now(payload)
+
+    def on_mark(self, name: str) -> None:
         if self.turns is not None:
             self.turns.mark_played(name)
+
+    def _model_event_now(self, event: ModelEvent) -> bool:
+        """A model event from its socket's read callback (see ``RealtimeModel``): what
+        ``AgentTurns`` can do at once, inline; the rest goes to ``_read_model``."""
+        turns = self.turns
+        if turns is None or self._ending:
+            return False
+        try:
+            return turns.on_event_now(event)
+        except Exception as exc:  # as in _read_model: one bad event must not end the call
+            log.warning("model_event_failed", event=type(event).__name__, error=repr(exc))
+            return True
 
     def _end(self, reason: EndReason) -> None:
         if self._session is not None:

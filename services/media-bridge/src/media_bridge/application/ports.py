@@ -1,6 +1,12 @@
 """What a call session needs from the outside world, as protocols: the socket it talks
-over and where it records the stream. Adapters implement them (Starlette, Postgres);
-tests can use in-memory ones."""
+over and where it records the stream. Adapters implement them (ASGI, Postgres);
+tests can use in-memory ones.
+
+The two sockets of a call each have an awaited lane and an *inline* one. Inline, a
+message is handled inside the socket's read callback, with no task woken, and a reply is
+written without an ``await``; that is what lets one core carry a hundred calls' worth of
+20 ms frames. Whatever cannot be done at once (back-pressure, a tool call, the end of a
+call) is refused by the inline handler and then travels the awaited lane, in order."""
 
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ from media_bridge.domain.call_stream import EndReason, StreamIdentity
 from media_bridge.domain.conversation_record import ConversationRecord
 from media_bridge.domain.model_events import ModelEvent
 
+InlineSink = Callable[[str], bool]
+
 
 class MediaSocket(Protocol):
     async def receive(self) -> str | bytes | None:
@@ -23,6 +31,21 @@ class MediaSocket(Protocol):
         ...
 
     async def send_text(self, data: str) -> None: ...
+
+    def deliver_inline(self, sink: InlineSink | None) -> bool:
+        """Offer later text frames to ``sink`` in the read callback, when none is queued
+        for ``receive``; ``sink`` returns False for a frame it did not take (then queued
+        as usual). False if this socket has no inline lane."""
+        ...
+
+    def can_send_now(self) -> bool:
+        """True if :meth:`send_now` would write at once."""
+        ...
+
+    def send_now(self, texts: Sequence[str]) -> bool:
+        """Write ``texts`` as frames without waiting, if :meth:`can_send_now`; False
+        (nothing written) otherwise."""
+        ...
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close if still open; never raises when the peer is already gone."""
@@ -39,7 +62,12 @@ class StreamListener(Protocol):
         """Caller audio: base64 mu-law exactly as Twilio sent it."""
         ...
 
-    async def on_mark(self, name: str) -> None:
+    def on_media_now(self, payload: str) -> bool:
+        """Caller audio, inline: True once it is dealt with; False if that would need
+        waiting (nothing was done: ``on_media`` follows)."""
+        ...
+
+    def on_mark(self, name: str) -> None:
         """Twilio has played our audio up to the mark ``name``."""
         ...
 
@@ -61,6 +89,10 @@ class RealtimeModel(Protocol):
         """Caller audio, base64 mu-law passed through unchanged."""
         ...
 
+    def append_audio_now(self, payload: str) -> bool:
+        """:meth:`append_audio` without waiting, if the socket allows; False: not sent."""
+        ...
+
     async def truncate(self, item_id: str, audio_end_ms: int) -> None: ...
 
     async def send_tool_output(self, call_id: str, output: str) -> None: ...
@@ -69,6 +101,12 @@ class RealtimeModel(Protocol):
 
     def events(self) -> AsyncIterator[ModelEvent]:
         """Server events until the model's socket closes."""
+        ...
+
+    def deliver_inline(self, sink: Callable[[ModelEvent], bool] | None) -> bool:
+        """Offer later server events to ``sink`` in the socket's read callback while
+        :meth:`events` is waiting with nothing queued; those it refuses (False) come
+        out of :meth:`events` in order. False if there is no inline lane."""
         ...
 
     async def close(self) -> None: ...

@@ -45,7 +45,7 @@ class MediaStreamEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: FastAPI = scope["app"]
         runtime: ServiceRuntime = app.state.runtime
-        socket = AsgiMediaSocket(receive, send)
+        socket = AsgiMediaSocket(scope, receive, send)
         if not await socket.accept():
             return
         conversation = Conversation(
