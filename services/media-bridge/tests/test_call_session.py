@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -86,7 +87,7 @@ async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
     socket, recorder = MemorySocket(), MemoryRecorder()
     call = session(socket, recorder)
     with pytest.raises(RuntimeError):  # nothing to send to before the stream started
-        await call.send_audio("/w==")
+        await call.line.send_audio("/w==")
     runner = asyncio.create_task(call.run())
     socket.feed(sim.connected_message())
     socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
@@ -94,9 +95,9 @@ async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
     await socket.idle.wait()
     assert call.identity is not None and call.identity.request_id == "r-1"
 
-    await call.send_audio("/w==")
-    await call.send_mark("greeting")
-    await call.clear_audio()
+    await call.line.send_audio("/w==")
+    await call.line.send_mark("greeting")
+    await call.line.clear_audio()
     assert [m["event"] for m in socket.sent] == ["media", "mark", "clear"]
     assert call.progress.marks_pending == ["greeting"]
 
@@ -116,7 +117,7 @@ async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
     assert socket.closed_with == 1000
     assert recorder.rows[SID]["reason"] is EndReason.STOP
     with pytest.raises(RuntimeError):  # nor after it ended
-        await call.send_mark("late")
+        await call.line.send_mark("late")
 
 
 async def test_silence_ends_the_stream() -> None:
@@ -150,3 +151,102 @@ def test_progress_counts_marks_once() -> None:
     progress.mark_sent("a")
     assert progress.mark_played("a") is True
     assert progress.mark_played("a") is False
+
+
+class AudioListener:
+    """A StreamListener that records caller audio in the order it is handled, taking it
+    inline only while ``inline`` is True (False stands for a model socket under
+    back-pressure); its awaited lane waits for ``release``."""
+
+    def __init__(self) -> None:
+        self.inline = True
+        self.heard: list[str] = []
+        self.awaited: list[str] = []
+        self.waiting = asyncio.Event()  # the awaited lane has a frame and waits
+        self.release = asyncio.Event()
+        self.release.set()
+        self.marks: list[str] = []
+
+    async def on_start(self, identity: StreamIdentity) -> None:
+        return None
+
+    async def on_media(self, payload: str) -> None:
+        self.waiting.set()
+        await self.release.wait()
+        self.heard.append(payload)
+        self.awaited.append(payload)
+
+    def on_media_now(self, payload: str) -> bool:
+        if self.inline:
+            self.heard.append(payload)
+        return self.inline
+
+    def on_mark(self, name: str) -> None:
+        self.marks.append(name)
+
+
+def media(n: int) -> dict[str, object]:
+    return sim.media_message(sequence_number=n + 2, stream_sid=SID, chunk=n + 1,
+                             timestamp_ms=20 * n, payload=bytes([n]) * 160)
+
+
+async def live(socket: MemorySocket, listener: AudioListener) -> tuple[CallSession, Any]:
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    call = CallSession(socket=socket, recorder=MemoryRecorder(), clock=clock,
+                       receive_timeout=5.0, listener=listener)
+    runner = asyncio.create_task(call.run())
+    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
+                                  call_sid=CALL, custom_parameters={}))
+    await socket.idle.wait()
+    return call, runner
+
+
+def payloads(numbers: range) -> list[str]:
+    return [str(media(n)["media"]["payload"]) for n in numbers]  # type: ignore[index]
+
+
+async def test_audio_and_marks_are_taken_inline_while_the_session_waits() -> None:
+    socket, listener = MemorySocket(), AudioListener()
+    call, runner = await live(socket, listener)
+    call.line.send_frames_now([call.line.mark_frame("m1")])
+    for n in range(5):
+        socket.feed(media(n))
+    socket.feed(sim.mark_message(sequence_number=7, stream_sid=SID, name="m1"))
+    assert socket.inline_taken == 6 and socket.incoming.empty()
+    assert listener.heard == payloads(range(5)) and listener.marks == ["m1"]
+    socket.feed(sim.stop_message(sequence_number=8, stream_sid=SID, account_sid=ACCOUNT,
+                                 call_sid=CALL))  # not inline: the reader ends the stream
+    assert await runner is EndReason.STOP
+    assert call.progress.frames_in == 5 and call.progress.out_of_order == 0
+
+
+async def test_a_frame_waiting_on_the_awaited_lane_holds_back_the_next_one() -> None:
+    socket, listener = MemorySocket(), AudioListener()
+    call, runner = await live(socket, listener)
+    socket.feed(media(0))  # inline
+    listener.inline, listener.release = False, asyncio.Event()
+    socket.feed(media(1))  # refused inline: the reader sends it awaited...
+    await listener.waiting.wait()  # ...and is stuck there
+    listener.inline = True
+    socket.feed(media(2))  # nothing queued, but the reader is busy: must not overtake 1
+    socket.feed(sim.dtmf_message(sequence_number=5, stream_sid=SID, digit="7"))
+    listener.release.set()
+    await socket.idle.wait()
+    socket.feed(media(4))  # all read: inline again
+    socket.feed(sim.stop_message(sequence_number=7, stream_sid=SID, account_sid=ACCOUNT,
+                                 call_sid=CALL))
+    assert await runner is EndReason.STOP
+    assert listener.heard == payloads(range(3)) + payloads(range(4, 5))
+    assert listener.awaited == payloads(range(1, 2))
+    assert socket.inline_taken == 2  # frames 0 and 4
+    assert call.progress.dtmf_digits == ["7"]
+    assert call.progress.frames_in == 4 and call.progress.out_of_order == 0
+
+
+async def test_nothing_is_taken_inline_once_the_stream_has_ended() -> None:
+    socket, listener = MemorySocket(), AudioListener()
+    call, runner = await live(socket, listener)
+    call.end(EndReason.AGENT_ENDED)
+    assert await runner is EndReason.AGENT_ENDED
+    assert socket.sink is None  # the session let go of the lane
+    assert not call.line.can_send_now()

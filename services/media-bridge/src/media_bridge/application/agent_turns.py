@@ -19,8 +19,8 @@ from collections.abc import Callable
 from ringbook.logging import get_logger
 
 from media_bridge.adapters.twilio_media_stream import base64_audio_ms
-from media_bridge.application.call_session import CallSession
 from media_bridge.application.call_tools import CallTools
+from media_bridge.application.caller_line import CallerLine
 from media_bridge.application.metrics import INTERRUPTIONS, RESPONSE_LATENCY
 from media_bridge.application.ports import RealtimeModel
 from media_bridge.domain.call_stream import EndReason
@@ -45,7 +45,7 @@ class AgentTurns:
     def __init__(
         self,
         *,
-        session: CallSession,
+        line: CallerLine,
         model: RealtimeModel,
         tools: CallTools,
         end: Callable[[EndReason], None],
@@ -53,7 +53,7 @@ class AgentTurns:
         started: float,
     ) -> None:
         """``started``: the stream's start, monotonic (transcript lines count from it)."""
-        self._session, self._model, self._tools, self._end = session, model, tools, end
+        self._line, self._model, self._tools, self._end = line, model, tools, end
         self._drain_seconds = drain_seconds
         self._started = started
         self.playback = Playback()
@@ -68,7 +68,7 @@ class AgentTurns:
 
     def mark_played(self, name: str) -> None:
         self.playback.played(name)
-        if not self._session.progress.marks_pending:
+        if not self._line.progress.marks_pending:
             self._all_played.set()
 
     def on_event_now(self, event: ModelEvent) -> bool:
@@ -117,30 +117,30 @@ class AgentTurns:
     def _play_now(self, delta: AudioDelta) -> bool:
         if not self.playback.accepts(delta.item_id):
             return True  # audio of a reply the callee interrupted, still in flight
-        if not self._session.can_send_now():
+        if not self._line.can_send_now():
             return False
-        self._session.send_frames_now(self._frames_of(delta))
+        self._line.send_frames_now(self._frames_of(delta))
         self._first_audio_sent()
         return True
 
     async def _play(self, delta: AudioDelta) -> None:
         if not self.playback.accepts(delta.item_id):
             return
-        await self._session.send_frames(self._frames_of(delta))
+        await self._line.send_frames(self._frames_of(delta))
         self._first_audio_sent()
 
     def _frames_of(self, delta: AudioDelta) -> list[str]:
         """The delta's audio with the marks due around it, as frames for Twilio."""
-        playback, session = self.playback, self._session
+        playback, line = self.playback, self._line
         frames = []
         tail = playback.start(delta.item_id)
         if tail is not None:
-            frames.append(session.mark_frame(tail))
+            frames.append(line.mark_frame(tail))
         self._all_played.clear()
-        frames.append(session.audio_frame(delta.delta))
+        frames.append(line.audio_frame(delta.delta))
         mark = playback.sent(base64_audio_ms(delta.delta))
         if mark is not None:
-            frames.append(session.mark_frame(mark))
+            frames.append(line.mark_frame(mark))
         return frames
 
     def _first_audio_sent(self) -> None:
@@ -157,7 +157,7 @@ class AgentTurns:
         item, played = cut
         self.interruptions += 1
         INTERRUPTIONS.inc()
-        await self._session.clear_audio()
+        await self._line.clear_audio()
         await self._model.truncate(item, played)
         log.info("barge_in", item_id=item, audio_end_ms=played, sent_ms=self.playback.sent_ms)
 
@@ -165,7 +165,7 @@ class AgentTurns:
         # Mark the audio sent since the last mark, so its playing out is known too.
         tail = self.playback.flush()
         if tail is not None:
-            await self._session.send_mark(tail)
+            await self._line.send_mark(tail)
         outputs, self._tool_outputs = self._tool_outputs, []
         for call_id, output in outputs:
             await self._model.send_tool_output(call_id, output)

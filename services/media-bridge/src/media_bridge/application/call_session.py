@@ -4,8 +4,8 @@ A session lives exactly as long as its socket: it keeps reading until Twilio's `
 the socket closing, or silence longer than the receive timeout, then closes the socket,
 records the end and returns. It starts no task and keeps no buffer, so nothing of a call
 outlives it. The conversation (realtime model, tools) hangs off it as a
-:class:`StreamListener`; ``send_audio`` / ``send_mark`` / ``clear_audio`` are its way back
-to the caller, and ``end(reason)`` lets it end the stream from its own task.
+:class:`StreamListener`; ``line`` (:class:`CallerLine`) is its way back to the caller,
+and ``end(reason)`` lets it end the stream from its own task.
 
 Bad frames: before ``start`` nothing useful can follow, so the socket is closed with
 1003 (unsupported data); once the call is live one bad frame must not hang up on a
@@ -36,20 +36,15 @@ from media_bridge.adapters.twilio_media_stream import (
     ProtocolError,
     Start,
     Stop,
-    clear_message,
-    mark_message,
-    media_message,
     parse_twilio_message,
 )
-from media_bridge.application.metrics import ACTIVE_STREAMS, FRAMES_IN, FRAMES_OUT, PROTOCOL_ERRORS
+from media_bridge.application.caller_line import FRAME_COUNT_BATCH, CallerLine
+from media_bridge.application.idle_watch import IdleWatch
+from media_bridge.application.metrics import ACTIVE_STREAMS, FRAMES_IN, PROTOCOL_ERRORS
 from media_bridge.application.ports import MediaSocket, SessionRecorder, StreamListener
 from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
 
 log = get_logger(__name__)
-
-# The frame counters are bumped once per this many frames (a second of audio), and by
-# the rest at the end: a locked increment per frame cost 1.5% of the bridge's CPU.
-FRAME_COUNT_BATCH = 50
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -67,30 +62,25 @@ class CallSession:
         listener: StreamListener | None = None,
     ) -> None:
         self._socket, self._recorder, self._clock = socket, recorder, clock
-        self._receive_timeout = receive_timeout
         self._listener = listener
         self._runner: asyncio.Task[Any] | None = None
-        # Idle watch: the loop time of the last frame, and one timer that checks it.
-        self._last_frame_at = 0.0
-        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle = IdleWatch(receive_timeout, self._timed_out)
         self._end_requested: EndReason | None = None
         self._live_sid: str | None = None  # set while frames may be taken inline
         self._reading = False  # _stream is waiting for a frame, busy with none
         self.identity: StreamIdentity | None = None
         self.progress = StreamProgress()
+        self.line = CallerLine(socket, self.progress)  # to the caller, once started
         self.end_reason: EndReason | None = None
 
     async def run(self) -> EndReason:
         """Serve the stream until it ends; returns why it ended."""
         self._runner = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        self._last_frame_at = loop.time()
-        self._idle_timer = loop.call_at(self._last_frame_at + self._receive_timeout,
-                                        self._check_idle)
+        self._idle.start()
         try:
             return await self._run()
         finally:
-            self._idle_timer.cancel()
+            self._idle.stop()
 
     async def _run(self) -> EndReason:
         try:
@@ -132,51 +122,6 @@ class CallSession:
             task.uncancel()
         return self._end_requested
 
-    # --- sending to the caller (used by the conversation) ---------------------------------
-
-    async def send_audio(self, payload: str) -> None:
-        """Play base64 mu-law audio to the caller (the string is sent unchanged)."""
-        await self._socket.send_text(self.audio_frame(payload))
-
-    async def send_mark(self, name: str) -> None:
-        await self._socket.send_text(self.mark_frame(name))
-
-    async def clear_audio(self) -> None:
-        await self._socket.send_text(clear_message(self._started().stream_sid))
-
-    def audio_frame(self, payload: str) -> str:
-        """The frame that plays ``payload``, counted as sent: send it (``send_frames``
-        or ``send_frames_now``) before anything else goes out."""
-        frame = media_message(self._started().stream_sid, payload)
-        self.progress.frames_out += 1
-        if self.progress.frames_out % FRAME_COUNT_BATCH == 0:
-            FRAMES_OUT.inc(FRAME_COUNT_BATCH)
-        return frame
-
-    def mark_frame(self, name: str) -> str:
-        """The frame of mark ``name``, recorded as pending (see ``audio_frame``)."""
-        frame = mark_message(self._started().stream_sid, name)
-        self.progress.mark_sent(name)
-        return frame
-
-    async def send_frames(self, frames: list[str]) -> None:
-        for frame in frames:
-            await self._socket.send_text(frame)
-
-    def can_send_now(self) -> bool:
-        return self.end_reason is None and self._socket.can_send_now()
-
-    def send_frames_now(self, frames: list[str]) -> None:
-        """Write at once, after :meth:`can_send_now` said so in the same step (nothing
-        can have changed in between: there is no ``await``)."""
-        if not self._socket.send_now(frames):
-            raise RuntimeError("the media socket refused an inline write it had allowed")
-
-    def _started(self) -> StreamIdentity:
-        if self.identity is None or self.end_reason is not None:
-            raise RuntimeError("the media stream is not live")
-        return self.identity
-
     # --- the stream's life ----------------------------------------------------------------
 
     async def _await_start(self) -> Start | EndReason:
@@ -202,6 +147,7 @@ class CallSession:
 
     async def _run_started(self, start: Start, identity: StreamIdentity) -> EndReason:
         started_at = self._clock.now()
+        self.line.open(identity.stream_sid)
         ACTIVE_STREAMS.inc()
         # If the server cancels us (shutdown), this is the reason recorded.
         reason = EndReason.SHUTDOWN
@@ -228,9 +174,9 @@ class CallSession:
             self._live_sid = None
             self._socket.deliver_inline(None)
             self.end_reason = reason
+            self.line.close()
             ACTIVE_STREAMS.dec()
             FRAMES_IN.inc(self.progress.frames_in % FRAME_COUNT_BATCH)
-            FRAMES_OUT.inc(self.progress.frames_out % FRAME_COUNT_BATCH)
             await self._socket.close(
                 CLOSE_GOING_AWAY if reason is EndReason.SHUTDOWN else CLOSE_NORMAL
             )
@@ -312,7 +258,7 @@ class CallSession:
             log.error("inline_frame_failed", error=repr(exc))
             return True  # as _stream would: the call goes on without this frame
         if taken:
-            self._last_frame_at = asyncio.get_running_loop().time()
+            self._idle.heard()
         return taken
 
     def _take_media(self, message: Media) -> bool:
@@ -341,19 +287,11 @@ class CallSession:
         frame = await self._socket.receive()
         if frame is None:
             return EndReason.SOCKET_CLOSED
-        self._last_frame_at = asyncio.get_running_loop().time()
+        self._idle.heard()
         return frame
 
-    def _check_idle(self) -> None:
-        """The receive timeout, as one timer per call that re-arms itself at the last
-        frame's time plus the timeout. A per-frame ``asyncio.timeout`` would reschedule a
-        timer 50 times a second per call: a tenth of the bridge's CPU at 100 calls."""
-        loop = asyncio.get_running_loop()
-        due = self._last_frame_at + self._receive_timeout
-        if loop.time() < due:
-            self._idle_timer = loop.call_at(due, self._check_idle)
-            return
-        log.warning("media_receive_timeout", seconds=self._receive_timeout)
+    def _timed_out(self) -> None:
+        log.warning("media_receive_timeout", seconds=self._idle.timeout)
         self.end(EndReason.RECEIVE_TIMEOUT)
 
     async def _reject(self, problem: str) -> EndReason:

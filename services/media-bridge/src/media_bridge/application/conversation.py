@@ -133,7 +133,7 @@ class Conversation:
             log.error("realtime_configure_failed", error=repr(exc))
             self._end(EndReason.MODEL_DISCONNECTED)
             return
-        self.turns = AgentTurns(session=self._session, model=model, tools=self.tools,
+        self.turns = AgentTurns(line=self._session.line, model=model, tools=self.tools,
                                 end=self._end, drain_seconds=self._config.end_call_drain_seconds,
                                 started=started)
         self._model = model
