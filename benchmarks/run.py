@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -159,7 +160,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def _exit_on_sigterm() -> None:
+    """``kill`` (SIGTERM) ends a run like Ctrl-C does: through the ``finally`` blocks that
+    stop the processes it started. By default SIGTERM would kill this process alone and
+    leave its media-bridge, Postgres and NATS running, pinned to the cores the next run
+    measures on."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _exit_on_sigterm()
     args = parse_args(argv)
     if args.media:
         from benchmarks.media_load import run_media

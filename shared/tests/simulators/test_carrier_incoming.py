@@ -152,8 +152,9 @@ async def test_incoming_call_rings_the_voice_url_streams_and_reports_completed()
         assert start["start"]["customParameters"] == expected
 
         # The caller speaks the receptionist script's first line at once.
-        live = await app.until(sid, lambda c: c["media"]["practice_said"] != [])
-        assert live["media"]["practice_said"][0]["text"] == caller_lines()[0].text
+        live = await app.until(sid, lambda c: c["media"].get("caller_said", []) != [])
+        assert live["media"]["caller_said"][0]["text"] == caller_lines()[0].text
+        assert "practice_said" not in live["media"]
 
         # The application hangs up through the REST API, as call-orchestrator does.
         hung_up = await app.hang_up(sid)

@@ -57,6 +57,7 @@ class InlineLane:
             and not p.disconnected
             and p.initial_response is None
             and p.writable.is_set()
+            and not p.transport.is_closing()
         )
 
     def send_now(self, texts: Sequence[str]) -> bool:

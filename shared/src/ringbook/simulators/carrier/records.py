@@ -257,6 +257,10 @@ class CallRecord:
                 "received_mark_names": list(self.media.received_mark_names),
                 "closed_by_peer": self.media.closed_by_peer,
                 "stop_sent": self.media.stop_sent,
-                "practice_said": [line.to_view() for line in self.media.practice_said],
+                # What the simulated party said: the practice we called, or the
+                # caller of an inbound call.
+                ("caller_said" if self.direction == INBOUND else "practice_said"): [
+                    line.to_view() for line in self.media.practice_said
+                ],
             },
         }
