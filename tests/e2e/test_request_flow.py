@@ -44,15 +44,22 @@ async def carrier_calls(system: LocalSystem, number_e164: str) -> list[dict[str,
     return [c for c in calls if c["to"] == number_e164]
 
 
-async def test_answered_call_reaches_in_progress_then_completes(user: User) -> None:
+async def test_a_call_the_callee_ends_before_any_result_is_retried_then_fails(
+    user: User,
+) -> None:
+    # This system's callee hangs up 3 s after answering, before the agent can book.
     request_id = await user.submit(ANSWERS)
     request = await user.wait_for(request_id, lambda r: r["status"] == "in_progress")
     assert types(request)[:3] == ["request_received", "call_started", "call_connected"]
     assert request["number_to_call"] == "+49305550100"
-    request = await user.wait_for(request_id, lambda r: "call_completed" in types(r))
-    assert request["status"] == "in_progress"
-    assert types(request) == ["request_received", "call_started", "call_connected",
-                              "call_completed"]
+    request = await user.wait_for(request_id, lambda r: "call_failed" in types(r))
+    assert types(request)[:5] == ["request_received", "call_started", "call_connected",
+                                  "call_completed", "call_failed"]
+    failure = request["timeline"][4]["message"]
+    assert "hung up" in failure and "retrying" in failure
+    request = await user.wait_for(request_id, lambda r: r["status"] == "failed", within=60)
+    assert types(request) == ["request_received"] + [
+        "call_started", "call_connected", "call_completed", "call_failed"] * 3
 
 
 @pytest.mark.parametrize("number", [BUSY, NO_ANSWER])

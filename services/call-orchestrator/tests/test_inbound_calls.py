@@ -8,7 +8,7 @@ import asyncio
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,15 +16,12 @@ import asyncpg
 import httpx
 import nats
 import pytest
-from call_orchestrator.entrypoints.app import create_app
-from call_orchestrator.settings import DEV_INBOUND_TENANT_ID, OrchestratorSettings
+from call_orchestrator.settings import DEV_INBOUND_TENANT_ID
+from flow_harness import orchestrator as flow_orchestrator
 from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
-from ringbook.devinfra.processes import free_port
 from ringbook.events import Envelope
-from ringbook.simulators.carrier.testing import serve_app
 from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
 from twilio.request_validator import RequestValidator
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -106,23 +103,11 @@ class Inbound:
             await conn.close()
 
 
-@asynccontextmanager
-async def orchestrator(infra: ServerSet, schema: str, **overrides: object) -> AsyncIterator[str]:
-    port = free_port()
-    settings = settings_for(
-        infra,
-        OrchestratorSettings,
-        service="call-orchestrator",
-        schema=schema,
-        public_base_url=f"http://127.0.0.1:{port}",
-        media_stream_url=MEDIA_URL,
-        twilio_api_base_url="http://127.0.0.1:9",
-        **overrides,
-    )
-    app = create_app(settings, clock=FakeClock(NOW))
-    async with serve_app(app, port=port) as url:
-        await app.state.runtime.wait_bus_ready(10)
-        yield url
+def orchestrator(infra: ServerSet, schema: str, **overrides: object
+                 ) -> AbstractAsyncContextManager[str]:
+    # No carrier is dialed here: its URL only has to be well-formed.
+    return flow_orchestrator(infra, schema, FakeClock(NOW), "http://127.0.0.1:9",
+                             MEDIA_URL.removesuffix("/media-stream"), **overrides)
 
 
 @asynccontextmanager

@@ -61,6 +61,9 @@ class OrchestratorSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8001"
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
     dial_reconcile_seconds: float = Field(default=120, ge=5)
+    # After the carrier reports an answered call ended, how long media-bridge's report
+    # (call_completed) may take before the call counts as having had no conversation.
+    conversation_report_grace_seconds: float = Field(default=60, ge=1)
 
     inbound_tenant_id: uuid.UUID = DEV_INBOUND_TENANT_ID
     inbound_assistant: str = Field(default="receptionist", min_length=1)

@@ -4,6 +4,7 @@ request id): written by call-orchestrator, and by media-bridge for the conversat
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -90,6 +91,25 @@ class TranscriptLine(BaseModel):
     text: str
     at_ms: int  # since the media stream started
     interrupted: bool = False
+
+
+class CallOutcome(StrEnum):
+    """What an answered call came to (``CallCompleted.outcome`` of a conversation)."""
+
+    BOOKED = "booked"
+    NO_AVAILABILITY = "no_availability"  # the practice will call back
+    ENDED = "ended"  # the agent hung up (end_call) without a booking result
+    CALLER_HUNG_UP = "caller_hung_up"
+    MODEL_DISCONNECTED = "model_disconnected"
+    # Written by call-orchestrator: the call was answered and ended, and no conversation
+    # reported on it in time (its media stream never reached media-bridge).
+    NO_CONVERSATION = "no_conversation"
+
+    @property
+    def settles_the_request(self) -> bool:
+        """Booked, or the practice asked to be called back: nothing more to dial. Any
+        other end is a failed attempt, for the retry policy to decide on."""
+        return self in (CallOutcome.BOOKED, CallOutcome.NO_AVAILABILITY)
 
 
 class CallCompleted(EventData):

@@ -35,6 +35,7 @@ class Attempt:
     attempt: int
     state: AttemptState
     call_sid: str | None
+    result: str | None = None  # what the answered call came to (migration 0003)
 
 
 def _job(row: asyncpg.Record) -> Job:
@@ -52,7 +53,7 @@ def _job(row: asyncpg.Record) -> Job:
 
 def _attempt(row: asyncpg.Record) -> Attempt:
     return Attempt(row["id"], row["request_id"], row["attempt"],
-                   AttemptState(row["state"]), row["call_sid"])
+                   AttemptState(row["state"]), row["call_sid"], row["result"])
 
 
 async def create_job(conn: Conn, job: Job) -> bool:
@@ -194,3 +195,43 @@ async def stale_dialing_attempts(conn: Conn, before: datetime
         before,
     )
     return [(r["id"], r["request_id"]) for r in rows]
+
+
+# --- results of answered calls (migration 0003) ----------------------------------------------
+
+
+async def lock_attempt_number(conn: Conn, request_id: uuid.UUID, attempt: int) -> Attempt | None:
+    row = await conn.fetchrow(
+        "select * from call_attempts where request_id = $1 and attempt = $2 for update",
+        request_id, attempt,
+    )
+    return _attempt(row) if row else None
+
+
+async def set_result(conn: Conn, attempt_id: uuid.UUID, result: str, now: datetime) -> None:
+    await conn.execute(
+        "update call_attempts set result = $2, result_due_at = null, updated_at = $3"
+        " where id = $1",
+        attempt_id, result, now,
+    )
+
+
+async def expect_result(conn: Conn, attempt_id: uuid.UUID, *, due_at: datetime,
+                        duration_seconds: float) -> None:
+    """An answered call has ended: its conversation's result is due by ``due_at``."""
+    await conn.execute(
+        "update call_attempts set result_due_at = $2, duration_seconds = $3"
+        " where id = $1 and result is null",
+        attempt_id, due_at, duration_seconds,
+    )
+
+
+async def overdue_results(conn: Conn, now: datetime, limit: int
+                          ) -> list[tuple[uuid.UUID, uuid.UUID, float]]:
+    """(attempt id, request id, duration) of ended calls whose result is overdue."""
+    rows = await conn.fetch(
+        "select id, request_id, coalesce(duration_seconds, 0) as duration from call_attempts"
+        " where result is null and result_due_at <= $1 order by result_due_at limit $2",
+        now, limit,
+    )
+    return [(r["id"], r["request_id"], r["duration"]) for r in rows]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
-from ringbook.contracts.calls import CallConnected, CallStarted
+from ringbook.contracts.calls import AGGREGATE, CallConnected, CallStarted
 from ringbook.events import EventData
 from ringbook.logging import get_logger
 
@@ -52,7 +53,13 @@ async def apply_carrier_status(
         if effect.connected:
             events.append(CallConnected(attempt=attempt.attempt, call_sid=call_sid))
         # An answered call's call_completed comes from its conversation (media-bridge),
-        # which knows what was said; the carrier's "completed" only closes the attempt here.
+        # which knows what was said; the carrier's end only closes the attempt here, and
+        # starts the wait for that report (see call_results).
+        # Inbound calls have no request to settle (and must never be redialed).
+        if effect.completed and attempt.result is None and job.aggregate == AGGREGATE:
+            await repo.expect_result(
+                conn, attempt.id, duration_seconds=duration_seconds,
+                due_at=now + timedelta(seconds=ctx.result_grace_seconds))
         if events:
             job = await repo.emit(conn, job, ctx.clock, *events)
         if effect.failure is not None:

@@ -23,6 +23,8 @@ class Orchestration:
     public_base_url: str
     media_stream_url: str
     reconcile_seconds: float
+    # How long after an answered call ended its conversation may still report.
+    result_grace_seconds: float = 60.0
 
     def timezone_for(self, e164: str) -> ZoneInfo:
         return callee_timezone(e164, self.fallback_timezone)

@@ -20,6 +20,7 @@ from ringbook.logging import correlation, get_logger
 from ringbook.tasks import TaskSupervisor
 
 from call_orchestrator.adapters import job_repository as repo
+from call_orchestrator.application.call_results import conclude_unreported
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.failures import fail_unconfirmed, record_failure
 from call_orchestrator.application.telephony import CallRejected, PlaceCall, TelephonyUnavailable
@@ -46,6 +47,7 @@ class Dialer:
                 try:
                     taken = await self.tick()
                     await self.reconcile()
+                    await self.conclude_unreported()
                     if taken >= self._batch:
                         continue
                     wait = await self._seconds_to_next_due()
@@ -140,6 +142,10 @@ class Dialer:
                                attempt.id)
             await repo.set_timer(conn, request_id, attempt.attempt,
                                  self._ctx.clock.now() + NOT_SENT_BACKOFF)
+
+    async def conclude_unreported(self) -> None:
+        async with self._pool.acquire() as conn:
+            await conclude_unreported(conn, self._ctx, self._ctx.clock.now(), self._batch)
 
     async def reconcile(self) -> None:
         cutoff = self._ctx.clock.now() - timedelta(seconds=self._ctx.reconcile_seconds)

@@ -1,4 +1,5 @@
-"""Wiring of call-orchestrator: consumer of the requests context, the dialer, webhooks."""
+"""Wiring of call-orchestrator: consumers of the requests context and of conversations'
+results, the dialer, webhooks."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
+from ringbook.contracts.calls import CONVERSATION
 from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
 from ringbook.web.app import create_service_app
 
 import call_orchestrator
 from call_orchestrator.adapters.twilio_telephony import TwilioTelephony
+from call_orchestrator.application.call_results import conversation_handler
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.application.request_events import request_handler
@@ -48,9 +51,19 @@ def create_app(
         public_base_url=settings.public_base_url,
         media_stream_url=settings.media_stream_url,
         reconcile_seconds=settings.dial_reconcile_seconds,
+        result_grace_seconds=settings.conversation_report_grace_seconds,
     )
     runtime.add_consumer(
         ConsumerSpec(durable="call-orchestrator-requests", stream=REQUESTS), request_handler(ctx)
+    )
+    runtime.add_consumer(
+        ConsumerSpec(
+            durable="call-orchestrator-call-results",
+            stream=CALLS,
+            filter_subjects=[CALLS.subject_filter(aggregate=CONVERSATION,
+                                                  event_type="call_completed")],
+        ),
+        conversation_handler(ctx),
     )
 
     async def dialer(rt: ServiceRuntime) -> None:

@@ -7,14 +7,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from ringbook.contracts.calls import CallCompleted
+from ringbook.contracts.calls import CallCompleted, CallOutcome
 from ringbook.contracts.calls import TranscriptLine as ContractTranscriptLine
 
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.call_stream import EndReason, StreamIdentity
 from media_bridge.domain.conversation_record import (
     ConversationRecord,
-    Outcome,
     TranscriptLine,
     outcome_of,
     outcome_summary,
@@ -24,7 +23,7 @@ from media_bridge.domain.conversation_record import (
 @dataclass(frozen=True)
 class CallReport:
     record: ConversationRecord
-    outcome: Outcome
+    outcome: CallOutcome
     summary: str  # the outcome code and a short summary (see ``outcome_summary``)
 
     @classmethod
@@ -60,8 +59,8 @@ class CallReport:
             latencies_ms=list(latencies_ms),
             transcript=list(transcript),
         )
-        detail = {Outcome.BOOKED: booked_summary,
-                  Outcome.NO_AVAILABILITY: no_availability_reason}.get(outcome)
+        detail = {CallOutcome.BOOKED: booked_summary,
+                  CallOutcome.NO_AVAILABILITY: no_availability_reason}.get(outcome)
         summary = outcome_summary(
             outcome,
             detail=detail,

@@ -6,31 +6,24 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
+
+from ringbook.contracts.calls import CallOutcome
 
 from media_bridge.domain.call_stream import EndReason
 
 
-class Outcome(StrEnum):
-    BOOKED = "booked"
-    NO_AVAILABILITY = "no_availability"
-    ENDED = "ended"  # the agent hung up (end_call) without a booking result
-    CALLER_HUNG_UP = "caller_hung_up"
-    MODEL_DISCONNECTED = "model_disconnected"
-
-
-def outcome_of(reason: EndReason, booked: bool, no_availability: bool) -> Outcome:
+def outcome_of(reason: EndReason, booked: bool, no_availability: bool) -> CallOutcome:
     """A booking result wins over how the line was dropped."""
     if booked:
-        return Outcome.BOOKED
+        return CallOutcome.BOOKED
     if no_availability:
-        return Outcome.NO_AVAILABILITY
+        return CallOutcome.NO_AVAILABILITY
     if reason is EndReason.MODEL_DISCONNECTED:
-        return Outcome.MODEL_DISCONNECTED
+        return CallOutcome.MODEL_DISCONNECTED
     if reason in (EndReason.STOP, EndReason.SOCKET_CLOSED, EndReason.RECEIVE_TIMEOUT):
-        return Outcome.CALLER_HUNG_UP
-    return Outcome.ENDED  # AGENT_ENDED, SHUTDOWN
+        return CallOutcome.CALLER_HUNG_UP
+    return CallOutcome.ENDED  # AGENT_ENDED, SHUTDOWN
 
 
 @dataclass(frozen=True)
@@ -88,7 +81,7 @@ class ConversationRecord:
 
 
 def outcome_summary(
-    outcome: Outcome, *, detail: str | None, lines: int, interruptions: int,
+    outcome: CallOutcome, *, detail: str | None, lines: int, interruptions: int,
     p50_ms: int | None, p95_ms: int | None,
 ) -> str:
     """call_completed's ``outcome`` until it has fields of its own: the code first (split
