@@ -250,3 +250,35 @@ async def test_nothing_is_taken_inline_once_the_stream_has_ended() -> None:
     assert await runner is EndReason.AGENT_ENDED
     assert socket.sink is None  # the session let go of the lane
     assert not call.line.can_send_now()
+
+
+async def test_audio_sent_while_the_listener_is_still_starting_is_delayed_not_dropped() -> None:
+    class SlowStart(AudioListener):
+        def __init__(self) -> None:
+            super().__init__()
+            self.may_start = asyncio.Event()
+            self.starting = asyncio.Event()
+
+        async def on_start(self, identity: StreamIdentity) -> None:
+            self.starting.set()
+            await self.may_start.wait()  # the model's connect and session.update
+
+    socket, listener = MemorySocket(), SlowStart()
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    call = CallSession(socket=socket, recorder=MemoryRecorder(), clock=clock,
+                       receive_timeout=5.0, listener=listener)
+    runner = asyncio.create_task(call.run())
+    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
+                                  call_sid=CALL, custom_parameters={}))
+    await listener.starting.wait()
+    for n in range(5):  # the callee's first words, before the model is ready
+        socket.feed(media(n))
+    assert listener.heard == [] and socket.inline_taken == 0
+    listener.may_start.set()
+    await socket.idle.wait()
+    socket.feed(media(5))
+    socket.feed(sim.stop_message(sequence_number=8, stream_sid=SID, account_sid=ACCOUNT,
+                                 call_sid=CALL))
+    assert await runner is EndReason.STOP
+    assert listener.heard == payloads(range(6))
+    assert call.progress.frames_in == 6
