@@ -190,13 +190,20 @@ def media(n: int) -> dict[str, object]:
                              timestamp_ms=20 * n, payload=bytes([n]) * 160)
 
 
-async def live(socket: MemorySocket, listener: AudioListener) -> tuple[CallSession, Any]:
+def starting(socket: MemorySocket, listener: AudioListener) -> tuple[CallSession, Any]:
+    """A session running with ``listener``, its ``start`` fed."""
     clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
     call = CallSession(socket=socket, recorder=MemoryRecorder(), clock=clock,
                        receive_timeout=5.0, listener=listener)
     runner = asyncio.create_task(call.run())
     socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
                                   call_sid=CALL, custom_parameters={}))
+    return call, runner
+
+
+async def live(socket: MemorySocket, listener: AudioListener) -> tuple[CallSession, Any]:
+    """As ``starting``, once the stream is live and the session waits for frames."""
+    call, runner = starting(socket, listener)
     await socket.idle.wait()
     return call, runner
 
@@ -264,12 +271,7 @@ async def test_audio_sent_while_the_listener_is_still_starting_is_delayed_not_dr
             await self.may_start.wait()  # the model's connect and session.update
 
     socket, listener = MemorySocket(), SlowStart()
-    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
-    call = CallSession(socket=socket, recorder=MemoryRecorder(), clock=clock,
-                       receive_timeout=5.0, listener=listener)
-    runner = asyncio.create_task(call.run())
-    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
-                                  call_sid=CALL, custom_parameters={}))
+    call, runner = starting(socket, listener)
     await listener.starting.wait()
     for n in range(5):  # the callee's first words, before the model is ready
         socket.feed(media(n))
