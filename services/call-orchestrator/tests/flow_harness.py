@@ -20,7 +20,7 @@ from ringbook.clock import FakeClock
 from ringbook.contracts.calls import CONVERSATION, CallCompleted
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
 from ringbook.devinfra.processes import free_port
-from ringbook.events import Envelope, new_event
+from ringbook.events import Envelope, EventData, new_event
 from ringbook.simulators.carrier.testing import MediaStreamRecorder, serve_app
 from ringbook.testing.infra import ServerSet
 from ringbook.testing.plugin import settings_for
@@ -41,7 +41,7 @@ class Harness:
 
     async def submit(self, number: str) -> uuid.UUID:
         request_id = uuid.uuid4()
-        event = new_event(
+        await self.publish(self.event(
             RequestReceived(
                 user_id=uuid.uuid4(),
                 title="Zahnreinigung",
@@ -51,43 +51,32 @@ class Harness:
                 preferred_time="Montag 10-12",
                 user_profile=UserProfile(),
             ),
-            aggregate_id=request_id,
-            version=1,
-            tenant_id=self.tenant,
-            correlation_id=request_id,
-            clock=self.clock,
-        )
-        await self.publish(event)
+            request_id, aggregate_id=request_id, version=1,
+        ))
         return request_id
 
     async def cancel(self, request_id: uuid.UUID) -> None:
-        await self.publish(
-            new_event(
-                RequestCanceled(),
-                aggregate_id=request_id,
-                version=2,
-                tenant_id=self.tenant,
-                correlation_id=request_id,
-                clock=self.clock,
-            )
-        )
+        await self.publish(self.event(RequestCanceled(), request_id,
+                                      aggregate_id=request_id, version=2))
 
     async def conversation_ended(self, request_id: uuid.UUID, outcome: str,
                                  attempt: int = 1) -> Envelope:
         """What media-bridge appends when a conversation ends (its own aggregate,
         correlated to the request)."""
-        event = new_event(
+        event = self.event(
             CallCompleted(attempt=attempt, call_sid="CA-conversation", duration_seconds=12.0,
                           outcome=outcome),
-            aggregate=CONVERSATION,
-            aggregate_id=uuid.uuid4(),
-            version=1,
-            tenant_id=self.tenant,
-            correlation_id=request_id,
-            clock=self.clock,
+            request_id, aggregate_id=uuid.uuid4(), version=1, aggregate=CONVERSATION,
         )
         await self.publish(event)
         return event
+
+    def event(self, data: EventData, request_id: uuid.UUID, *, aggregate_id: uuid.UUID,
+              version: int, aggregate: str | None = None) -> Envelope:
+        """An event of this harness's tenant, correlated to ``request_id``."""
+        return new_event(data, aggregate_id=aggregate_id, version=version,
+                         tenant_id=self.tenant, correlation_id=request_id,
+                         clock=self.clock, aggregate=aggregate)
 
     async def publish(self, event: Envelope) -> None:
         await self.js.publish(

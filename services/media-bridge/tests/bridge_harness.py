@@ -71,7 +71,8 @@ async def _serve(
 ) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
     """``app`` on a free port; with ``settings``, on the server production runs."""
     port = free_port()
-    options = uvicorn_options(settings) if settings is not None else {"log_config": None}
+    options: dict[str, Any] = (
+        uvicorn_options(settings) if settings is not None else {"log_config": None})
     options.update(host="127.0.0.1", port=port, lifespan="on")
     server = uvicorn.Server(uvicorn.Config(app, **options))
     serving = asyncio.create_task(server.serve())

@@ -67,7 +67,7 @@ class Twilio:
                 elif message["event"] == "clear":
                     self.clears += 1
         except ConnectionClosed:
-            pass
+            return  # the bridge ended the call: what was received is the recording
 
     async def send(self, message: dict[str, Any] | str) -> None:
         await self.ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
