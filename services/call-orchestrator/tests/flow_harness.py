@@ -19,11 +19,11 @@ from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.contracts.calls import CONVERSATION, CallCompleted
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
-from ringbook.devinfra.processes import free_port
 from ringbook.events import Envelope, EventData, new_event
-from ringbook.simulators.carrier.testing import MediaStreamRecorder, serve_app
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook_devtools.processes import free_port
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
+from ringbook_simulators.carrier.testing import MediaStreamRecorder, serve_app
 
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SATURDAY_10_BERLIN = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

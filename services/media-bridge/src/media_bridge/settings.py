@@ -8,7 +8,7 @@ OPENAI_API_KEY                      key for the realtime model; the development 
                                     "simulated" (any key works with the simulator) is
                                     refused when ENVIRONMENT=production
 OPENAI_BASE_URL                     where the SDK connects; defaults to the SIMULATED
-                                    model (``python -m ringbook.simulators.realtime
+                                    model (``python -m ringbook_simulators.realtime
                                     --port 8200``); empty means the SDK's own default
                                     (api.openai.com)
 REALTIME_MODEL                      realtime model name (``gpt-realtime``)

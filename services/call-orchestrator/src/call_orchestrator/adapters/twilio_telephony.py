@@ -3,7 +3,7 @@
 The SDK is synchronous (``requests`` underneath), so every call runs in a worker
 thread via ``asyncio.to_thread`` to keep the event loop free. ``api_base_url`` points
 the very same SDK code path at another host - in development and tests the SIMULATED
-carrier (``python -m ringbook.simulators.carrier``) - by changing only the base URL of
+carrier (``python -m ringbook_simulators.carrier``) - by changing only the base URL of
 the SDK's ``api`` domain, from which it builds every Calls URL.
 """
 
