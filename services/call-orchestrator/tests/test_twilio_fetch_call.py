@@ -19,12 +19,15 @@ from call_orchestrator.application.telephony import (
 )
 from ringbook.simulators.carrier.scenarios import ANSWERING_NUMBER, BUSY_NUMBER
 from ringbook.simulators.carrier.settings import CarrierSettings
-from ringbook.simulators.carrier.testing import CallbackRecorder, running_carrier, serve_app
+from ringbook.simulators.carrier.testing import (
+    CallbackRecorder,
+    MediaStreamRecorder,
+    running_carrier,
+    serve_app,
+)
 from ringbook.testing.waiting import eventually
 
 FROM = "+49305550050"
-# No media stream listens there: the answered call just holds on the carrier.
-NOWHERE = "ws://127.0.0.1:9/media"
 
 
 @dataclass
@@ -33,13 +36,14 @@ class Env:
     settings: CarrierSettings
     callbacks: CallbackRecorder
     callback_url: str
+    stream_url: str
 
     def telephony(self, auth_token: str | None = None) -> TwilioTelephony:
         return TwilioTelephony(self.settings.account_sid, auth_token or self.settings.auth_token,
                                api_base_url=self.url)
 
     def call(self, to: str) -> PlaceCall:
-        return PlaceCall(to=to, from_=FROM, stream_url=NOWHERE, stream_parameters={},
+        return PlaceCall(to=to, from_=FROM, stream_url=self.stream_url, stream_parameters={},
                          status_callback_url=self.callback_url)
 
     async def raw_resource(self, sid: str) -> dict[str, Any]:
@@ -52,12 +56,13 @@ class Env:
 
 @asynccontextmanager
 async def carrier() -> AsyncIterator[Env]:
-    settings = CarrierSettings(answer_after_seconds=0.05, answered_hold_seconds=30.0,
-                               websocket_open_timeout_seconds=0.5)
+    settings = CarrierSettings(answer_after_seconds=0.05, answered_hold_seconds=30.0)
     callbacks = CallbackRecorder(settings.auth_token)
-    async with (serve_app(callbacks.app("/status")) as receiver,
+    media = MediaStreamRecorder(settings.auth_token)  # the answered call holds its stream
+    async with (media.serving() as media_url,
+                serve_app(callbacks.app("/status")) as receiver,
                 running_carrier(settings) as (url, _)):
-        yield Env(url, settings, callbacks, f"{receiver}/status")
+        yield Env(url, settings, callbacks, f"{receiver}/status", f"{media_url}/media")
 
 
 async def test_fetch_follows_a_call_from_ringing_to_its_end() -> None:
