@@ -6,6 +6,7 @@ faked at the Telephony port, recording each dial's time on the fake clock."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from itertools import pairwise
 
 import pytest
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
+from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.domain.dial_pacing import DialLimits, DialRate
 from dialer_bench import Bench, dialer_bench
 from ringbook.store.database import create_pool
@@ -173,3 +175,47 @@ async def test_a_call_the_carrier_does_not_know_is_failed_and_retried(
         assert failed[0] == "call_failed" and failed[1]["call_sid"] == placed.sid
         assert failed[1]["retry_at"] is not None
         assert (await bench.timer(request_id) or (0,))[0] == 2
+
+
+@contextlib.asynccontextmanager
+async def running(dialer: Dialer) -> AsyncIterator[None]:
+    task = asyncio.create_task(dialer.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_call_that_ends_wakes_the_dialer_for_its_tenants_next_call(
+    bench: Bench,
+) -> None:
+    first, second = [await bench.add_job(TENANTS[0], OPENING + timedelta(microseconds=k))
+                     for k in range(2)]
+    # Tokens to spare, one live call per tenant, and a sweep far longer than the test:
+    # only the wake-up under test can dial the second call in time.
+    bench.clock.advance(timedelta(seconds=1))  # both due
+    limits = DialLimits(rate=DialRate(calls_per_second=1.0, burst=5), tenant_max_live=1)
+    dialer = Dialer(pool=bench.pool, dsn=bench.dsn, schema=bench.schema, ctx=bench.ctx,
+                    sweep_seconds=600, limits=limits)
+    async with running(dialer):
+        await eventually(lambda: len(bench.carrier.placed) == 1)
+        await bench.callback(bench.carrier.placed[0], "busy")
+        await eventually(lambda: len(bench.carrier.placed) == 2)
+    assert [p.request_id for p in bench.carrier.placed] == [first, second]
+
+
+async def test_a_dialer_held_by_the_rate_wakes_for_the_next_token(bench: Bench) -> None:
+    first, second = [await bench.add_job(TENANTS[k], OPENING + timedelta(microseconds=k))
+                     for k in range(2)]
+    bench.clock.advance(timedelta(seconds=1))  # both due
+    limits = DialLimits(rate=DialRate(calls_per_second=1.0), tenant_max_live=10)
+    dialer = Dialer(pool=bench.pool, dsn=bench.dsn, schema=bench.schema, ctx=bench.ctx,
+                    sweep_seconds=600, limits=limits)
+    async with running(dialer):
+        await eventually(lambda: len(bench.carrier.placed) == 1)
+        bench.clock.advance(timedelta(seconds=1))
+        await eventually(lambda: len(bench.carrier.placed) == 2)
+    assert [(p.request_id, p.at - OPENING) for p in bench.carrier.placed] == [
+        (first, timedelta(seconds=1)), (second, timedelta(seconds=2))]
