@@ -111,16 +111,21 @@ async def orchestrator(
     **overrides: object,
 ) -> AsyncIterator[str]:
     port = free_port()
+    defaults: dict[str, object] = {
+        "public_base_url": f"http://127.0.0.1:{port}",
+        "media_stream_url": f"{media_url}/media-stream",
+        "twilio_api_base_url": carrier_url,
+        "call_retry_delay_seconds": 0,
+        # Pacing runs on the service's clock, which these tests hold still: a bucket that
+        # never refills must be deep enough for every dial of a test.
+        "carrier_dial_burst": 1000,
+    }
     settings = settings_for(
         infra,
         OrchestratorSettings,
         service="call-orchestrator",
         schema=schema,
-        public_base_url=f"http://127.0.0.1:{port}",
-        media_stream_url=f"{media_url}/media-stream",
-        twilio_api_base_url=carrier_url,
-        call_retry_delay_seconds=0,
-        **overrides,
+        **{**defaults, **overrides},
     )
     app = create_app(settings, clock=clock)
     async with serve_app(app, port=port) as url:
