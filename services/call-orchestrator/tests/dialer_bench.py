@@ -26,7 +26,7 @@ from call_orchestrator.entrypoints.app import MIGRATIONS
 from ringbook.clock import FakeClock
 from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.waiting import eventually
 
 BERLIN = "Europe/Berlin"
 

@@ -21,10 +21,10 @@ import pytest
 from callback_faults import CallbackFaults
 from flow_harness import ANSWERS, BUSY, MONDAY_10_BERLIN, Harness, has, orchestrator
 from ringbook.clock import FakeClock
-from ringbook.simulators.carrier.settings import CarrierSettings
-from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier, serve_app
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
+from ringbook_simulators.carrier.settings import CarrierSettings
+from ringbook_simulators.carrier.testing import MediaStreamRecorder, running_carrier, serve_app
 
 PLACED_CHECK_S = 90
 CONNECTED_CHECK_S = 600

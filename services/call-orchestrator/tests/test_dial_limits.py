@@ -19,8 +19,8 @@ from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.domain.dial_pacing import DialLimits, DialRate
 from dialer_bench import Bench, dialer_bench
 from ringbook.store.database import create_pool
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
 
 # Monday 2026-11-23, 08:00 in Berlin: every request scheduled for the opening.
 OPENING = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -22,6 +22,7 @@ from ringbook_simulators.realtime.scripts import (
     caller_lines,
     script_key,
 )
+
 from shared.simulators.tests.test_realtime_model import (
     TOOLS,
     Events,
