@@ -14,6 +14,9 @@ DB_POOL_MIN / DB_POOL_MAX   asyncpg pool bounds
 NATS_URL                    NATS server(s), comma separated
 NATS_MONITOR_URL            NATS monitoring endpoint, used to verify sync_interval: always
 NATS_STREAM_REPLICAS        JetStream replicas for the streams this service declares
+UNREADY_LIVENESS_SECONDS    connected to NATS but not ready for longer than this (streams
+                            or consumers not ensured, server refused): /health fails, so
+                            the orchestrator restarts the process (120)
 JWT_SECRET                  HS256 key shared by all services (>= 32 bytes in production)
 JWT_TTL_SECONDS             token lifetime, 24 h by default (seed 002)
 INTERNAL_TOKEN              bearer token for service-to-service calls
@@ -57,6 +60,7 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     nats_monitor_url: str | None = None
     nats_stream_replicas: int = Field(default=1, ge=1, le=5)
+    unready_liveness_seconds: float = Field(default=120.0, gt=0)
 
     jwt_secret: SecretStr = SecretStr(_DEV_JWT_SECRET)
     jwt_ttl_seconds: int = Field(default=24 * 3600, ge=60)
