@@ -104,7 +104,7 @@ class ServiceRuntime:
         )
         for name, job in self.jobs:
             self.tasks.spawn(name, job(self))
-        self.tasks.spawn("nats-link", self.bus.run(self._bus_ready))
+        self.tasks.spawn("nats-link", self.bus.run(self._on_bus_ready))
 
     async def _prepare_bus(self, js: JetStreamContext) -> None:
         """What the link ensures on every (re)connected server; idempotent."""
@@ -116,7 +116,7 @@ class ServiceRuntime:
         for worker in self._workers:
             await worker.ensure()
 
-    def _bus_ready(self) -> None:
+    def _on_bus_ready(self) -> None:
         if self._consuming:  # ready again after a reconnect: publish what waited
             if self.outbox_relay is not None:
                 self.outbox_relay.wake()
@@ -130,7 +130,7 @@ class ServiceRuntime:
             self.tasks.spawn("outbox-relay", self.outbox_relay.run())
         for (spec, _), worker in zip(self.consumers, self._workers, strict=True):
             self.tasks.spawn(f"consumer:{spec.durable}", worker.run())
-        log.info("bus_ready", streams=[x.name for x in self.streams])
+        log.info("consumers_started", streams=[x.name for x in self.streams])
 
     async def wait_bus_ready(self, seconds: float) -> None:
         await asyncio.wait_for(self.bus.ready.wait(), seconds)

@@ -73,18 +73,17 @@ class BusLink:
         self.js = self.nc.jetstream()
         self._unready("preparing", connected=True)
         while True:
-            await self._prepare_until_ready(self.js)
+            await self._prepare_until_ready(self.nc, self.js)
             on_ready()
             await self._reconnected.wait()
 
-    async def _prepare_until_ready(self, js: JetStreamContext) -> None:
+    async def _prepare_until_ready(self, nc: NATS, js: JetStreamContext) -> None:
         failures = 0
         while True:
             # A reconnect during an attempt voids it: part of it ran against the old server.
             self._reconnected.clear()
             try:
-                assert self.nc is not None
-                self.check = await check_server(self.nc, self._monitor_url)
+                self.check = await check_server(nc, self._monitor_url)
                 if not self.check.ok:
                     raise ServerRefused(self.check)
                 await self._prepare(js)
