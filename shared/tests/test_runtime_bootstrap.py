@@ -113,7 +113,7 @@ async def test_a_service_connected_but_unready_too_long_fails_liveness(
             clock.advance(timedelta(seconds=LIVENESS_LIMIT + 1))
             health = await client.get("/health")
             assert health.status_code == 503, health.text
-            assert "subjects overlap" in health.json()["details"]["nats"]
+            assert "connected but not ready" in health.json()["details"]["nats"]
 
             # Once the cause is gone the service recovers by itself, and is alive again.
             await admin.jetstream().delete_stream(BLOCKER)
