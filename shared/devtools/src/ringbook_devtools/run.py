@@ -11,6 +11,7 @@ from ringbook_devtools.system import LocalSystem
 
 BANNER = """
 Ringbook is running (telephony: SIMULATED carrier and model, not real calls).
+ENVIRONMENT=development: the services use the public development secrets; do not expose them.
 
   Gateway (request-service)  {gateway}        API docs: {gateway}/docs
   call-orchestrator          {orchestrator}

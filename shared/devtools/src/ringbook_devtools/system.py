@@ -105,6 +105,9 @@ class LocalSystem:
         p = self.ports
         orchestrator = self.url("call-orchestrator")
         env = {
+            # The public development secrets, unless the caller's environment says
+            # otherwise (then the services insist on real ones).
+            "ENVIRONMENT": "development",
             **os.environ,
             "DATABASE_URL": self.database_url,
             "NATS_URL": self.nats_url,

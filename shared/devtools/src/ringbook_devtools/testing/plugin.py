@@ -8,6 +8,7 @@ test sees another's rows or events.
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import TypeVar
@@ -20,6 +21,12 @@ from ringbook.contracts.streams import ALL_STREAMS
 from ringbook.settings import Environment, ServiceSettings
 
 from ringbook_devtools.testing.infra import ServerSet, start_test_infra
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite runs as `make run` does, with the public development secrets; a test of
+    # another environment sets its own variables (monkeypatch) or passes them.
+    os.environ["ENVIRONMENT"] = "development"
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +68,7 @@ def settings_for(
 ) -> S:
     values: dict[str, object] = {
         "service_name": service,
-        "environment": Environment.TEST,
+        "environment": Environment.DEVELOPMENT,
         "database_url": infra.database_url,
         "db_schema": schema,
         "nats_url": infra.nats_url,
