@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringbook.logging import get_logger
@@ -29,6 +30,14 @@ class ApiError(Exception):
         super().__init__(error)
         self.status, self.error, self.details = status, error, details
         self.headers = headers
+
+
+class ErrorOut(BaseModel):
+    """The error body, as the OpenAPI documents it (``details`` is a list of
+    ``{"field", "problem"}`` for invalid input, else whatever the error adds)."""
+
+    error: str
+    details: Any = None
 
 
 def error_body(error: str, details: Any = None) -> dict[str, Any]:
