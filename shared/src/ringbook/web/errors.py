@@ -1,7 +1,9 @@
 """One JSON error body for every service: ``{"error": "...", "details": ...}``.
 
 No client input may produce a 500: validation errors become 422 (400 for a body that
-is not JSON at all), oversized bodies 413, and anything unexpected is logged with the
+is not JSON at all), oversized bodies 413 and headers 431, input no route may receive
+(NUL characters, lone surrogates, 64-bit overflows, deep nesting) 4xx before any route
+runs (``ringbook.web.input_rules``), and anything unexpected is logged with the
 correlation id and answered with a generic 500 that leaks nothing.
 """
 
