@@ -15,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,15 @@ import pytest
 from ringbook.devinfra.system import SERVICES, LocalSystem
 from twilio.request_validator import RequestValidator
 
+from tests.e2e.fuzz_world import (
+    INTERNAL_TOKEN,
+    TWILIO_AUTH_TOKEN,
+    World,
+    is_seed,
+    probe,
+    signed_in_world,
+    stored_requests,
+)
 from tests.e2e.hostile_input import (
     BEYOND_INT64,
     DEEP,
@@ -32,25 +40,17 @@ from tests.e2e.hostile_input import (
     NUL,
     SURROGATE_BYTES,
     Answer,
-    BodyFactory,
     Findings,
-    Operation,
     encode,
     leaves,
-    operations,
     replaced,
     send,
     send_raw,
     string_leaves,
 )
-from tests.e2e.support import ANSWERS, running_system
+from tests.e2e.support import running_system
 
 pytestmark = pytest.mark.e2e
-
-INTERNAL_TOKEN = "fuzz-internal-token-for-the-e2e-suite"
-TWILIO_AUTH_TOKEN = "fuzz-twilio-auth-token"
-SEED_PATH = "/api/process-request"
-PASSWORD = "password123"
 
 
 @pytest.fixture(scope="module")
@@ -62,96 +62,10 @@ def system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
         PASSWORD_TIME_COST="1", PASSWORD_MEMORY_KIB="1024", PASSWORD_PARALLELISM="1")
 
 
-@dataclass
-class World:
-    """The running system, a signed-in user and one request of theirs, so probes of
-    an id-taking endpoint get past "not found" to the code that reads their input."""
-
-    system: LocalSystem
-    client: httpx.Client
-    token: str
-    user_id: str
-    email: str
-    request_id: str
-    specs: dict[str, dict[str, Any]]
-
-    def url(self, service: str) -> str:
-        return self.system.url(service)
-
-    def auth(self, path: str) -> dict[str, str]:
-        token = INTERNAL_TOKEN if path.startswith("/internal/") else self.token
-        return {"Authorization": f"Bearer {token}"}
-
-    def seed_body(self) -> dict[str, Any]:
-        return {
-            "request_id": str(uuid.uuid4()), "user_id": self.user_id,
-            "title": "Zahnarzttermin buchen", "description": "Zahnreinigung",
-            "callback_number": "+49 170 1234567", "number_to_call": ANSWERS,
-            "preferred_time": "Montag 10-12 Uhr",
-            "user_profile": {"username": "Max", "street": "Musterstraße", "house_number": "1",
-                             "postal_code": "10115", "city": "Berlin", "country": "Germany"},
-        }
-
-    def bodies(self) -> dict[tuple[str, str], BodyFactory]:
-        """A valid JSON body for every operation that takes one."""
-        return {
-            ("POST", "/api/auth/register"): lambda: {
-                "email": f"fuzz-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD,
-                "name": "Max Mustermann"},
-            ("POST", "/api/auth/login"): lambda: {"email": self.email, "password": PASSWORD},
-            ("POST", SEED_PATH): self.seed_body,
-            ("POST", "/api/requests/{request_id}/cancel"): lambda: {"reason": "changed plans"},
-            ("PUT", "/internal/business-hours/{number_e164}"): lambda: {
-                "tenant_id": str(uuid.uuid4()), "weekly_hours": "Mon-Fri 08:00-18:00",
-                "timezone": "Europe/Berlin"},
-        }
-
-    def path_values(self) -> dict[str, str]:
-        return {"request_id": self.request_id, "number_e164": "+49305550100",
-                "call_sid": "CA" + "0" * 32}
-
-    def operations(self) -> list[Operation]:
-        return [op for service, spec in self.specs.items() for op in operations(service, spec)]
-
-    def target(self, op: Operation, **overrides: str) -> str:
-        values = {**self.path_values(), **overrides}
-        path = op.path
-        for name in op.path_params:
-            path = path.replace("{" + name + "}", values[name])
-        return path
-
-
 @pytest.fixture(scope="module")
 def world(system: LocalSystem) -> Iterator[World]:
-    with httpx.Client(base_url=system.gateway, timeout=15) as client:
-        email = f"fuzz-{uuid.uuid4().hex[:10]}@example.com"
-        session = client.post("/api/auth/register",
-                              json={"email": email, "password": PASSWORD, "name": "Max"})
-        assert session.status_code == 201, session.text
-        token, user_id = session.json()["token"], session.json()["user"]["id"]
-        specs = {name: client.get(f"{system.url(name)}/openapi.json").json() for name in SERVICES}
-        world = World(system, client, token, user_id, email, "", specs)
-        body = world.seed_body()
-        accepted = client.post(SEED_PATH, json=body, headers=world.auth(SEED_PATH))
-        assert accepted.status_code == 202, accepted.text
-        world.request_id = body["request_id"]
+    with signed_in_world(system) as world:
         yield world
-
-
-def request(world: World, op: Operation, *, target: str | None = None,
-            content: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
-    headers = {**world.auth(op.path), **(headers or {})}
-    if content is not None:
-        headers.setdefault("Content-Type", "application/json")
-    # A stream that opened would never end: these probes only need its status.
-    timeout = httpx.Timeout(15, read=3) if op.path.endswith("/stream") else None
-    with httpx.Client(timeout=timeout or 15) as client:  # own connection per probe
-        return send(client, op.method, world.url(op.service) + (target or world.target(op)),
-                    content=content, headers=headers)
-
-
-def is_seed(op: Operation) -> bool:
-    return op.service == "request-service" and op.path == SEED_PATH
 
 
 def test_every_json_body_operation_has_a_valid_probe_body(world: World) -> None:
@@ -159,13 +73,6 @@ def test_every_json_body_operation_has_a_valid_probe_body(world: World) -> None:
     missing = [op.label for op in world.operations()
                if op.json_body and (op.method, op.path) not in bodies]
     assert not missing, f"add a valid body to World.bodies for: {missing}"
-
-
-def stored_requests(world: World) -> int:
-    page = world.client.get("/api/requests", headers=world.auth("/api/requests"))
-    assert page.status_code == 200, page.text
-    total: int = page.json()["total"]
-    return total
 
 
 def test_nul_and_lone_surrogates_in_json_strings_are_refused_with_4xx(world: World) -> None:
@@ -178,11 +85,11 @@ def test_nul_and_lone_surrogates_in_json_strings_are_refused_with_4xx(world: Wor
         for path in string_leaves(make()):
             for name, evil in (("NUL", NUL), ("lone surrogate", LONE_SURROGATE)):
                 body = replaced(make(), path, evil)
-                answer = request(world, op, content=encode(body))
+                answer = probe(world, op, content=encode(body))
                 findings.judge(f"{op.label} {'.'.join(path)}={name}", answer,
                                refused=True, seed_body=is_seed(op))
         key_body = {**make(), "extra\x00key": "x"}
-        findings.judge(f"{op.label} NUL in a key", request(world, op, content=encode(key_body)),
+        findings.judge(f"{op.label} NUL in a key", probe(world, op, content=encode(key_body)),
                        refused=True, seed_body=is_seed(op))
     findings.assert_none()
     assert stored_requests(world) == stored_before  # a refused request stores nothing
@@ -198,12 +105,12 @@ def test_nul_and_lone_surrogates_in_query_and_path_are_refused_with_4xx(world: W
             for param in (*op.query, "unexpected"):
                 target = f"{world.target(op)}?{param}={evil}"
                 findings.judge(f"{op.label} ?{param}={name}",
-                               request(world, op, target=target, content=content),
+                               probe(world, op, target=target, content=content),
                                refused=True, seed_body=is_seed(op))
             for param in op.path_params:
                 target = world.target(op, **{param: evil})
                 findings.judge(f"{op.label} {{{param}}}={name}",
-                               request(world, op, target=target, content=content),
+                               probe(world, op, target=target, content=content),
                                refused=True, seed_body=False)
     findings.assert_none()
 
@@ -250,21 +157,21 @@ def test_integers_past_64_bits_and_past_parsing_limits_never_cause_a_5xx(
             for path in leaves(make()):
                 body = replaced(make(), path, BEYOND_INT64)
                 findings.judge(f"{op.label} {'.'.join(path)}=10**30",
-                               request(world, op, content=encode(body)),
+                               probe(world, op, content=encode(body)),
                                refused=True, seed_body=is_seed(op))
                 raw = encode(replaced(make(), path, 0)).replace(b": 0", b": " + HUGE_DIGITS.encode())
                 findings.judge(f"{op.label} {'.'.join(path)}=5000 digits",
-                               request(world, op, content=raw), refused=True,
+                               probe(world, op, content=raw), refused=True,
                                seed_body=is_seed(op))
         for param in op.query:
             for value in (HUGE_DIGITS, str(BEYOND_INT64), "1e999", "nan", "-" + HUGE_DIGITS):
                 target = f"{world.target(op)}?{param}={value}"
                 findings.judge(f"{op.label} ?{param}={value[:8]}…",
-                               request(world, op, target=target), refused=False,
+                               probe(world, op, target=target), refused=False,
                                seed_body=is_seed(op))
         for param in op.path_params:
             findings.judge(f"{op.label} {{{param}}}=5000 digits",
-                           request(world, op, target=world.target(op, **{param: HUGE_DIGITS})),
+                           probe(world, op, target=world.target(op, **{param: HUGE_DIGITS})),
                            refused=False, seed_body=False)
     findings.assert_none()
 
@@ -278,14 +185,14 @@ def test_deep_nesting_is_refused_with_4xx(world: World) -> None:
             continue
         for name, raw in (("arrays", deep_list), ("objects", deep_object)):
             findings.judge(f"{op.label} body of {DEEP} nested {name}",
-                           request(world, op, content=raw), refused=True, seed_body=is_seed(op))
+                           probe(world, op, content=raw), refused=True, seed_body=is_seed(op))
         make = bodies[(op.method, op.path)]
         first = next(iter(leaves(make())))
         nested: Any = "x"
         for _ in range(200):
             nested = {"a": nested}
         findings.judge(f"{op.label} {'.'.join(first)} nested 200 deep",
-                       request(world, op, content=encode(replaced(make(), first, nested))),
+                       probe(world, op, content=encode(replaced(make(), first, nested))),
                        refused=True, seed_body=is_seed(op))
     findings.assert_none()
 
