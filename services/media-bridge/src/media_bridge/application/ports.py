@@ -115,12 +115,35 @@ class RealtimeModel(Protocol):
 ModelFactory = Callable[[], Coroutine[Any, Any, RealtimeModel]]
 
 
+class StoreUnavailable(Exception):
+    """Postgres could not be reached, or the connection died under the write: the write
+    may or may not have committed. Worth retrying, with the same events."""
+
+
+class VersionConflict(Exception):
+    """A version of the aggregate was already stored by other events: nothing of this
+    write was stored."""
+
+
 class ConversationStore(Protocol):
+    """Where a conversation's events and its final row go (Postgres: its event table and
+    outbox). Each write is one transaction, and writing a batch again is harmless: one
+    whose events are already stored (an earlier attempt committed, its answer was lost)
+    is left as it is."""
+
     async def call_request(self, request_id: uuid.UUID) -> dict[str, Any] | None: ...
 
-    async def append(self, events: Sequence[Envelope]) -> None: ...
+    async def append(self, events: Sequence[Envelope]) -> None:
+        """Store ``events`` together; raises StoreUnavailable or VersionConflict."""
+        ...
 
-    async def completed(self, record: ConversationRecord, events: Sequence[Envelope]) -> None: ...
+    async def completed(self, record: ConversationRecord, events: Sequence[Envelope]) -> None:
+        """The conversation's row and its last events (call_completed), together."""
+        ...
+
+    async def stored_version(self, aggregate_id: uuid.UUID) -> int:
+        """The aggregate's highest stored version (0: none); raises StoreUnavailable."""
+        ...
 
 
 class CallHangup(Protocol):
