@@ -18,11 +18,9 @@ from collections.abc import Callable
 
 from ringbook.logging import get_logger
 
-from media_bridge.adapters.twilio_media_stream import base64_audio_ms
 from media_bridge.application.call_tools import CallTools
-from media_bridge.application.caller_line import CallerLine
 from media_bridge.application.metrics import INTERRUPTIONS, RESPONSE_LATENCY
-from media_bridge.application.ports import RealtimeModel
+from media_bridge.application.ports import CallerLine, RealtimeModel
 from media_bridge.domain.call_stream import EndReason
 from media_bridge.domain.conversation_record import TranscriptLine
 from media_bridge.domain.model_events import (
@@ -138,7 +136,7 @@ class AgentTurns:
             frames.append(line.mark_frame(tail))
         self._all_played.clear()
         frames.append(line.audio_frame(delta.delta))
-        mark = playback.sent(base64_audio_ms(delta.delta))
+        mark = playback.sent(line.audio_ms(delta.delta))
         if mark is not None:
             frames.append(line.mark_frame(mark))
         return frames

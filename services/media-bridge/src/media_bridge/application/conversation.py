@@ -45,17 +45,15 @@ from ringbook.tasks import TaskSupervisor
 from media_bridge.application.agent_turns import AgentTurns
 from media_bridge.application.briefing import session_spec
 from media_bridge.application.call_report import CallReport
-from media_bridge.application.call_session import CallSession
 from media_bridge.application.call_tools import CallTools
 from media_bridge.application.conversation_log import ConversationLog
 from media_bridge.application.metrics import CONVERSATIONS
 from media_bridge.application.ports import (
     CallHangup,
+    CallStream,
     ConversationStore,
-    MediaSocket,
     ModelFactory,
     RealtimeModel,
-    SessionRecorder,
 )
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.call_stream import EndReason, StreamIdentity
@@ -103,7 +101,7 @@ class Conversation:
         self._tasks = TaskSupervisor()
         self._connecting: asyncio.Task[RealtimeModel] | None = None
         self._model: RealtimeModel | None = None
-        self._session: CallSession | None = None
+        self._session: CallStream | None = None
         self._identity: StreamIdentity | None = None
         self._log = ConversationLog(aggregate_id=self.id, store=store, clock=clock)
         self._ending = False
@@ -114,20 +112,14 @@ class Conversation:
 
     # --- the call's life ----------------------------------------------------------------------
 
-    async def run(self, socket: MediaSocket, recorder: SessionRecorder) -> EndReason:
-        """Serve one Twilio websocket (already accepted) until the call has ended."""
+    async def run(self, stream: CallStream) -> EndReason:
+        """Serve one call's stream (its listener is this conversation) until the call has
+        ended and been reported."""
         self._connecting = self._tasks.spawn("realtime-connect", self._model_factory())
-        session = CallSession(
-            socket=socket,
-            recorder=recorder,
-            clock=self._clock,
-            receive_timeout=self._config.receive_timeout,
-            listener=self,
-        )
-        self._session = session
+        self._session = stream
         reason = EndReason.SHUTDOWN
         try:
-            reason = await session.run()
+            reason = await stream.run()
             return reason
         finally:
             self._ending = True

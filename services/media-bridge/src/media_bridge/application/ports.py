@@ -1,6 +1,8 @@
-"""What a call session needs from the outside world, as protocols: the socket it talks
-over and where it records the stream. Adapters implement them (ASGI, Postgres);
-tests can use in-memory ones.
+"""What a conversation needs from the outside world, as protocols: the call's media
+stream and its way back to the caller, the socket under them, the realtime model, where
+it records the stream and stores its events, and the hang-up. Adapters implement them
+(Twilio Media Streams over ASGI, the openai SDK, Postgres, HTTP to call-orchestrator);
+tests can use in-memory ones. The application imports these, never an adapter.
 
 The two sockets of a call each have an awaited lane and an *inline* one. Inline, a
 message is handled inside the socket's read callback, with no task woken, and a reply is
@@ -18,7 +20,7 @@ from typing import Any, Protocol
 from ringbook.events import Envelope
 
 from media_bridge.domain.booking_call import SessionSpec
-from media_bridge.domain.call_stream import EndReason, StreamIdentity
+from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
 from media_bridge.domain.conversation_record import ConversationRecord
 from media_bridge.domain.model_events import ModelEvent
 
@@ -69,6 +71,56 @@ class StreamListener(Protocol):
 
     def on_mark(self, name: str) -> None:
         """Twilio has played our audio up to the mark ``name``."""
+        ...
+
+
+class CallerLine(Protocol):
+    """The way back to the caller on a live stream. Frames are made first (``audio_frame``,
+    ``mark_frame``: counted as sent), then written awaited (``send_frames``) or, from an
+    inline handler, at once (``send_frames_now``, only right after ``can_send_now`` said
+    yes, with no ``await`` between)."""
+
+    @property
+    def progress(self) -> StreamProgress: ...
+
+    def audio_frame(self, payload: str) -> str:
+        """The frame that plays ``payload`` (base64 mu-law, unchanged), counted as sent."""
+        ...
+
+    def audio_ms(self, payload: str) -> int:
+        """How many milliseconds ``payload`` plays on this line."""
+        ...
+
+    def mark_frame(self, name: str) -> str:
+        """The frame of mark ``name``, recorded as pending."""
+        ...
+
+    async def send_frames(self, frames: list[str]) -> None: ...
+
+    def can_send_now(self) -> bool: ...
+
+    def send_frames_now(self, frames: list[str]) -> None: ...
+
+    async def send_mark(self, name: str) -> None: ...
+
+    async def clear_audio(self) -> None:
+        """Drop the audio the caller's side still has queued (barge-in)."""
+        ...
+
+
+class CallStream(Protocol):
+    """One call's media stream, from its first frame to its end: it calls the
+    conversation (a :class:`StreamListener`) as frames arrive."""
+
+    @property
+    def line(self) -> CallerLine: ...
+
+    async def run(self) -> EndReason:
+        """Serve the stream until it ends; returns why it ended."""
+        ...
+
+    def end(self, reason: EndReason) -> None:
+        """End the stream from another task: ``run`` returns ``reason`` soon after."""
         ...
 
 
