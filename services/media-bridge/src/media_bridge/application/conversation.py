@@ -9,18 +9,16 @@ Lifecycle (one :class:`Conversation` per websocket Twilio opens):
    events, which :class:`AgentTurns` acts on (audio, barge-in, transcripts, tools);
 3. caller audio goes to the model and model audio to Twilio as the base64 strings they
    arrived as: no decode, no transcode;
-4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: every task of
-   the call is cancelled, then the conversation's report (its row and
-   ``call_completed``, one transaction) is committed first of all, retried while
-   Postgres is unavailable (:data:`REPORT_SECONDS`); the model socket is closed
-   meanwhile, and call-orchestrator is asked to hang up once the report is in, or after
-   :data:`REPORT_HEAD_START_SECONDS` if Postgres is slow, so the call is hung up within
-   5 s either way. The hang-up runs beside the report, never around it: however it
-   stalls or fails, it cannot cancel or hold up the report. Lost, the report would have
-   call-orchestrator settle the call as ``no_conversation`` and dial again.
+4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: the call's
+   tasks are cancelled, then the report (its row and ``call_completed``, one
+   transaction) is committed first, retried while Postgres is unavailable; the model is
+   closed meanwhile, and the hang-up is asked once the report is in (or after a head
+   start, so the call is still hung up within 5 s when Postgres is down). The hang-up
+   runs beside the report, never around it: however it stalls or fails, it cannot
+   cancel or hold up the report, whose loss would have the call dialled again.
 
-The events go through a :class:`ConversationLog`: versions without gaps, one step's
-events in one transaction, a failed write retried with the same events.
+Events go through a :class:`ConversationLog`: versions without gaps, one step's events
+in one transaction, a failed write retried with the same events.
 
 Three tasks exist per call, all in the call's own :class:`TaskSupervisor`: the model
 connection, the model reader and, at the end, the report. The Twilio reader is the
@@ -62,15 +60,13 @@ from media_bridge.domain.model_events import ModelEvent
 log = get_logger(__name__)
 
 MODEL_CLOSE_SECONDS = 1.0
-# A tool's events: the model waits for the tool's output, so retry only briefly; the
-# model hears the failure and can try again.
+# A tool's events are retried briefly: the model waits for the output (and can retry).
 TOOL_WRITE_SECONDS = 2.0
-# The report is retried this long: well inside the grace call-orchestrator gives a
-# conversation to report (60 s after the carrier ended the call) before it settles the
-# call without us.
+# The report is retried this long: well inside the 60 s call-orchestrator gives a
+# conversation to report before it settles the call without us.
 REPORT_SECONDS = 45.0
-# How long the hang-up waits for the report to commit: it normally takes milliseconds;
-# with Postgres down the call must still be hung up within 5 s (tasks stop within 1 s).
+# The hang-up waits this long for the report (normally milliseconds): with Postgres
+# down the call must still be hung up within 5 s (the tasks stop within 1 s).
 REPORT_HEAD_START_SECONDS = 1.5
 # A backstop only: the hang-up's own request is bounded by HANGUP_TIMEOUT_SECONDS.
 HANGUP_SECONDS = 15.0
