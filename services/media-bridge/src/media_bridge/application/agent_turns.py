@@ -52,6 +52,7 @@ class AgentTurns:
     ) -> None:
         """``started``: the stream's start, monotonic (transcript lines count from it)."""
         self._line, self._model, self._tools, self._end = line, model, tools, end
+        self._audio_ms = line.audio_ms  # looked up once: it runs for every audio delta
         self._drain_seconds = drain_seconds
         self._started = started
         self.playback = Playback()
@@ -136,7 +137,7 @@ class AgentTurns:
             frames.append(line.mark_frame(tail))
         self._all_played.clear()
         frames.append(line.audio_frame(delta.delta))
-        mark = playback.sent(line.audio_ms(delta.delta))
+        mark = playback.sent(self._audio_ms(delta.delta))
         if mark is not None:
             frames.append(line.mark_frame(mark))
         return frames
