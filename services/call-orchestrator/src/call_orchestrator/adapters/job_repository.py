@@ -123,17 +123,32 @@ async def drop_timer(conn: Conn, request_id: uuid.UUID) -> None:
     await conn.execute("delete from call_timers where request_id = $1", request_id)
 
 
-async def take_due_timers(conn: Conn, now: datetime, limit: int
-                          ) -> list[tuple[uuid.UUID, int]]:
-    """Claim due timers (SKIP LOCKED: replicas never take the same one) and delete them."""
+async def due_timer_requests(conn: Conn, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Requests whose timer is due, earliest first. Nothing is locked here: the caller
+    locks each job and only then takes its timer (``take_due_timer``)."""
     rows = await conn.fetch(
-        "delete from call_timers where request_id in ("
-        "  select request_id from call_timers where due_at <= $1"
-        "  order by due_at limit $2 for update skip locked)"
-        " returning request_id, attempt",
+        "select request_id from call_timers where due_at <= $1 order by due_at limit $2",
         now, limit,
     )
-    return [(r["request_id"], r["attempt"]) for r in rows]
+    return [r["request_id"] for r in rows]
+
+
+async def lock_job_unless_busy(conn: Conn, request_id: uuid.UUID) -> Job | None:
+    """Lock the job row, or None at once if another transaction holds it (SKIP LOCKED:
+    replicas never claim the same job, and the dialer never waits behind a handler)."""
+    row = await conn.fetchrow(
+        "select * from call_jobs where request_id = $1 for update skip locked", request_id)
+    return _job(row) if row else None
+
+
+async def take_due_timer(conn: Conn, request_id: uuid.UUID, now: datetime) -> int | None:
+    """Delete the request's timer if it is (still) due; its attempt number, else None.
+    Called with the job locked, so no one else changes the timer meanwhile."""
+    attempt: int | None = await conn.fetchval(
+        "delete from call_timers where request_id = $1 and due_at <= $2 returning attempt",
+        request_id, now,
+    )
+    return attempt
 
 
 async def next_due(conn: Conn) -> datetime | None:

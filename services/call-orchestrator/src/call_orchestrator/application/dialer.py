@@ -71,9 +71,14 @@ class Dialer:
         now = self._ctx.clock.now()
         claimed: list[tuple[repo.Job, repo.Attempt]] = []
         async with self._pool.acquire() as conn, conn.transaction():
-            for request_id, attempt_no in await repo.take_due_timers(conn, now, self._batch):
-                job = await repo.lock_job(conn, request_id)
-                if job is None or job.state != "active":
+            # The job before its timer, as on every path (a cancel locks the job, then
+            # drops the timer): taking the timer first could deadlock against it.
+            for request_id in await repo.due_timer_requests(conn, now, self._batch):
+                job = await repo.lock_job_unless_busy(conn, request_id)
+                if job is None:
+                    continue  # held by a replica or a handler: the next tick sees it
+                attempt_no = await repo.take_due_timer(conn, request_id, now)
+                if attempt_no is None or job.state != "active":
                     continue
                 attempt = await repo.insert_attempt(conn, request_id, attempt_no, now)
                 if attempt is not None:
