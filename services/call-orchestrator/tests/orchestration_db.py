@@ -5,6 +5,8 @@ dialer or a handler step by step instead of running the whole service."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +27,7 @@ from ringbook.store import inbox
 from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
 from ringbook.testing.infra import ServerSet
+from ringbook.testing.waiting import eventually
 
 REQUESTS_CONSUMER = "call-orchestrator-requests"
 
@@ -91,3 +94,25 @@ class Requests:
         async with self.pool.acquire() as conn, conn.transaction():
             if await inbox.claim(conn, REQUESTS_CONSUMER, event.id):
                 await request_handler(self.ctx)(conn, event)
+
+
+async def until_query(pool: asyncpg.Pool, sql: str, *args: object, equals: object,
+                      within: float = 10.0) -> None:
+    """Wait (``eventually``) until ``sql``'s single value equals ``equals``. The query
+    runs in a background task between checks, as ``eventually``'s check must be sync."""
+    latest: list[object] = [object()]
+
+    async def refresh() -> None:
+        while True:
+            latest[0] = await pool.fetchval(sql, *args)
+            await asyncio.sleep(0.02)
+
+    refresher = asyncio.create_task(refresh())
+    try:
+        await eventually(lambda: latest[0] == equals or refresher.done(), within)
+        if refresher.done():
+            refresher.result()  # surfaces the query's error
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher

@@ -68,6 +68,30 @@ async def create_job(conn: Conn, job: Job) -> bool:
     return bool(created)
 
 
+async def serialize_request(conn: Conn, request_id: uuid.UUID) -> None:
+    """Serialize this transaction with any other on the same request, whether or not
+    its job exists yet (a row lock needs the row): a transaction-scoped advisory lock."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+                       f"call_job:{request_id}")
+
+
+async def record_early_cancel(conn: Conn, request_id: uuid.UUID, tenant_id: uuid.UUID,
+                              event_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        "insert into canceled_requests (request_id, tenant_id, event_id, canceled_at)"
+        " values ($1, $2, $3, $4) on conflict do nothing",
+        request_id, tenant_id, event_id, now,
+    )
+
+
+async def canceled_early(conn: Conn, request_id: uuid.UUID, tenant_id: uuid.UUID) -> bool:
+    found = await conn.fetchval(
+        "select true from canceled_requests where request_id = $1 and tenant_id = $2",
+        request_id, tenant_id,
+    )
+    return bool(found)
+
+
 async def lock_job(conn: Conn, request_id: uuid.UUID) -> Job | None:
     """Lock the job row: every change to one request's calls is serialized on it."""
     row = await conn.fetchrow("select * from call_jobs where request_id = $1 for update",
