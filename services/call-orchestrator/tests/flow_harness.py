@@ -110,18 +110,18 @@ async def orchestrator(
     media_url: str,
     **overrides: object,
 ) -> AsyncIterator[str]:
+    """The orchestrator on a free port. The carrier reaches it there, unless
+    ``public_base_url`` (among ``overrides``) names a proxy in front of it."""
     port = free_port()
-    settings = settings_for(
-        infra,
-        OrchestratorSettings,
-        service="call-orchestrator",
-        schema=schema,
-        public_base_url=f"http://127.0.0.1:{port}",
-        media_stream_url=f"{media_url}/media-stream",
-        twilio_api_base_url=carrier_url,
-        call_retry_delay_seconds=0,
+    values: dict[str, object] = {
+        "public_base_url": f"http://127.0.0.1:{port}",
+        "media_stream_url": f"{media_url}/media-stream",
+        "twilio_api_base_url": carrier_url,
+        "call_retry_delay_seconds": 0,
         **overrides,
-    )
+    }
+    settings = settings_for(infra, OrchestratorSettings, service="call-orchestrator",
+                            schema=schema, **values)
     app = create_app(settings, clock=clock)
     async with serve_app(app, port=port) as url:
         await app.state.runtime.wait_bus_ready(10)

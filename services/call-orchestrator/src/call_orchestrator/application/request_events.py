@@ -20,6 +20,7 @@ from ringbook.store.database import Conn
 
 from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.context import Orchestration
+from call_orchestrator.application.hangups import hang_up_later
 
 log = get_logger(__name__)
 
@@ -74,8 +75,9 @@ async def _canceled(conn: Conn, ctx: Orchestration, event: Envelope) -> None:
     await repo.set_job_state(conn, job.request_id, "canceled")
     live = await repo.live_attempt(conn, job.request_id)
     if live is not None and live.call_sid is not None:
-        # hang_up is idempotent, so doing it inside the transaction is safe: if the
-        # commit fails the event is redelivered and we hang up (again, harmlessly).
-        await ctx.telephony.hang_up(live.call_sid)
+        # Recorded, not done here: the cancel commits whatever the carrier answers. A
+        # call still dialing has no sid yet; whoever learns it sees the job canceled.
+        await hang_up_later(conn, ctx, call_sid=live.call_sid, request_id=job.request_id,
+                            reason="request canceled")
     log.info("call_job_canceled", request_id=str(job.request_id),
              live_call=live.call_sid if live else None)

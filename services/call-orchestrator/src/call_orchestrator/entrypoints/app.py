@@ -20,6 +20,7 @@ from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.application.request_events import request_handler
 from call_orchestrator.application.telephony import Telephony
+from call_orchestrator.entrypoints.hangup_loop import HangupLoop
 from call_orchestrator.entrypoints.inbound import InboundConfig
 from call_orchestrator.entrypoints.inbound import router as inbound
 from call_orchestrator.entrypoints.internal import router as internal
@@ -70,7 +71,12 @@ def create_app(
         await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
                      ctx=ctx).run()
 
+    async def hangups(rt: ServiceRuntime) -> None:
+        await HangupLoop(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
+                         ctx=ctx).run()
+
     runtime.add_job("dialer", dialer)
+    runtime.add_job("hangups", hangups)
     app = create_service_app(runtime, title="Ringbook call-orchestrator",
                              routers=[webhooks, inbound, internal])
     app.state.orchestration = ctx
