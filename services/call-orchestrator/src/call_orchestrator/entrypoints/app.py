@@ -66,6 +66,17 @@ def create_app(
         ),
         conversation_handler(ctx),
     )
+    # Its own durable: a booking settles the job even when the conversation's report
+    # (call_completed, above) is lost.
+    runtime.add_consumer(
+        ConsumerSpec(
+            durable="call-orchestrator-bookings",
+            stream=CALLS,
+            filter_subjects=[CALLS.subject_filter(aggregate=CONVERSATION,
+                                                  event_type="booking_confirmed")],
+        ),
+        conversation_handler(ctx),
+    )
 
     async def dialer(rt: ServiceRuntime) -> None:
         await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
