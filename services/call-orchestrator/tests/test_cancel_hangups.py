@@ -22,6 +22,7 @@ from carrier_front import CarrierFront, serving
 from flow_harness import ANSWERS, MONDAY_10_BERLIN, Harness, has, orchestrator
 from orchestration_db import REQUESTS_CONSUMER, until_query
 from ringbook.clock import FakeClock
+from ringbook.contracts.calls import CONVERSATION, BookingConfirmed
 from ringbook.simulators.carrier.settings import CarrierSettings
 from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier
 from ringbook.testing.infra import ServerSet
@@ -195,3 +196,24 @@ async def test_a_late_call_of_an_attempt_already_given_up_is_hung_up(line: Line)
     assert await line.carrier_status(first) not in LIVE
     assert line.front.hangups_of(second) == []
     assert await line.carrier_status(second) in LIVE
+
+
+async def test_a_retry_on_the_line_when_the_booking_is_known_is_hung_up(line: Line) -> None:
+    """The conversation's report that attempt 1 ended without a booking was applied
+    before its booking_confirmed (they travel on separate consumers), so attempt 2 was
+    dialled; once the booking is known, that call has nothing left to do."""
+    request_id = await line.harness.submit(ANSWERS)
+    await line.harness.wait_types(request_id, has("call_connected"))
+    first = await line.sid_of(request_id, 1)
+    await line.harness.conversation_ended(request_id, "caller_hung_up")
+    await line.harness.wait_types(request_id, lambda t: t.count("call_connected") == 2)
+    second = await line.sid_of(request_id, 2)
+
+    await line.harness.publish(line.harness.event(
+        BookingConfirmed(attempt=1, summary="Montag 10:00 bei Dr. Müller"),
+        request_id, aggregate_id=uuid.uuid4(), version=2, aggregate=CONVERSATION))
+    await eventually(lambda: line.front.hangups_of(second) == [200])
+    await until_query(line.pool, "select state from call_jobs where request_id = $1",
+                      request_id, equals="finished")
+    assert await line.carrier_status(second) == "completed"
+    assert line.front.hangups_of(first) == []  # the call that booked is left to end

@@ -1,5 +1,5 @@
 """Wiring of call-orchestrator: consumers of the requests context and of conversations'
-results, the dialer, webhooks."""
+results and bookings, the dialer, the hang-up loop, webhooks."""
 
 from __future__ import annotations
 

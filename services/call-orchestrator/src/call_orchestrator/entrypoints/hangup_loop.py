@@ -37,7 +37,7 @@ class HangupLoop:
                     if await hang_up_due(self._pool, self._ctx, self._batch) >= self._batch:
                         continue
                     wait = await seconds_to_next_hangup(self._pool, self._ctx, self._sweep)
-                except (OSError, asyncpg.PostgresError) as exc:
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("hangup_loop_error", error=repr(exc))
                     wait = 1.0
                 with contextlib.suppress(TimeoutError):
