@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 from fastapi import FastAPI, Request, Response
-from ringbook.simulators.carrier.testing import serve_app
+from ringbook_simulators.carrier.testing import serve_app
 
 _API = "/2010-04-01/"
 _CALL = re.compile(r"/Calls/(CA[0-9a-f]{32})\.json$")

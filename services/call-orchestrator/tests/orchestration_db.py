@@ -16,7 +16,12 @@ from datetime import timedelta
 import asyncpg
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.request_events import request_handler
-from call_orchestrator.application.telephony import PlaceCall, Telephony, TelephonyUnavailable
+from call_orchestrator.application.telephony import (
+    CarrierCall,
+    PlaceCall,
+    Telephony,
+    TelephonyUnavailable,
+)
 from call_orchestrator.domain.business_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from call_orchestrator.entrypoints.app import MIGRATIONS
@@ -26,8 +31,8 @@ from ringbook.events import Envelope, EventData, new_event
 from ringbook.store import inbox
 from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
 
 REQUESTS_CONSUMER = "call-orchestrator-requests"
 
@@ -44,6 +49,9 @@ class UnconfirmedCarrier:
         raise TelephonyUnavailable("no answer from the carrier", request_may_have_been_sent=True)
 
     async def hang_up(self, call_sid: str) -> None:
+        raise TelephonyUnavailable("no answer from the carrier")
+
+    async def fetch_call(self, call_sid: str) -> CarrierCall:
         raise TelephonyUnavailable("no answer from the carrier")
 
 

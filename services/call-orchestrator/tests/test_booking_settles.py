@@ -16,7 +16,7 @@ import pytest
 from flow_harness import ANSWERS, Harness, has
 from orchestration_db import until_query
 from ringbook.contracts.calls import CONVERSATION, BookingConfirmed, CallFailed
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from flow_harness import ANSWERS, MONDAY_10_BERLIN, Harness, has, orchestrator
 from orchestration_db import REQUESTS_CONSUMER, until_query
 from ringbook.clock import FakeClock
 from ringbook.contracts.calls import CONVERSATION, BookingConfirmed
-from ringbook.simulators.carrier.settings import CarrierSettings
-from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
+from ringbook_simulators.carrier.settings import CarrierSettings
+from ringbook_simulators.carrier.testing import MediaStreamRecorder, running_carrier
 
 LIVE = ("queued", "initiated", "ringing", "in-progress")
 

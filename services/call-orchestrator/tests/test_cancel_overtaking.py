@@ -22,7 +22,7 @@ from orchestration_db import (
 )
 from ringbook.clock import FakeClock
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 
 # A real transient failure, raised by Postgres itself: the first call job insert fails
 # with a serialization failure (40001), so the consumer naks request_received and

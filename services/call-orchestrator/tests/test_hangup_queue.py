@@ -15,12 +15,13 @@ import pytest
 from call_orchestrator.application.hangups import hang_up_due, hang_up_later
 from call_orchestrator.application.telephony import (
     CallRejected,
+    CarrierCall,
     PlaceCall,
     TelephonyUnavailable,
 )
 from orchestration_db import migrated_pool, orchestration
 from ringbook.clock import FakeClock
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -34,6 +35,9 @@ class ScriptedCarrier:
 
     async def place_call(self, call: PlaceCall) -> str:
         raise AssertionError("nothing is dialled here")
+
+    async def fetch_call(self, call_sid: str) -> CarrierCall:
+        raise AssertionError("no call is looked up here")
 
     async def hang_up(self, call_sid: str) -> None:
         self.asked.append(call_sid)

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from call_orchestrator.application.dialer import Dialer
 from orchestration_db import Requests, UnconfirmedCarrier, migrated_pool, orchestration
 from ringbook.clock import FakeClock
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
 
 ROUNDS = 12
 JOBS_PER_ROUND = 20  # the dialer's batch: one tick claims them all

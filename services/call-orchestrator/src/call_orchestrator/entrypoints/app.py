@@ -80,7 +80,8 @@ def create_app(
 
     async def dialer(rt: ServiceRuntime) -> None:
         await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
-                     ctx=ctx).run()
+                     ctx=ctx, sweep_seconds=settings.dialer_sweep_seconds,
+                     limits=settings.dial_limits, checks=settings.carrier_checks).run()
 
     async def hangups(rt: ServiceRuntime) -> None:
         await HangupLoop(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
