@@ -71,7 +71,8 @@ class CarrierFront:
     async def _api(self, request: Request, body: bytes) -> Response:
         path = request.url.path
         if request.method == "POST" and path.endswith("/Calls.json"):
-            self.held_creates += 0 if self.creates.is_set() else 1
+            if not self.creates.is_set():
+                self.held_creates += 1
             await self.creates.wait()
             answer = await self._send(self.carrier_url, request, body)
             if answer.status_code == 201:

@@ -53,7 +53,13 @@ async def hang_up_due(pool: asyncpg.Pool, ctx: Orchestration, limit: int = 20) -
     async with pool.acquire() as conn, conn.transaction():
         # Committed before the carrier is asked: its next retry is already scheduled.
         claimed = await pending.claim_due(conn, now, limit, retry_after)
-    await asyncio.gather(*(_hang_up(pool, ctx, h) for h in claimed))
+    # Each waits for its own answer; one failing (its row is due again after the
+    # backoff) never cuts the others short.
+    outcomes = await asyncio.gather(*(_hang_up(pool, ctx, h) for h in claimed),
+                                    return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
     return len(claimed)
 
 
