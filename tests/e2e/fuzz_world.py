@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from ringbook.devinfra.system import SERVICES, LocalSystem
+from ringbook_devtools.system import SERVICES, LocalSystem
 
 from tests.e2e.hostile_input import Answer, BodyFactory, Operation, operations, send
 from tests.e2e.support import ANSWERS

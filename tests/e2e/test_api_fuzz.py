@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ringbook.devinfra.system import SERVICES, LocalSystem
+from ringbook_devtools.system import SERVICES, LocalSystem
 from twilio.request_validator import RequestValidator
 
 from tests.e2e.fuzz_world import (
