@@ -110,6 +110,8 @@ async def orchestrator(
     media_url: str,
     **overrides: object,
 ) -> AsyncIterator[str]:
+    """The orchestrator on a free port. The carrier reaches it there, unless
+    ``public_base_url`` (among ``overrides``) names a proxy in front of it."""
     port = free_port()
     defaults: dict[str, object] = {
         "public_base_url": f"http://127.0.0.1:{port}",

@@ -70,6 +70,30 @@ async def create_job(conn: Conn, job: Job) -> bool:
     return bool(created)
 
 
+async def serialize_request(conn: Conn, request_id: uuid.UUID) -> None:
+    """Serialize this transaction with any other on the same request, whether or not
+    its job exists yet (a row lock needs the row): a transaction-scoped advisory lock."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+                       f"call_job:{request_id}")
+
+
+async def record_early_cancel(conn: Conn, request_id: uuid.UUID, tenant_id: uuid.UUID,
+                              event_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        "insert into canceled_requests (request_id, tenant_id, event_id, canceled_at)"
+        " values ($1, $2, $3, $4) on conflict do nothing",
+        request_id, tenant_id, event_id, now,
+    )
+
+
+async def canceled_early(conn: Conn, request_id: uuid.UUID, tenant_id: uuid.UUID) -> bool:
+    found = await conn.fetchval(
+        "select true from canceled_requests where request_id = $1 and tenant_id = $2",
+        request_id, tenant_id,
+    )
+    return bool(found)
+
+
 async def lock_job(conn: Conn, request_id: uuid.UUID) -> Job | None:
     """Lock the job row: every change to one request's calls is serialized on it."""
     row = await conn.fetchrow("select * from call_jobs where request_id = $1 for update",
@@ -123,19 +147,6 @@ async def set_timer(conn: Conn, request_id: uuid.UUID, attempt: int,
 
 async def drop_timer(conn: Conn, request_id: uuid.UUID) -> None:
     await conn.execute("delete from call_timers where request_id = $1", request_id)
-
-
-async def take_due_timers(conn: Conn, now: datetime, limit: int
-                          ) -> list[tuple[uuid.UUID, int]]:
-    """Claim due timers (SKIP LOCKED: replicas never take the same one) and delete them."""
-    rows = await conn.fetch(
-        "delete from call_timers where request_id in ("
-        "  select request_id from call_timers where due_at <= $1"
-        "  order by due_at limit $2 for update skip locked)"
-        " returning request_id, attempt",
-        now, limit,
-    )
-    return [(r["request_id"], r["attempt"]) for r in rows]
 
 
 async def next_due(conn: Conn) -> datetime | None:

@@ -36,6 +36,7 @@ from call_orchestrator.application.call_results import conclude_unreported
 from call_orchestrator.application.carrier_reconcile import CarrierChecks, check_with_carrier
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.failures import fail_unconfirmed, record_failure
+from call_orchestrator.application.hangups import hang_up_later
 from call_orchestrator.application.opening_hours import defer_until_open
 from call_orchestrator.application.telephony import CallRejected, PlaceCall, TelephonyUnavailable
 from call_orchestrator.domain.attempts import AttemptState
@@ -190,14 +191,22 @@ class Dialer:
         async with self._pool.acquire() as conn, conn.transaction():
             job = await repo.lock_job(conn, request_id)
             current = await repo.lock_attempt(conn, attempt.id)
-            if job is None or current is None or current.state is not AttemptState.DIALING:
+            if job is None or current is None:
+                return
+            if current.state is AttemptState.FAILED and current.call_sid is None:
+                # Given up before the carrier named the call: it must not ring on.
+                await repo.update_attempt(conn, attempt.id, current.state, ctx.clock.now(), sid)
+                await hang_up_later(conn, ctx, call_sid=sid, request_id=request_id,
+                                    reason="attempt given up")
+                return
+            if current.state is not AttemptState.DIALING:
                 return  # a callback got here first and adopted the sid
             await repo.update_attempt(conn, attempt.id, AttemptState.PLACED, ctx.clock.now(), sid)
             await repo.emit(conn, job, ctx.clock, CallStarted(
                 attempt=attempt.attempt, call_sid=sid, number=job.number_to_call))
-            canceled = job.state == "canceled"
-        if canceled:
-            await ctx.telephony.hang_up(sid)
+            if job.state != "active":  # canceled (or booked) while this call was dialing
+                await hang_up_later(conn, ctx, call_sid=sid, request_id=request_id,
+                                    reason=f"request {job.state}")
 
     async def _rejected(self, request_id: uuid.UUID, attempt: repo.Attempt, reason: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
