@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 import structlog
 from prometheus_client import REGISTRY
 from ringbook.events import Envelope
+from ringbook.store import migrations
 from ringbook.testing.infra import ServerSet
 from ringbook.testing.waiting import eventually
 
@@ -165,3 +169,39 @@ async def test_a_replay_that_fails_again_is_dead_lettered_again(h: Harness) -> N
     assert (await cli(h, "replay", str(row["id"]))).returncode == 0
     await eventually(lambda: 1 in h.versions_applied(agg), within=30)
     assert h.versions_applied(agg) == [2, 1]
+
+
+async def test_letters_written_before_the_upgrade_are_read_as_the_gaps_they_left(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The schema as the previous release left it: platform migrations 0001 and 0002, and
+    # a letter for v2 (its in-order successors wedged behind it) plus an undecodable one.
+    for name in ("0001_platform.sql", "0002_aggregate_positions.sql"):
+        shutil.copy(migrations.PLATFORM_MIGRATIONS / name, tmp_path / name)
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "PLATFORM_MIGRATIONS", tmp_path)
+        assert await migrations.migrate(infra.database_url, fresh_schema, None) == [
+            "platform/0001_platform.sql", "platform/0002_aggregate_positions.sql"]
+    agg = uuid.uuid4()
+    versions = [event(agg, n) for n in (1, 2, 3)]
+    durable = f"test_{fresh_schema}"
+    conn = await asyncpg.connect(infra.database_url, server_settings={"search_path": fresh_schema})
+    try:
+        await conn.executemany(
+            "insert into dead_letters (consumer, stream, stream_seq, subject, payload, reason)"
+            " values ($1, 'REQUESTS', $2, $3, $4, 'old')",
+            [(durable, 2, versions[1].subject, versions[1].to_json()),
+             (durable, 9, "ringbook.requests.request.x.bogus", b"{not json")],
+        )
+    finally:
+        await conn.close()
+
+    async with harness(infra, fresh_schema) as h:  # migrates to this release
+        rows = await h.dead_letters()
+        assert [(r["event_id"], r["aggregate_id"], r["version"], r["status"]) for r in rows] == [
+            (versions[1].id, agg, 2, "dead"), (None, None, None, "dead")]
+        await h.start_worker()
+        await h.publish(versions[0], versions[2])
+        await eventually(lambda: finished(h, versions[2]), within=30)
+        assert h.versions_applied(agg) == [1, 3]

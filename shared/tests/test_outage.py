@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from ringbook.contracts.streams import REQUESTS
 from ringbook.testing.fault_proxy import FaultProxy
 from ringbook.testing.infra import ServerSet
 from ringbook.testing.waiting import eventually
@@ -103,3 +105,18 @@ async def test_nats_unreachable_for_longer_than_the_backoffs_loses_and_dead_lett
     counts = Counter(event_id for _, _, event_id in h.applied)
     assert set(counts) == expected | {sentinel.id} and set(counts.values()) == {1}
     assert await h.dead_letters() == []
+
+
+async def test_a_consumer_the_previous_release_created_is_updated_to_redeliver_without_limit(
+    h: Harness,
+) -> None:
+    # The previous release let JetStream stop after 10 deliveries, outages included.
+    await h.js.add_consumer(REQUESTS.name, ConsumerConfig(
+        durable_name=h.durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+        filter_subjects=REQUESTS.subjects, max_deliver=10, ack_wait=30.0, max_ack_pending=1000))
+    await h.start_worker()
+    info = await h.js.consumer_info(REQUESTS.name, h.durable)
+    assert info.config.max_deliver == -1
+    sentinel = event(uuid.uuid4(), 1)  # and it still consumes
+    await h.publish(sentinel)
+    await eventually(lambda: sentinel.id in h.applied_ids(), within=20)
