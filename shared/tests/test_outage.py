@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import REGISTRY
 from ringbook.contracts.streams import REQUESTS
 from ringbook.testing.fault_proxy import FaultProxy
 from ringbook.testing.infra import ServerSet
@@ -35,6 +36,10 @@ OUTAGE_SECONDS = 6.0
 async def h(infra: ServerSet, fresh_schema: str, fresh_streams: None) -> AsyncIterator[Harness]:
     async with harness(infra, fresh_schema) as h:
         yield h
+
+
+def paused(h: Harness) -> float | None:
+    return REGISTRY.get_sample_value("ringbook_consumer_paused", {"consumer": h.durable})
 
 
 def applied_once_each(h: Harness, expected: set[uuid.UUID]) -> bool:
@@ -57,12 +62,15 @@ async def test_postgres_unreachable_for_longer_than_the_backoffs_loses_and_dead_
         bad = event(uuid.uuid4(), 1)
         h.refuse[bad.id] = "bug"  # fails by its content: that alone may dead-letter it
         await h.publish(*during[:10], bad, *during[10:])
+        # It stops fetching rather than burn deliveries against a dead Postgres.
+        await eventually(lambda: paused(h) == 1, within=20)
         await asyncio.sleep(OUTAGE_SECONDS)
         await proxy.restore()
 
         expected = {warm.id} | {e.id for e in during}
         await eventually(lambda: applied_once_each(h, expected), within=60)
         await eventually(lambda: bad.id in h.dead_lettered_ids(), within=30)
+        assert paused(h) == 0
     finally:
         await proxy.close()
     counts = Counter(event_id for _, _, event_id in h.applied)

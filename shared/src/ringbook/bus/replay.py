@@ -39,19 +39,24 @@ class DeadLetterReplayer:
         self._poll_seconds = poll_seconds
 
     async def run(self) -> None:
+        delay, failing = self._poll_seconds, False
         while True:
             try:
                 for letter_id in await dead_letters.replays_pending(
                     self._pool, self._consumer, limit=50
                 ):
                     await self.replay(letter_id)
+                delay, failing = self._poll_seconds, False
             except asyncio.CancelledError:
                 raise
             except WaitingForEarlierVersion as exc:
                 log.info("dead_letter_replay_waiting", consumer=self._consumer, reason=str(exc))
             except Exception as exc:  # Postgres away: the letters stay marked for later
-                log.warning("dead_letter_replay_error", consumer=self._consumer, error=repr(exc))
-            await asyncio.sleep(self._poll_seconds)
+                if not failing:  # once per outage, not once per poll
+                    log.warning("dead_letter_replay_error", consumer=self._consumer,
+                                error=repr(exc))
+                delay, failing = min(max(delay, self._poll_seconds) * 2, 30.0), True
+            await asyncio.sleep(delay)
 
     async def replay(self, letter_id: int) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
