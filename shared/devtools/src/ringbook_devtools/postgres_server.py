@@ -7,6 +7,7 @@ Postgres refuses to run as root, so as root we run it as a dedicated system user
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -108,6 +109,14 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, timeout=20)
+
+    def halt(self) -> None:
+        """Stop the server the way a restart or a failover does (a fast shutdown: open
+        transactions roll back, every client is disconnected, new connections are
+        refused); ``start()`` brings it back on the same port with the same data."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(60)
 
 
 def _uid_gid(user: str) -> tuple[int, int]:
