@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,22 +17,10 @@ from media_bridge.settings import MediaBridgeSettings
 from ringbook.simulators.realtime import RealtimeModelSimulator
 from ringbook.testing.infra import ServerSet
 from ringbook.testing.plugin import settings_for
+from ringbook.testing.waiting import eventually
 from ringbook.web.serve import uvicorn_options
 
 INTERNAL_TOKEN = "test-internal-token-for-media-bridge"
-
-
-class NotReached(Exception):
-    pass
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise NotReached("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 def free_port() -> int:

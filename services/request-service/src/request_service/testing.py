@@ -4,9 +4,7 @@ the scenario vocabulary, with no pytest dependency. Fixtures live in the tests' 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -16,6 +14,7 @@ from ringbook.clock import FakeClock
 from ringbook.contracts.catalogue import parse_envelope
 from ringbook.events import Envelope, EventData, new_event
 from ringbook.runtime import ServiceRuntime
+from ringbook.testing.waiting import eventually
 
 # Cheap argon2 parameters: the tests exercise the flow, not the hash's strength.
 FAST_HASHING: dict[str, Any] = {
@@ -25,14 +24,8 @@ FAST_HASHING: dict[str, Any] = {
 }
 
 
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not reached within {within} s")
-        await asyncio.sleep(0.05)
+# The suite's one polling helper, under the name these tests have always used.
+wait_until = eventually
 
 
 def seed_body(request_id: uuid.UUID, user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
