@@ -103,8 +103,10 @@ def test_any_event_sequence_moves_only_along_the_table(sequence: list[EventData]
             continue  # refused, status unchanged
         if moved is not None:
             assert moved in TRANSITIONS[status]
-            # Only a retry loop (waiting -> calling) may revisit a rank; never below it.
+            # Only a retry loop (waiting -> calling) may revisit a rank; never below it,
+            # except a retry deferred to the callee's next opening.
             assert RANK[moved] >= RANK[status] or (
-                status is S.IN_PROGRESS and moved is S.WAITING_FOR_CALLBACK)
+                status is S.IN_PROGRESS and moved is S.WAITING_FOR_CALLBACK) or (
+                status is S.WAITING_FOR_CALLBACK and moved is S.OUTSIDE_BUSINESS_HOURS)
             status = moved
     assert status in RequestStatus

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from ringbook.devinfra.system import LocalSystem
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 ANSWERS, BUSY, NO_ANSWER = "+49 30 5550100", "+49 30 5550101", "+49 30 5550102"
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import nats
 import pytest
-from ringbook.devinfra.system import LocalSystem
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 from tests.e2e.support import (
     ANSWERS,

@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 import nats
 import pytest
-from ringbook.devinfra.system import LocalSystem
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 from tests.e2e.support import (
     ANSWERS,

@@ -21,8 +21,8 @@ from flow_harness import orchestrator as flow_orchestrator
 from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.events import Envelope
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.waiting import eventually
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
 from twilio.request_validator import RequestValidator
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

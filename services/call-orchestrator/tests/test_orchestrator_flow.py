@@ -17,7 +17,7 @@ from flow_harness import (
     has,
     orchestrator,
 )
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 from twilio.request_validator import RequestValidator
 
 

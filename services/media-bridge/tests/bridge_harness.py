@@ -14,11 +14,11 @@ import uvicorn
 from fastapi import FastAPI, Header
 from media_bridge.entrypoints.app import create_app
 from media_bridge.settings import MediaBridgeSettings
-from ringbook.simulators.realtime import RealtimeModelSimulator
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
-from ringbook.testing.waiting import eventually
 from ringbook.web.serve import uvicorn_options
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.waiting import eventually
+from ringbook_simulators.realtime import RealtimeModelSimulator
 
 INTERNAL_TOKEN = "test-internal-token-for-media-bridge"
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, free_port, run_bridge
-from ringbook.simulators.carrier import media_stream_client as sim
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_simulators.carrier import media_stream_client as sim
 from twilio_peer import SILENCE, TENANT, Twilio, completed_within
 from websockets.asyncio.client import connect
 

@@ -13,7 +13,7 @@ import pytest
 from media_bridge.application.call_session import CallSession
 from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
 from ringbook.clock import FakeClock
-from ringbook.simulators.carrier import media_stream_client as sim
+from ringbook_simulators.carrier import media_stream_client as sim
 
 SID, CALL, ACCOUNT = "MZ1", "CA1", "AC1"
 

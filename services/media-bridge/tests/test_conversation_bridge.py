@@ -18,10 +18,10 @@ from ringbook.clock import SystemClock
 from ringbook.contracts.requests import RequestReceived, UserProfile
 from ringbook.contracts.streams import CALLS
 from ringbook.events import new_event
-from ringbook.simulators.realtime import Truncation
-from ringbook.simulators.realtime.audio import TONE_FRAME
-from ringbook.simulators.realtime.scripts import next_monday
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_simulators.realtime import Truncation
+from ringbook_simulators.realtime.audio import TONE_FRAME
+from ringbook_simulators.realtime.scripts import next_monday
 from twilio_peer import TENANT, Twilio, completed_within, loud_frame, metric
 from websockets.asyncio.client import connect
 

@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 from bridge_harness import Bridge, eventually
 from prometheus_client import REGISTRY
-from ringbook.simulators.carrier import media_stream_client as sim
-from ringbook.simulators.realtime.audio import TONE_FRAME
+from ringbook_simulators.carrier import media_stream_client as sim
+from ringbook_simulators.realtime.audio import TONE_FRAME
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 

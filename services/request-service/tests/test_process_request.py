@@ -14,6 +14,7 @@ import pytest
 from request_service.adapters.pg_requests import PgUnitOfWork
 from request_service.testing import Api, Bus, User, seed_body
 from ringbook.contracts.requests import RequestReceived
+from ringbook_devtools.testing.waiting import eventually
 
 
 async def nothing_stored(api: Api) -> None:
@@ -39,7 +40,7 @@ async def test_accepted_request_is_committed_and_published_once(api: Api, bus: B
         "request_id": str(request_id),
         "message": "Request is being processed",
     }
-    await api.outbox_drained()
+    await eventually(api.outbox_drained, what="outbox drained")
     [event] = await bus.stream_events("REQUESTS")
     assert event.type == "request_received" and event.aggregate == "request"
     assert event.aggregate_id == request_id and event.version == 1
@@ -73,7 +74,7 @@ async def test_the_same_body_again_is_202_without_a_second_event(api: Api, bus: 
     again = await api.submit(user, retry)
     assert again.status_code == 202
     assert again.json()["request_id"] == str(request_id)
-    await api.outbox_drained()
+    await eventually(api.outbox_drained, what="outbox drained")
     assert len(await bus.stream_events("REQUESTS")) == 1
     assert await api.count("events") == 1
     assert await api.count("request_timeline") == 1
@@ -112,7 +113,7 @@ async def test_concurrent_duplicates_store_one_request(api: Api, bus: Bus) -> No
     racing = await asyncio.gather(*(api.submit(user, b) for b in bodies))
     assert sorted(r.status_code for r in racing) == [202] + [409] * 5
 
-    await api.outbox_drained()
+    await eventually(api.outbox_drained, what="outbox drained")
     events = await bus.stream_events("REQUESTS")
     assert sorted(str(e.aggregate_id) for e in events) == sorted([str(request_id), str(other_id)])
 
@@ -237,6 +238,61 @@ async def test_huge_bodies_are_413_with_the_seed_body(api: Api) -> None:
     await nothing_stored(api)
 
 
+def _with_raw_string(body: dict[str, Any], field: str, escaped: str) -> bytes:
+    """The body as JSON with ``field`` set to ``escaped``, a JSON string literal's inside
+    (``\\u0000``, ``\\ud800``): what a client can send and pydantic lets through."""
+    placeholder = "<<probe>>"
+    return orjson.dumps({**body, field: placeholder}).replace(
+        placeholder.encode(), escaped.encode())
+
+
+@pytest.mark.parametrize("escaped, problem", [
+    ("Zahn\\u0000arzt", "NUL"), ("Zahn\\ud800arzt", "surrogate"), ("\\udc00", "surrogate"),
+])
+async def test_nul_and_lone_surrogates_are_422_with_the_seed_body_and_store_nothing(
+    api: Api, escaped: str, problem: str
+) -> None:
+    user = await api.register()
+    request_id = uuid.uuid4()
+    for field in ("title", "description", "preferred_time"):
+        raw = _with_raw_string(seed_body(request_id, user.id), field, escaped)
+        status, body = await _post_raw(api, user, raw, "application/json")
+        assert status == 422, body
+        assert_seed_error(body, str(request_id), f"{field}: ", problem)
+    profile = orjson.dumps(seed_body(request_id, user.id)).replace(
+        b'"Berlin"', f'"Ber{escaped}lin"'.encode())
+    status, body = await _post_raw(api, user, profile, "application/json")
+    assert status == 422
+    assert_seed_error(body, str(request_id), "user_profile.city: ", problem)
+    await nothing_stored(api)
+
+
+async def test_bodies_the_parser_cannot_take_are_4xx_with_the_seed_body(api: Api) -> None:
+    user = await api.register()
+    request_id = uuid.uuid4()
+    good = orjson.dumps(seed_body(request_id, user.id))
+    huge_int = good.replace(b'"Berlin"', b"9" * 5000)
+    deep = b"[" * 5000 + b"]" * 5000
+    not_utf8 = good.replace(b"Berlin", b"Berl\xffin")
+    for raw in (huge_int, deep, not_utf8):
+        status, body = await _post_raw(api, user, raw, "application/json")
+        assert 400 <= status < 500, body
+        assert set(body) == {"status", "request_id", "error"} and body["status"] == "error"
+    status, body = await _post_raw(api, user, huge_int, "application/json")
+    assert status == 422 and body["request_id"] == str(request_id), body
+    await nothing_stored(api)
+
+
+async def test_headers_too_large_are_431_with_the_seed_body(api: Api) -> None:
+    user = await api.register()
+    response = await api.client.post(
+        "/api/process-request", json=seed_body(uuid.uuid4(), user.id),
+        headers={**user.headers, "X-Padding": "a" * 32 * 1024})
+    assert response.status_code == 431
+    assert_seed_error(response.json(), None, "headers")
+    await nothing_stored(api)
+
+
 async def test_other_endpoints_keep_the_platform_error_body(api: Api) -> None:
     response = await api.client.post("/api/auth/login", content=b"{oops", headers={
         "Content-Type": "application/json"})
@@ -264,6 +320,6 @@ async def test_postgres_unreachable_is_503_and_nothing_is_published(api: Api, bu
     # Postgres back: the client's retry is accepted. It is also the sentinel: once it is
     # on the stream, an event of the refused attempt would have been there before it.
     assert (await api.submit(user, seed_body(request_id, user.id))).status_code == 202
-    await api.outbox_drained()
+    await eventually(api.outbox_drained, what="outbox drained")
     [event] = await bus.stream_events("REQUESTS")
     assert event.aggregate_id == request_id and event.version == 1

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from request_service.testing import Api, Bus, User, wait_until
+from request_service.testing import Api, Bus, User
 from ringbook.contracts.calls import (
     BookingConfirmed,
     BookingInProgress,
@@ -19,6 +19,7 @@ from ringbook.contracts.calls import (
     Scheduled,
 )
 from ringbook.events import EventData
+from ringbook_devtools.testing.waiting import eventually
 
 RETRY_AT = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -56,7 +57,7 @@ class Scenario:
             body = await self.state()
             return body["status"] == status and len(body["timeline"]) >= entries
 
-        await wait_until(reached, what=f"status {status} with {entries} entries")
+        await eventually(reached, what=f"status {status} with {entries} entries")
         return await self.state()
 
     async def rows(self) -> list[tuple[str, str]]:
@@ -193,7 +194,7 @@ async def test_an_event_from_another_tenant_is_dead_lettered(api: Api, bus: Bus)
     async def dead_lettered() -> bool:
         return await api.count("dead_letters") == 1
 
-    await wait_until(dead_lettered, what="dead letter")
+    await eventually(dead_lettered, what="dead letter")
     body = await s.state()
     assert body["status"] == "queued" and len(body["timeline"]) == 1
     reason = await api.runtime.pool.fetchval("select reason from dead_letters")

@@ -1,6 +1,6 @@
 """Test support for analytics-service (and any test feeding it events): builders for
 one request's REQUESTS and CALLS events, publishing. No pytest dependency; tests wait
-with ``ringbook.testing.waiting.eventually``."""
+with ``ringbook_devtools.testing.waiting.eventually``."""
 
 from __future__ import annotations
 

@@ -4,11 +4,11 @@
 MEDIA_RECEIVE_TIMEOUT_SECONDS       a stream that sends nothing for this long is ended
                                     (Twilio sends a media frame every 20 ms, so silence
                                     means a dead peer or a half-open TCP connection)
-OPENAI_API_KEY                      key for the realtime model; the development default
-                                    "simulated" (any key works with the simulator) is
-                                    refused when ENVIRONMENT=production
+OPENAI_API_KEY                      key for the realtime model; the default "simulated"
+                                    (any key works with the simulator) only with
+                                    ENVIRONMENT=development
 OPENAI_BASE_URL                     where the SDK connects; defaults to the SIMULATED
-                                    model (``python -m ringbook.simulators.realtime
+                                    model (``python -m ringbook_simulators.realtime
                                     --port 8200``); empty means the SDK's own default
                                     (api.openai.com)
 REALTIME_MODEL                      realtime model name (``gpt-realtime``)
@@ -25,10 +25,8 @@ END_CALL_DRAIN_SECONDS              after ``end_call``, how long we let Twilio f
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import Field, SecretStr, model_validator
-from ringbook.settings import Environment, ServiceSettings
+from pydantic import Field, SecretStr
+from ringbook.settings import ServiceSettings
 
 DEV_OPENAI_API_KEY = "simulated"
 
@@ -57,13 +55,8 @@ class MediaBridgeSettings(ServiceSettings):
     hangup_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
     end_call_drain_seconds: float = Field(default=3.0, ge=0, le=30)
 
-    @model_validator(mode="after")
-    def _refuse_simulated_model_key_in_production(self) -> Self:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.openai_api_key.get_secret_value() in ("", DEV_OPENAI_API_KEY)
-        ):
-            raise ValueError(
-                "unsafe production settings: OPENAI_API_KEY still has its development default"
-            )
-        return self
+    def development_values_in_use(self) -> list[str]:
+        public = super().development_values_in_use()
+        if self.openai_api_key.get_secret_value() in ("", DEV_OPENAI_API_KEY):
+            public.append("OPENAI_API_KEY")
+        return public

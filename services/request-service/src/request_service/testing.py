@@ -1,5 +1,6 @@
 """Helpers for request-service's tests (and any e2e test driving the gateway):
-the scenario vocabulary, with no pytest dependency. Fixtures live in the tests' conftest.
+the scenario vocabulary, with no pytest dependency and no dev tools (tests wait with
+``ringbook_devtools.testing.waiting.eventually``). Fixtures live in the tests' conftest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from ringbook.clock import FakeClock
 from ringbook.contracts.catalogue import parse_envelope
 from ringbook.events import Envelope, EventData, new_event
 from ringbook.runtime import ServiceRuntime
-from ringbook.testing.waiting import eventually
 
 # Cheap argon2 parameters: the tests exercise the flow, not the hash's strength.
 FAST_HASHING: dict[str, Any] = {
@@ -23,9 +23,6 @@ FAST_HASHING: dict[str, Any] = {
     "password_parallelism": 1,
 }
 
-
-# The suite's one polling helper, under the name these tests have always used.
-wait_until = eventually
 
 
 def seed_body(request_id: uuid.UUID, user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
@@ -97,11 +94,10 @@ class Api:
     async def count(self, table: str) -> int:
         return int(await self.runtime.pool.fetchval(f"select count(*) from {table}"))
 
-    async def outbox_drained(self) -> None:
-        async def drained() -> bool:
-            return await self.count("outbox where published_at is null") == 0
-
-        await wait_until(drained, what="outbox drained")
+    async def outbox_drained(self) -> bool:
+        """Every committed event is published (await it with ``eventually``: waiting is
+        the test suite's, ``ringbook_devtools.testing.waiting``)."""
+        return await self.count("outbox where published_at is null") == 0
 
 
 class User:

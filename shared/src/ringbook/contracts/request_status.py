@@ -33,7 +33,10 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.OUTSIDE_BUSINESS_HOURS: frozenset({S.CALLING, S.FAILED, S.CANCELED}),
     S.CALLING: frozenset({S.IN_PROGRESS, S.WAITING_FOR_CALLBACK, S.FAILED, S.CANCELED}),
     S.IN_PROGRESS: frozenset({S.BOOKED, S.WAITING_FOR_CALLBACK, S.FAILED, S.CANCELED}),
-    S.WAITING_FOR_CALLBACK: frozenset({S.CALLING, S.BOOKED, S.FAILED, S.CANCELED}),
+    # A retry taken after the callee closed (downtime, a queue at the carrier's rate) is
+    # moved to the next opening at the moment of dialing: ``scheduled`` again.
+    S.WAITING_FOR_CALLBACK: frozenset({S.CALLING, S.OUTSIDE_BUSINESS_HOURS, S.BOOKED,
+                                       S.FAILED, S.CANCELED}),
     S.BOOKED: frozenset(),
     S.FAILED: frozenset(),
     S.CANCELED: frozenset(),

@@ -68,7 +68,8 @@ def create_app(
 
     async def dialer(rt: ServiceRuntime) -> None:
         await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
-                     ctx=ctx).run()
+                     ctx=ctx, sweep_seconds=settings.dialer_sweep_seconds,
+                     limits=settings.dial_limits, checks=settings.carrier_checks).run()
 
     runtime.add_job("dialer", dialer)
     app = create_service_app(runtime, title="Ringbook call-orchestrator",
