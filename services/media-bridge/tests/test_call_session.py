@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from media_bridge.application.call_session import CallSession
+from media_bridge.adapters.twilio_call_session import CallSession
 from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
 from ringbook.clock import FakeClock
 from ringbook_simulators.carrier import media_stream_client as sim

@@ -15,8 +15,9 @@ from starlette.types import Receive, Scope, Send
 
 from media_bridge.adapters.asgi_socket import AsgiMediaSocket
 from media_bridge.adapters.media_sessions_repository import PostgresSessionRecorder
-from media_bridge.application.conversation import Conversation, ConversationConfig
+from media_bridge.application.conversation import ConversationConfig
 from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
+from media_bridge.entrypoints.conversations import StreamedConversation as Conversation
 from media_bridge.settings import MediaBridgeSettings
 
 MEDIA_STREAM_PATH = "/media-stream"

@@ -1,4 +1,5 @@
-"""The way back to the caller: the frames the bridge sends Twilio on a live stream.
+"""The way back to the caller: the frames the bridge sends Twilio on a live stream (the
+``CallerLine`` port over Twilio Media Streams).
 
 Audio and marks are made into frames first (``audio_frame``, ``mark_frame``, which
 count them as sent), then written either awaited (``send_frames``) or, from an inline
@@ -9,7 +10,12 @@ together, so a mark never gets ahead of the audio it follows.
 
 from __future__ import annotations
 
-from media_bridge.adapters.twilio_media_stream import clear_message, mark_message, media_message
+from media_bridge.adapters.twilio_media_stream import (
+    base64_audio_ms,
+    clear_message,
+    mark_message,
+    media_message,
+)
 from media_bridge.application.metrics import FRAMES_OUT
 from media_bridge.application.ports import MediaSocket
 from media_bridge.domain.call_stream import StreamProgress
@@ -19,7 +25,11 @@ from media_bridge.domain.call_stream import StreamProgress
 FRAME_COUNT_BATCH = 50
 
 
-class CallerLine:
+class TwilioCallerLine:
+    # How long a payload plays: Twilio's streams are 8 kHz mu-law, 8 bytes a millisecond.
+    # The function itself, not a wrapper: it runs for every delta of the model's audio.
+    audio_ms = staticmethod(base64_audio_ms)
+
     def __init__(self, socket: MediaSocket, progress: StreamProgress) -> None:
         self._socket, self.progress = socket, progress
         self._stream_sid: str | None = None  # while the stream is live

@@ -1,11 +1,13 @@
-"""One Twilio Media Stream, from the websocket's first frame to its end.
+"""One Twilio Media Stream, from the websocket's first frame to its end: the adapter that
+turns Twilio's frames into calls on the conversation (a ``StreamListener``) and is its
+``CallStream`` (the way back to the caller, and a way to end the stream).
 
 A session lives exactly as long as its socket: it keeps reading until Twilio's ``stop``,
 the socket closing, or silence longer than the receive timeout, then closes the socket,
 records the end and returns. It starts no task and keeps no buffer, so nothing of a call
 outlives it. The conversation (realtime model, tools) hangs off it as a
-:class:`StreamListener`; ``line`` (:class:`CallerLine`) is its way back to the caller,
-and ``end(reason)`` lets it end the stream from its own task.
+:class:`StreamListener`; ``line`` (:class:`TwilioCallerLine`) is its way back to the
+caller, and ``end(reason)`` lets it end the stream from its own task.
 
 Bad frames: before ``start`` nothing useful can follow, so the socket is closed with
 1003 (unsupported data); once the call is live one bad frame must not hang up on a
@@ -28,6 +30,8 @@ from typing import Any
 from ringbook.clock import Clock
 from ringbook.logging import correlation, get_logger
 
+from media_bridge.adapters.idle_watch import IdleWatch
+from media_bridge.adapters.twilio_caller_line import FRAME_COUNT_BATCH, TwilioCallerLine
 from media_bridge.adapters.twilio_media_stream import (
     Connected,
     Dtmf,
@@ -38,8 +42,6 @@ from media_bridge.adapters.twilio_media_stream import (
     Stop,
     parse_twilio_message,
 )
-from media_bridge.application.caller_line import FRAME_COUNT_BATCH, CallerLine
-from media_bridge.application.idle_watch import IdleWatch
 from media_bridge.application.metrics import ACTIVE_STREAMS, FRAMES_IN, PROTOCOL_ERRORS
 from media_bridge.application.ports import MediaSocket, SessionRecorder, StreamListener
 from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
@@ -70,7 +72,7 @@ class CallSession:
         self._reading = False  # _stream is waiting for a frame, busy with none
         self.identity: StreamIdentity | None = None
         self.progress = StreamProgress()
-        self.line = CallerLine(socket, self.progress)  # to the caller, once started
+        self.line = TwilioCallerLine(socket, self.progress)  # to the caller, once started
         self.end_reason: EndReason | None = None
 
     async def run(self) -> EndReason:
