@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := python3 -m uv
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-e2e lint bench bench-http bench-media clean
+.PHONY: install run test test-unit test-integration test-e2e lint bench bench-http bench-media clean
 
 install: .venv/.ringbook-installed
 
@@ -19,11 +19,16 @@ run: install  ## start NATS, Postgres, the simulated carrier and all five servic
 test: install  ## the whole suite: unit, integration (real Postgres + NATS), e2e
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-test-unit: install
-	$(UV) run --frozen pytest -m "not e2e" $(PYTEST_ARGS)
+# The kinds are markers the test plugin sets on every test (ringbook_devtools.testing.plugin):
+# e2e by folder, integration when a test depends on the `infra` fixture, unit otherwise.
+test-unit: install  ## pure tests: no Postgres, no NATS, no service processes
+	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
 
-test-e2e: install
-	$(UV) run --frozen pytest tests/e2e $(PYTEST_ARGS)
+test-integration: install  ## each service in-process against real Postgres + NATS
+	$(UV) run --frozen pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: install  ## all five services as processes
+	$(UV) run --frozen pytest -m e2e $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .

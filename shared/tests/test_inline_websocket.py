@@ -83,9 +83,8 @@ async def served() -> AsyncIterator[tuple[LaneApp, str]]:
                             log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "uvicorn exited during start-up"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.started or serving.done())
+    assert not serving.done(), "uvicorn exited during start-up"
     try:
         yield app, f"ws://127.0.0.1:{port}/"
     finally:

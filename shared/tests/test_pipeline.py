@@ -20,6 +20,7 @@ from ringbook.settings import ServiceSettings
 from ringbook.store import event_store
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.waiting import eventually
 
 CLOCK = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 
@@ -33,14 +34,6 @@ def canceled(aggregate_id: uuid.UUID, version: int, reason: str = "x") -> Envelo
         correlation_id=aggregate_id,
         clock=CLOCK,
     )
-
-
-async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -74,7 +67,7 @@ async def test_appended_events_are_published_and_handled_once(runtime: ServiceRu
     async def both_handled() -> bool:
         return len(runtime.handled) == 2  # type: ignore[attr-defined]
 
-    await wait_until(both_handled)
+    await eventually(both_handled)
     assert [e.id for e in runtime.handled] == [e.id for e in events]  # type: ignore[attr-defined]
 
     async def outbox_drained() -> bool:
@@ -82,15 +75,22 @@ async def test_appended_events_are_published_and_handled_once(runtime: ServiceRu
         return await runtime.pool.fetchval(
             "select count(*) from outbox where published_at is null") == 0
 
-    await wait_until(outbox_drained)
+    await eventually(outbox_drained)
 
     # A duplicate publish beyond the de-dup window (simulated by a different msg id)
     # is dropped by the inbox: the handler does not run again.
     assert runtime.js is not None
     await runtime.js.publish(events[0].subject, events[0].to_json(), headers={"Nats-Msg-Id": "other"})
-    await asyncio.sleep(0.5)
-    assert len(runtime.handled) == 2  # type: ignore[attr-defined]
-    assert await runtime.pool.fetchval("select count(*) from inbox") == 2
+    # Sentinel: a later event on the same stream; once it is handled, so is the duplicate.
+    sentinel = canceled(uuid.uuid4(), 1)
+    await runtime.js.publish(sentinel.subject, sentinel.to_json(), headers={"Nats-Msg-Id": str(sentinel.id)})
+
+    async def sentinel_handled() -> bool:
+        return len(runtime.handled) >= 3  # type: ignore[attr-defined]
+
+    await eventually(sentinel_handled)
+    assert [e.id for e in runtime.handled] == [e.id for e in [*events, sentinel]]  # type: ignore[attr-defined]
+    assert await runtime.pool.fetchval("select count(*) from inbox") == 3
 
 
 async def test_concurrent_writers_on_one_version_exactly_one_wins(runtime: ServiceRuntime) -> None:
@@ -130,12 +130,12 @@ async def test_poison_and_garbage_are_dead_lettered_and_do_not_block(runtime: Se
     async def fine_handled() -> bool:
         return any(e.version == 2 for e in runtime.handled)  # type: ignore[attr-defined]
 
-    await wait_until(fine_handled)
+    await eventually(fine_handled)
 
     async def three_dead() -> bool:
         return await runtime.pool.fetchval("select count(*) from dead_letters") == 3
 
-    await wait_until(three_dead)
+    await eventually(three_dead)
     reasons = [r["reason"] for r in await runtime.pool.fetch("select reason from dead_letters order by stream_seq")]
     assert reasons[0].startswith("undecodable") and "unknown event type" in reasons[1]
     assert reasons[2].startswith("poison")
@@ -147,17 +147,18 @@ async def test_accepted_events_survive_nats_being_down(
     if infra.nats is None:
         pytest.skip("needs the embedded nats-server to kill and restart")
     infra.nats.kill()
+    # The service has seen NATS go: what it accepts now cannot be published yet.
+    await eventually(lambda: runtime.nc is not None and not runtime.nc.is_connected)
     agg = uuid.uuid4()
     async with runtime.pool.acquire() as conn, conn.transaction():
         await event_store.append(conn, [canceled(agg, 1)])
-    await asyncio.sleep(0.5)
     assert await runtime.pool.fetchval("select count(*) from outbox where published_at is null") == 1
     infra.nats.start()
 
     async def handled() -> bool:
         return any(e.aggregate_id == agg for e in runtime.handled)  # type: ignore[attr-defined]
 
-    await wait_until(handled, timeout=30)
+    await eventually(handled, 30)
     nc = await nats.connect(infra.nats_url)
     info = await nc.jetstream().stream_info("REQUESTS")
     await nc.close()

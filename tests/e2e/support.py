@@ -3,7 +3,6 @@ simulated carrier, driven through the gateway like a frontend would."""
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 ANSWERS, BUSY, NO_ANSWER = "+49 30 5550100", "+49 30 5550101", "+49 30 5550102"
 
@@ -76,14 +76,15 @@ class User:
 
     async def wait_for(self, request_id: str, done: Callable[[dict[str, Any]], bool],
                        within: float = 30.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
+        request: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            nonlocal request
             request = await self.get(request_id)
-            if done(request):
-                return request
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"not reached; last seen: {request}")
-            await asyncio.sleep(0.2)
+            return done(request)
+
+        await eventually(reached, within, what=lambda: f"last seen: {request}", poll=0.2)
+        return request
 
 
 async def register(client: httpx.AsyncClient) -> User:

@@ -3,7 +3,6 @@ and NATS killed mid-flow without losing an accepted request."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +11,7 @@ import httpx
 import nats
 import pytest
 from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 from tests.e2e.support import (
     ANSWERS,
@@ -85,10 +85,15 @@ async def test_nats_killed_mid_flow_loses_no_accepted_request(open_system: Local
         user = await register(client)
         before = [await user.submit(ANSWERS) for _ in range(3)]
         system.nats.kill()
+
+        async def gateway_without_nats() -> bool:
+            return (await client.get("/ready")).status_code == 503
+
+        # The gateway has seen NATS go: what it accepts now can only wait in its outbox.
+        await eventually(gateway_without_nats, poll=0.2)
         during = [await user.submit(ANSWERS) for _ in range(5)]  # accepted while NATS is down
         for request_id in during:
             assert (await user.get(request_id))["status"] == "queued"
-        await asyncio.sleep(1.0)
         system.nats.start()
         for request_id in before + during:
             request = await user.wait_for(

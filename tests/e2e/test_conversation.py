@@ -1,6 +1,6 @@
 """Seed 000 with the conversation: the simulated carrier plays the practice as audio,
 media-bridge bridges it to the simulated realtime model, tools book or ask for a
-callback (issue "The conversation")."""
+callback."""
 
 from __future__ import annotations
 

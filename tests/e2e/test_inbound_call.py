@@ -1,4 +1,4 @@
-"""Seed 004 end to end: somebody calls the business (issue "The conversation").
+"""Seed 004 end to end: somebody calls the business.
 
 The simulated carrier rings call-orchestrator's signed ``/webhook/incoming-call``, runs
 its TwiML (a ``<Stream>`` to media-bridge) and plays the caller's scripted lines;
@@ -8,7 +8,6 @@ answers and ends the call. The events are read from the system's own JetStream.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -22,6 +21,7 @@ from ringbook.contracts.calls import INBOUND_CALL
 from ringbook.contracts.streams import CALLS
 from ringbook.events import Envelope
 from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.realtime.scripts import RECEPTIONIST, script_for
 
 from tests.e2e.support import running_system
@@ -42,16 +42,17 @@ async def call_completed(
     """The first ``call_completed`` of an inbound call matching ``where``, polled from
     the CALLS stream of the running system's NATS."""
     nc = await nats.connect(system.nats_url)
+    found: list[Envelope] = []
+
+    async def matched() -> bool:
+        nonlocal found
+        found = [e for e in await subject_events(js, COMPLETED, stream=CALLS.name) if where(e)]
+        return bool(found)
+
     try:
         js = nc.jetstream()
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            found = [e for e in await subject_events(js, COMPLETED, stream=CALLS.name) if where(e)]
-            if found:
-                return found[0]
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no matching call_completed within {within} s")
-            await asyncio.sleep(1.0)
+        await eventually(matched, within, what="a matching call_completed", poll=1.0)
+        return found[0]
     finally:
         await nc.close()
 
@@ -91,12 +92,14 @@ async def test_an_inbound_call_ends_with_both_sides_of_the_transcript(
 
         # The carrier's record: ended by the agent (media-bridge closing the stream and
         # asking for a hang-up), the final status reported to call-orchestrator ...
-        async with asyncio.timeout(60):
-            while True:
-                call = await carrier_call(http, sid)
-                if call["status"] == "completed" and call["callbacks"]:
-                    break
-                await asyncio.sleep(0.5)
+        call: dict[str, Any] = {}
+
+        async def reported() -> bool:
+            nonlocal call
+            call = await carrier_call(http, sid)
+            return call["status"] == "completed" and bool(call["callbacks"])
+
+        await eventually(reported, 60, what=lambda: f"the carrier's call: {call}", poll=0.5)
         assert call["direction"] == "inbound"
         assert [h["status"] for h in call["history"]] == [
             "queued", "ringing", "in-progress", "completed"]

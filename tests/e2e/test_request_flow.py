@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import asyncpg
 import httpx
 import nats
 import pytest
 from ringbook_devtools.system import LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 from tests.e2e.support import (
     ANSWERS,
@@ -153,7 +154,16 @@ async def test_redelivered_request_event_dials_once(system: LocalSystem, user: U
     await nc.jetstream().publish(row["subject"], bytes(row["payload"]),
                                  headers={"Nats-Msg-Id": "redelivery-" + request_id})
     await nc.close()
-    await asyncio.sleep(2.0)
+    # Sentinel: a later request, behind the duplicate on REQUESTS. Once it is dialed, the
+    # orchestrator has handled the duplicate, and any attempt the duplicate had caused
+    # would be committed (the dialer takes due timers oldest first).
+    sentinel = await user.submit(ANSWERS)
+    await user.wait_for(sentinel, lambda r: "call_started" in types(r))
+    conn = await asyncpg.connect(system.database_url)
+    attempts = await conn.fetchval("select count(*) from call_orchestrator.call_attempts"
+                                   " where request_id = $1", uuid.UUID(request_id))
+    await conn.close()
+    assert attempts == 1
     assert len(await carrier_calls(system, "+49305550123")) == 1
     request = await user.get(request_id)
     assert types(request).count("call_started") == 1
@@ -175,13 +185,16 @@ async def test_timeline_streams_as_server_sent_events(system: LocalSystem, user:
 
 async def test_analytics_counts_requests_per_status_per_day(system: LocalSystem, user: User) -> None:
     await user.submit(ANSWERS)
+    data: list[dict[str, Any]] = []
     async with httpx.AsyncClient(base_url=system.url("analytics-service")) as client:
-        for _ in range(100):
+
+        async def counted() -> bool:
+            nonlocal data
             response = await client.get("/api/analytics/requests-per-day", headers=user.auth)
             assert response.status_code == 200
             data = response.json()["data"]
-            if data and data[0]["total"] >= 1:
-                break
-            await asyncio.sleep(0.2)
+            return bool(data) and data[0]["total"] >= 1
+
+        await eventually(counted, 20, what=lambda: f"last answer: {data}", poll=0.2)
     assert data[0]["total"] == 1
     assert sum(data[0]["by_status"].values()) == 1

@@ -3,7 +3,6 @@ to JetStream, consumed by the projection, read back through the HTTP API."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,12 +14,7 @@ import jwt
 import pytest
 from analytics_service.entrypoints.app import create_app
 from analytics_service.settings import AnalyticsSettings
-from analytics_service.testing import (
-    NotReached,
-    RequestFlow,
-    eventually,
-    publish,
-)
+from analytics_service.testing import RequestFlow, publish
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from ringbook.auth import Principal
@@ -28,6 +22,7 @@ from ringbook.clock import FakeClock
 from ringbook.runtime import ServiceRuntime
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.waiting import NotReached, eventually
 
 # In the past on purpose: PyJWT checks a token's "iat" against the wall clock, so a fake
 # clock ahead of real time would mint tokens the service refuses (see the report).
@@ -92,7 +87,7 @@ class Service:
             return last == expected
 
         try:
-            await eventually(matches)
+            await eventually(matches, 20, poll=0.1)
         except NotReached:
             raise AssertionError(f"expected {expected}, last answer {last}") from None
 
@@ -103,7 +98,7 @@ class Service:
             info = await self.js.consumer_info(stream, durable)
             return info.ack_floor.stream_seq >= messages and info.num_ack_pending == 0
 
-        await eventually(done)
+        await eventually(done, 20, poll=0.1)
 
 
 @pytest.fixture
@@ -226,7 +221,11 @@ async def test_call_events_before_their_request_still_end_in_the_right_status(
     started, connected = f.started(), f.connected()
     # CALLS first, and out of version order, then the request itself.
     await publish(service.js, connected, started)
-    await asyncio.sleep(0.5)
+    # Sentinel: another tenant's request, whose call event follows ours on CALLS. Once it
+    # is counted, the consumer has had ours in hand before it, and must have kept them.
+    sentinel = RequestFlow(uuid.uuid4(), NOW, CLOCK)
+    await publish(service.js, sentinel.received(), sentinel.started())
+    await service.wait_for(sentinel.tenant_id, [day(TODAY, 1, calling=1)])
     assert await service.per_day(tenant) == []
     await publish(service.js, received)
     await service.wait_for(tenant, [day(TODAY, 1, in_progress=1)])

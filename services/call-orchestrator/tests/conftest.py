@@ -35,5 +35,6 @@ async def harness(
     nc = await nats.connect(infra.nats_url)
     async with running_carrier(carrier_settings) as (carrier_url, _), media.serving() as m_url:
         async with orchestrator(infra, fresh_schema, clock, carrier_url, m_url) as url:
-            yield Harness(url, clock, nc.jetstream(), media, carrier_url, uuid.uuid4())
+            yield Harness(url, clock, nc.jetstream(), media, carrier_url, uuid.uuid4(),
+                          infra.database_url, fresh_schema)
     await nc.close()

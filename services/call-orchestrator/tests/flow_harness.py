@@ -4,13 +4,13 @@ flow tests share."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 import nats
 from call_orchestrator.entrypoints.app import create_app
@@ -23,11 +23,13 @@ from ringbook.events import Envelope, EventData, new_event
 from ringbook_devtools.processes import free_port
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.carrier.testing import MediaStreamRecorder, serve_app
 
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SATURDAY_10_BERLIN = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ANSWERS, BUSY, NO_ANSWER = "+49305550100", "+49305550101", "+49305550102"
+CALL_RESULTS = "call-orchestrator-call-results"  # the durable of conversations' reports
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Harness:
     media: MediaStreamRecorder
     carrier_url: str
     tenant: uuid.UUID
+    database_url: str = ""
+    schema: str = ""  # the orchestrator's schema: what it has committed is read there
 
     async def submit(self, number: str) -> uuid.UUID:
         request_id = uuid.uuid4()
@@ -91,14 +95,86 @@ class Harness:
     async def wait_types(
         self, request_id: uuid.UUID, done: Callable[[list[str]], bool], timeout: float = 20
     ) -> list[str]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
+        types: list[str] = []
+
+        async def reached() -> bool:
+            nonlocal types
             types = [e.type for e in await self.call_events(request_id)]
-            if done(types):
-                return types
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timeline so far: {types}")
-            await asyncio.sleep(0.2)
+            return done(types)
+
+        await eventually(reached, timeout, what=lambda: f"timeline so far: {types}", poll=0.2)
+        return types
+
+    # --- what the orchestrator has committed: the proof of "nothing else happened" ----------
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.database_url,
+                                     server_settings={"search_path": self.schema})
+        try:
+            return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    async def settled(self, request_id: uuid.UUID) -> list[Envelope]:
+        """The request's call-job events, once the stream holds every one the
+        orchestrator has committed. Events reach the stream only from the outbox, which
+        holds only committed events, so from then on nothing the orchestrator has done
+        is still on its way: a test's "no other event" rests on what was committed
+        (after a positive wait for the step under test), never on how long it waited."""
+        seen: list[Envelope] = []
+
+        async def caught_up() -> bool:
+            nonlocal seen
+            committed = [r["id"] for r in await self.fetch(
+                "select id from events where aggregate_id = $1 order by version", request_id)]
+            seen = await self.call_events(request_id)
+            return [e.id for e in seen] == committed
+
+        await eventually(caught_up, what=lambda: f"stream so far: {[e.type for e in seen]}",
+                         poll=0.2)
+        return seen
+
+    async def handled(self, event: Envelope, consumer: str = CALL_RESULTS) -> None:
+        """Wait until ``consumer`` has applied ``event``: its inbox row commits in the
+        same transaction as the handler's effects."""
+
+        async def claimed() -> bool:
+            return bool(await self.fetch(
+                "select 1 from inbox where consumer = $1 and event_id = $2", consumer, event.id))
+
+        await eventually(claimed, what=f"{consumer} handling {event.type}", poll=0.1)
+
+    async def attempt_states(self, request_id: uuid.UUID) -> list[str]:
+        rows = await self.fetch(
+            "select state from call_attempts where request_id = $1 order by attempt", request_id)
+        return [r["state"] for r in rows]
+
+    async def attempts_ended(self, request_id: uuid.UUID, count: int = 1) -> None:
+        """Wait until the carrier's end of the first ``count`` attempts has been applied."""
+
+        async def ended() -> bool:
+            return (await self.attempt_states(request_id))[:count] == ["ended"] * count
+
+        await eventually(ended, what=f"{count} ended attempt(s)", poll=0.1)
+
+    async def dialer_went_round(self) -> None:
+        """Wait until the dialer has been once round its loop (claim due timers, then its
+        sweeps) since this call began, under the fake clock as it stands: "nothing
+        happened meanwhile" is then asserted, not waited for. Two sentinel requests
+        (the callee must be open), the second submitted once the first was dialed: the
+        first's timer is claimed by a round whose claim began after this call did; the
+        second's only by a later round, which begins after that one's sweeps ended."""
+        for _ in range(2):
+            sentinel = await self.submit(ANSWERS)
+            await self.wait_types(sentinel, has("call_started"))
+
+    async def job_state(self, request_id: uuid.UUID) -> str:
+        [row] = await self.fetch("select state from call_jobs where request_id = $1", request_id)
+        return str(row["state"])
+
+    async def has_timer(self, request_id: uuid.UUID) -> bool:
+        return bool(await self.fetch("select 1 from call_timers where request_id = $1",
+                                     request_id))
 
 
 @asynccontextmanager
@@ -140,10 +216,9 @@ def has(*wanted: str) -> Callable[[list[str]], bool]:
 
 
 async def carrier_call_ended(harness: Harness, number: str) -> None:
-    for _ in range(100):
+    async def ended() -> bool:
         async with httpx.AsyncClient() as client:
             calls = (await client.get(f"{harness.carrier_url}/calls")).json()["calls"]
-        if any(c["to"] == number and c["status"] == "completed" for c in calls):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the carrier never ended the call")
+        return any(c["to"] == number and c["status"] == "completed" for c in calls)
+
+    await eventually(ended, what="the carrier ending the call", poll=0.1)

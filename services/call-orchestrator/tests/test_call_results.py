@@ -7,12 +7,9 @@ published as media-bridge would."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from flow_harness import ANSWERS, Harness, carrier_call_ended, has
-
-SWEEP_S = 5.0  # the dialer's sweep: what a "nothing else happens" check must outwait
 
 
 async def test_a_call_that_ends_without_a_result_fails_the_attempt_and_is_retried(
@@ -30,9 +27,9 @@ async def test_a_call_that_ends_without_a_result_fails_the_attempt_and_is_retrie
     assert failure.retry_at is not None  # type: ignore[attr-defined]
 
     # A second, late report on the same attempt (another event) decides nothing.
-    await harness.conversation_ended(request_id, "model_disconnected")
-    await asyncio.sleep(1.0)
-    types = [e.type for e in await harness.call_events(request_id)]
+    late = await harness.conversation_ended(request_id, "model_disconnected")
+    await harness.handled(late)
+    types = [e.type for e in await harness.settled(request_id)]
     assert types.count("call_failed") == 1
 
 
@@ -41,12 +38,18 @@ async def test_a_booked_call_finishes_the_job_and_needs_no_other_report(
 ) -> None:
     request_id = await harness.submit(ANSWERS)
     await harness.wait_types(request_id, has("call_connected"))
-    await harness.conversation_ended(request_id, "booked")
+    await harness.handled(await harness.conversation_ended(request_id, "booked"))
     await carrier_call_ended(harness, ANSWERS)
-    await asyncio.sleep(1.0)
+    await harness.attempts_ended(request_id)
+    # Sentinel: another answered call, ended later, that no conversation reports on. Once
+    # the sweep has written its no_conversation, it has run past both calls' grace (it
+    # takes overdue calls in the order they ended).
+    sentinel = await harness.submit(ANSWERS)
+    await harness.wait_types(sentinel, has("call_connected"))
+    await harness.attempts_ended(sentinel)
     harness.clock.advance(timedelta(minutes=5))  # far past any grace for a report
-    await asyncio.sleep(SWEEP_S + 1)
-    assert [e.type for e in await harness.call_events(request_id)] == [
+    await harness.wait_types(sentinel, has("call_completed"))
+    assert [e.type for e in await harness.settled(request_id)] == [
         "call_started", "call_connected"]
 
 
@@ -56,19 +59,23 @@ async def test_an_answered_call_no_conversation_reported_on_still_gets_call_comp
     request_id = await harness.submit(ANSWERS)
     await harness.wait_types(request_id, has("call_connected"))
     await carrier_call_ended(harness, ANSWERS)  # the stream went to no media-bridge
-    await asyncio.sleep(SWEEP_S + 1)
-    assert "call_completed" not in [e.type for e in await harness.call_events(request_id)]
+    await harness.attempts_ended(request_id)  # the wait for a report has begun
+    # Within the grace the sweep writes nothing, however often it runs.
+    await harness.dialer_went_round()
+    assert "call_completed" not in [e.type for e in await harness.settled(request_id)]
 
     harness.clock.advance(timedelta(seconds=61))  # past the 60 s grace
+    past_grace = harness.clock.now()
     types = await harness.wait_types(request_id, has("call_completed", "call_failed"))
     assert types[:4] == ["call_started", "call_connected", "call_completed", "call_failed"]
-    events = {e.type: e.data for e in await harness.call_events(request_id)}
-    completed, failed = events["call_completed"], events["call_failed"]
+    by_type = {e.type: e for e in await harness.call_events(request_id)}
+    # Not before the grace ran out: the sweep stamps it with the (fake) clock it runs by.
+    assert by_type["call_completed"].occurred_at == past_grace
+    completed, failed = by_type["call_completed"].data, by_type["call_failed"].data
     assert completed.outcome == "no_conversation"  # type: ignore[attr-defined]
     assert completed.duration_seconds > 0  # type: ignore[attr-defined]
     assert failed.reason == "the call was answered, but the voice agent never joined it"  # type: ignore[attr-defined]
 
     # The conversation's report, arriving after all, changes nothing.
-    await harness.conversation_ended(request_id, "booked")
-    await asyncio.sleep(1.0)
-    assert [e.type for e in await harness.call_events(request_id)].count("call_completed") == 1
+    await harness.handled(await harness.conversation_ended(request_id, "booked"))
+    assert [e.type for e in await harness.settled(request_id)].count("call_completed") == 1

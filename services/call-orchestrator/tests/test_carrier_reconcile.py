@@ -9,7 +9,6 @@ goes on exactly as the lost callback would have taken it.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -53,11 +52,14 @@ class Faulty:
         done: Callable[[list[tuple[int, str, float | None]]], bool], timeout: float = 10,
     ) -> list[tuple[int, str, float | None]]:
         # Like Harness.wait_types, for what only the service's own table shows.
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not done(rows := await self.attempts(request_id)):
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"attempts so far: {rows}")
-            await asyncio.sleep(0.1)
+        rows: list[tuple[int, str, float | None]] = []
+
+        async def reached() -> bool:
+            nonlocal rows
+            rows = await self.attempts(request_id)
+            return done(rows)
+
+        await eventually(reached, timeout, what=lambda: f"attempts so far: {rows}", poll=0.1)
         return rows
 
 

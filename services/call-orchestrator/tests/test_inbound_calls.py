@@ -22,6 +22,7 @@ from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.events import Envelope
 from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.waiting import eventually
 from twilio.request_validator import RequestValidator
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -83,17 +84,31 @@ class Inbound:
         )
 
     async def wait_types(self, session_id: uuid.UUID, count: int, timeout: float = 10) -> list[str]:
-        """Event types once at least ``count`` arrived (the outbox publishes shortly
-        after the commit), then a moment more so that extra events would show up."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            types = [e.type for e in await self.call_events(session_id)]
-            if len(types) >= count:
-                await asyncio.sleep(0.5)
-                return [e.type for e in await self.call_events(session_id)]
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"events so far: {types}")
-            await asyncio.sleep(0.2)
+        """Event types once at least ``count`` arrived and the stream holds every event
+        the service has committed for the session. The webhooks commit before they
+        answer, and the outbox publishes only committed events, so nothing they did is
+        still on its way: an extra event would be in this answer, not merely late."""
+        types: list[str] = []
+
+        async def caught_up() -> bool:
+            nonlocal types
+            published = await self.call_events(session_id)
+            types = [e.type for e in published]
+            committed = await self.committed(session_id)
+            return len(types) >= count and [e.id for e in published] == committed
+
+        await eventually(caught_up, timeout, what=lambda: f"events so far: {types}", poll=0.2)
+        return types
+
+    async def committed(self, session_id: uuid.UUID) -> list[uuid.UUID]:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            rows = await conn.fetch(
+                f"select id from {self.schema}.events where aggregate_id = $1 order by version",
+                session_id)
+        finally:
+            await conn.close()
+        return [r["id"] for r in rows]
 
     async def count(self, table: str) -> int:
         conn = await asyncpg.connect(self.database_url)
@@ -256,9 +271,7 @@ async def test_status_callbacks_without_attempt_id_find_the_inbound_call(
     # itself comes from the conversation in media-bridge); a repeat is harmless.
     for status in ("in-progress", "completed", "completed"):
         assert (await inbound.status(call_sid, status)).status_code == 200
-    await asyncio.sleep(0.5)
-    types = [e.type for e in await inbound.call_events(session_id)]
-    assert types == ["call_started", "call_connected"]
+    assert await inbound.wait_types(session_id, 2) == ["call_started", "call_connected"]
 
 
 async def test_status_callback_of_an_unknown_call_sid_is_404(inbound: Inbound) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -26,9 +25,10 @@ async def test_answered_call_starts_and_connects(harness: Harness) -> None:
     request_id = await harness.submit(ANSWERS)
     await harness.wait_types(request_id, has("call_connected"))
     await carrier_call_ended(harness, ANSWERS)
-    await asyncio.sleep(0.3)
-    # call_completed of an answered call is the conversation's (media-bridge) to emit.
-    events = await harness.call_events(request_id)
+    await harness.attempts_ended(request_id)  # the carrier's completed callback is applied
+    # ... and emitted nothing: call_completed of an answered call is the conversation's
+    # (media-bridge) to emit.
+    events = await harness.settled(request_id)
     assert [e.type for e in events] == ["call_started", "call_connected"]
     assert [e.version for e in events] == [1, 2]
     started = events[0].data
@@ -44,8 +44,11 @@ async def test_busy_retries_then_fails_with_bounded_attempts(harness: Harness) -
     assert types == ["call_started", "call_failed"] * 3
     failures = [e.data for e in await harness.call_events(request_id) if e.type == "call_failed"]
     assert [f.retry_at is None for f in failures] == [False, False, True]  # type: ignore[attr-defined]
-    await asyncio.sleep(1.0)  # no fourth attempt, no leftover timer
-    assert len(await harness.call_events(request_id)) == 6
+    # No fourth attempt: the last failure finished the job and dropped its timer, in the
+    # transaction that emitted it, and only a timer makes the dialer call.
+    assert await harness.job_state(request_id) == "finished"
+    assert not await harness.has_timer(request_id)
+    assert len(await harness.settled(request_id)) == 6
 
 
 async def test_no_answer_is_a_failed_attempt(harness: Harness) -> None:
@@ -59,15 +62,19 @@ async def test_closed_callee_is_scheduled_for_next_opening_then_called(harness: 
     harness.clock.set(SATURDAY_10_BERLIN)
     request_id = await harness.submit(ANSWERS)
     types = await harness.wait_types(request_id, has("scheduled"))
-    await asyncio.sleep(1.0)
-    assert [e.type for e in await harness.call_events(request_id)] == ["scheduled"]
     scheduled = (await harness.call_events(request_id))[0].data
     assert scheduled.run_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # type: ignore[attr-defined]
     assert scheduled.timezone == "Europe/Berlin"  # type: ignore[attr-defined]
     assert "Mon 2026-11-23 08:00 CET" in scheduled.message()
-    harness.clock.set(datetime(2026, 11, 23, 7, 0, 1, tzinfo=UTC))
+    opening = datetime(2026, 11, 23, 7, 0, 1, tzinfo=UTC)
+    harness.clock.set(opening)
     types = await harness.wait_types(request_id, has("call_started"), timeout=15)
     assert types[:2] == ["scheduled", "call_started"]
+    # Not dialed while closed: the dialer commits an attempt stamped with the (fake) clock
+    # it dials by, and the only one is stamped at the opening.
+    [attempt] = await harness.fetch(
+        "select attempt, created_at from call_attempts where request_id = $1", request_id)
+    assert attempt["attempt"] == 1 and attempt["created_at"] == opening
 
 
 async def test_cancel_while_scheduled_drops_the_timer(harness: Harness) -> None:
@@ -75,10 +82,16 @@ async def test_cancel_while_scheduled_drops_the_timer(harness: Harness) -> None:
     request_id = await harness.submit(ANSWERS)
     await harness.wait_types(request_id, has("scheduled"))
     await harness.cancel(request_id)
-    await asyncio.sleep(1.0)
+    # Sentinel: a request due at the same opening, after the cancel on REQUESTS. Once the
+    # dialer has called it, the opening has passed under the fake clock and the dialer
+    # has taken every timer due by then, the canceled one included, had it been left.
+    sentinel = await harness.submit(ANSWERS)
+    await harness.wait_types(sentinel, has("scheduled"))
     harness.clock.set(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-    await asyncio.sleep(6.0)  # longer than the dialer's sweep
-    assert [e.type for e in await harness.call_events(request_id)] == ["scheduled"]
+    await harness.wait_types(sentinel, has("call_started"))
+    assert await harness.job_state(request_id) == "canceled"
+    assert await harness.attempt_states(request_id) == []
+    assert [e.type for e in await harness.settled(request_id)] == ["scheduled"]
 
 
 async def test_status_callbacks_need_a_valid_signature(harness: Harness) -> None:
@@ -108,8 +121,8 @@ async def test_duplicate_callbacks_have_no_second_effect(harness: Harness) -> No
             sig = validator.compute_signature(url, params)
             r = await client.post(url, data=params, headers={"X-Twilio-Signature": sig})
             assert r.status_code == 200
-    await asyncio.sleep(0.5)
-    assert [e.type for e in await harness.call_events(request_id)] == [
+    # Each callback committed before it was answered: what they emitted is in the outbox.
+    assert [e.type for e in await harness.settled(request_id)] == [
         "call_started",
         "call_connected",
     ]

@@ -20,22 +20,10 @@ from media_bridge.settings import MediaBridgeSettings
 from ringbook.web.serve import uvicorn_options
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.realtime import RealtimeModelSimulator
 
 INTERNAL_TOKEN = "test-internal-token-for-media-bridge"
-
-
-class NotReached(Exception):
-    pass
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise NotReached("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 def free_port() -> int:

@@ -112,7 +112,11 @@ async def test_without_a_reader_waiting_nothing_is_taken_inline(
     consumer = Consumer()
     model.deliver_inline(consumer.now)
     await server.batches.put([delta("i1", 1), delta("i1", 2)])
-    await asyncio.sleep(0.1)  # delivered to the socket, with no events() waiting
+    # Both arrived with no events() waiting: the socket queued them for recv() (counted
+    # in its ``_waiting``) instead of offering them inline.
+    ws = model.websocket
+    assert isinstance(ws, InlineClientConnection)
+    await eventually(lambda: ws._waiting == 2)
     assert consumer.handled == []
     events = model.events()
     first, second = await anext(events), await anext(events)

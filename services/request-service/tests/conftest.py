@@ -21,10 +21,11 @@ from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from request_service.entrypoints.app import create_app
 from request_service.settings import RequestServiceSettings
-from request_service.testing import FAST_HASHING, Api, Bus, wait_until
+from request_service.testing import FAST_HASHING, Api, Bus
 from ringbook.clock import FakeClock
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.waiting import eventually
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ async def live_url(app: FastAPI) -> AsyncIterator[str]:
     async def started() -> bool:
         return server.started
 
-    await wait_until(started, what="uvicorn started")
+    await eventually(started, what="uvicorn started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

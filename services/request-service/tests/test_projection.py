@@ -3,13 +3,12 @@ status table allows, land on the timeline exactly once, and in version order."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from request_service.testing import Api, Bus, User, wait_until
+from request_service.testing import Api, Bus, User
 from ringbook.contracts.calls import (
     BookingConfirmed,
     BookingInProgress,
@@ -20,6 +19,7 @@ from ringbook.contracts.calls import (
     Scheduled,
 )
 from ringbook.events import EventData
+from ringbook_devtools.testing.waiting import eventually
 
 RETRY_AT = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -57,7 +57,7 @@ class Scenario:
             body = await self.state()
             return body["status"] == status and len(body["timeline"]) >= entries
 
-        await wait_until(reached, what=f"status {status} with {entries} entries")
+        await eventually(reached, what=f"status {status} with {entries} entries")
         return await self.state()
 
     async def rows(self) -> list[tuple[str, str]]:
@@ -145,9 +145,13 @@ async def test_redelivered_and_duplicate_events_add_one_timeline_entry(api: Api,
     await bus.publish(event)  # dropped by JetStream's de-duplication window
     await bus.publish(event, msg_id="beyond-the-window")  # dropped by the inbox
     await s.until("calling", 2)
-    await asyncio.sleep(1.0)
-    assert await s.rows() == [("request_received", "queued"), ("call_started", "calling")]
-    assert await api.count("inbox") == 1
+    # Sentinel: the next version, behind the duplicates on the stream; once it is
+    # applied, the duplicates were handled before it.
+    await s.publish(CallConnected(attempt=1, call_sid="CA1"), version=2)
+    await s.until("in_progress", 3)
+    assert await s.rows() == [("request_received", "queued"), ("call_started", "calling"),
+                              ("call_connected", "in_progress")]
+    assert await api.count("inbox") == 2
 
 
 async def test_out_of_order_versions_are_applied_in_order(api: Api, bus: Bus) -> None:
@@ -155,7 +159,11 @@ async def test_out_of_order_versions_are_applied_in_order(api: Api, bus: Bus) ->
     await s.publish(started(1), version=1)
     await s.until("calling", 2)
     await s.publish(failed(1, RETRY_AT), version=3)
-    await asyncio.sleep(0.3)  # v3 is held back (retried later) while v2 is missing
+    # Sentinel: another request's event, behind v3 on the stream; once it is applied,
+    # v3 was handled before it, and held back (retried later) while v2 is missing.
+    other = await scenario(api, bus)
+    await other.publish(started(1))
+    await other.until("calling", 2)
     assert len((await s.state())["timeline"]) == 2
     await s.publish(CallConnected(attempt=1, call_sid="CA1"), version=2)
     await s.until("waiting_for_callback", 4)
@@ -186,7 +194,7 @@ async def test_an_event_from_another_tenant_is_dead_lettered(api: Api, bus: Bus)
     async def dead_lettered() -> bool:
         return await api.count("dead_letters") == 1
 
-    await wait_until(dead_lettered, what="dead letter")
+    await eventually(dead_lettered, what="dead letter")
     body = await s.state()
     assert body["status"] == "queued" and len(body["timeline"]) == 1
     reason = await api.runtime.pool.fetchval("select reason from dead_letters")

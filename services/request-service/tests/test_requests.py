@@ -8,6 +8,7 @@ from datetime import timedelta
 from request_service.testing import Api, Bus
 from ringbook.clock import FakeClock
 from ringbook.contracts.requests import RequestCanceled
+from ringbook_devtools.testing.waiting import eventually
 
 
 async def test_get_request_shows_fields_and_timeline(api: Api) -> None:
@@ -109,7 +110,7 @@ async def test_cancel_then_cancel_again(api: Api, bus: Bus) -> None:
     assert again.status_code == 409
     assert again.json() == {"error": "Request is already canceled and cannot be canceled"}
 
-    await api.outbox_drained()
+    await eventually(api.outbox_drained, what="outbox drained")
     events = await bus.stream_events("REQUESTS")
     assert [(e.type, e.version) for e in events] == [("request_received", 1), ("request_canceled", 2)]
     assert isinstance(events[1].data, RequestCanceled)

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import orjson
-from request_service.testing import Api, Bus, User, wait_until
+from request_service.testing import Api, Bus, User
 from ringbook.contracts.calls import CallConnected, CallStarted
+from ringbook_devtools.testing.waiting import eventually
 
 
 class SseReader:
@@ -91,7 +92,7 @@ async def test_backlog_then_live_entries(api: Api, bus: Bus, live_url: str) -> N
         return hub.subscriber_count == 0
 
     # The client went away: its subscription (and the task serving it) are gone.
-    await wait_until(unsubscribed, what="subscription removed")
+    await eventually(unsubscribed, what="subscription removed")
 
 
 async def test_last_event_id_resumes_and_query_token_authenticates(
@@ -104,7 +105,7 @@ async def test_last_event_id_resumes_and_query_token_authenticates(
     async def calling() -> bool:
         return (await api.get(user, request_id))["status"] == "calling"
 
-    await wait_until(calling)
+    await eventually(calling)
     await api.client.post(f"/api/requests/{request_id}/cancel", headers=user.headers)
     path = f"/api/requests/{request_id}/stream?access_token={user.token}"
     async with open_stream(live_url, path) as (response, reader):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import time
@@ -219,10 +218,7 @@ async def test_unreachable_callback_receiver_is_retried_then_given_up() -> None:
             calls = (await env.http.get(listing_url)).json()["calls"]
             return len(calls[0]["callbacks"]) == 2 and calls[0]["status"] == "busy"
 
-        for _ in range(100):
-            if await final_attempted():
-                break
-            await asyncio.sleep(0.05)
+        await eventually(final_attempted, poll=0.05)
         calls = (await env.http.get(listing_url)).json()["calls"]
         assert calls[0]["sid"] == sid
         assert [c["delivered"] for c in calls[0]["callbacks"]] == [False, False]

@@ -5,7 +5,6 @@ media websocket."""
 
 from __future__ import annotations
 
-import asyncio
 import xml.sax.saxutils
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import Request, Response
+from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.carrier.settings import CarrierSettings
 from ringbook_simulators.carrier.testing import (
     CallbackRecorder,
@@ -71,12 +71,15 @@ class App:
         return next(c for c in await self.calls() if c["sid"] == sid)
 
     async def until(self, sid: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        async with asyncio.timeout(20):
-            while True:
-                call = await self.call(sid)
-                if done(call):
-                    return call
-                await asyncio.sleep(0.05)
+        call: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            nonlocal call
+            call = await self.call(sid)
+            return done(call)
+
+        await eventually(reached, 20, what=lambda: f"call so far: {call}", poll=0.05)
+        return call
 
     async def hang_up(self, sid: str) -> httpx.Response:
         s = self.settings
@@ -140,11 +143,8 @@ async def test_incoming_call_rings_the_voice_url_streams_and_reports_completed()
                     "tenant_id": "t-1"}
         assert call["stream"]["parameters"] == expected
         await app.until(sid, lambda c: c["media"]["connected"])
-        async with asyncio.timeout(10):
-            while True:
-                if any(m["event"] == "start" for s in app.media.sessions for m in s.messages):
-                    break
-                await asyncio.sleep(0.02)
+        await eventually(
+            lambda: any(m["event"] == "start" for s in app.media.sessions for m in s.messages))
         (session,) = app.media.sessions
         assert session.path == "/media-stream" and session.signature_valid
         start = next(m for m in session.messages if m["event"] == "start")

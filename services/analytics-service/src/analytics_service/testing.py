@@ -1,11 +1,10 @@
 """Test support for analytics-service (and any test feeding it events): builders for
-one request's REQUESTS and CALLS events, publishing, polling. No pytest dependency."""
+one request's REQUESTS and CALLS events, publishing. No pytest dependency; tests wait
+with ``ringbook_devtools.testing.waiting.eventually``."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from nats.js import JetStreamContext
@@ -109,16 +108,4 @@ async def publish(js: JetStreamContext, *events: Envelope, msg_id: str | None = 
             event.subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
         )
 
-
-class NotReached(Exception):
-    pass
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise NotReached("condition not reached in time")
-        await asyncio.sleep(0.1)
 

@@ -1,12 +1,11 @@
 """Helpers for request-service's tests (and any e2e test driving the gateway):
-the scenario vocabulary, with no pytest dependency. Fixtures live in the tests' conftest.
+the scenario vocabulary, with no pytest dependency and no dev tools (tests wait with
+``ringbook_devtools.testing.waiting.eventually``). Fixtures live in the tests' conftest.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -24,15 +23,6 @@ FAST_HASHING: dict[str, Any] = {
     "password_parallelism": 1,
 }
 
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = "condition"
-) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not reached within {within} s")
-        await asyncio.sleep(0.05)
 
 
 def seed_body(request_id: uuid.UUID, user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
@@ -104,11 +94,10 @@ class Api:
     async def count(self, table: str) -> int:
         return int(await self.runtime.pool.fetchval(f"select count(*) from {table}"))
 
-    async def outbox_drained(self) -> None:
-        async def drained() -> bool:
-            return await self.count("outbox where published_at is null") == 0
-
-        await wait_until(drained, what="outbox drained")
+    async def outbox_drained(self) -> bool:
+        """Every committed event is published (await it with ``eventually``: waiting is
+        the test suite's, ``ringbook_devtools.testing.waiting``)."""
+        return await self.count("outbox where published_at is null") == 0
 
 
 class User:

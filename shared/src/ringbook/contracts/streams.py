@@ -29,5 +29,5 @@ ALL_STREAMS: tuple[StreamSpec, ...] = (REQUESTS, CALLS)
 
 # JetStream's de-duplication window: long enough to cover a relay that crashed after
 # publishing and before marking its outbox row, short enough to bound server memory.
-# DESIGN.md asks for 10 to 30 minutes.
+# docs/architecture.md (Streams) asks for 10 to 30 minutes.
 DUPLICATE_WINDOW_SECONDS = 20 * 60

@@ -1,5 +1,5 @@
-"""catalog-service's app. It declares no stream yet (CATALOG comes with the catalog
-issue) but runs the outbox relay, so the first event it appends is published."""
+"""catalog-service's app. It declares no stream yet (CATALOG comes with the catalog's
+first events) but runs the outbox relay, so the first event it appends is published."""
 
 from __future__ import annotations
 
