@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from request_service.testing import Api, Bus, User, wait_until
+from request_service.testing import Api, Bus, User
 from ringbook.contracts.calls import CallFailed, CallStarted, Scheduled
 from ringbook.events import EventData
+from ringbook_devtools.testing.waiting import eventually
 
 RETRY_AT = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
 UNCONFIRMED = CallFailed(attempt=1, call_sid=None, reason="the carrier never confirmed the call",
@@ -34,7 +35,7 @@ class Request:
             body = await self.api.get(self.user, self.request_id)
             return body["status"] == status and len(body["timeline"]) >= entries
 
-        await wait_until(reached, what=f"status {status} with {entries} entries")
+        await eventually(reached, what=f"status {status} with {entries} entries")
         return await self.api.get(self.user, self.request_id)
 
     async def rows(self) -> list[tuple[str, str]]:
