@@ -2,11 +2,13 @@
 
 Lifecycle (one :class:`Conversation` per websocket Twilio opens):
 
-1. ``run`` starts connecting to the model at once (before Twilio's ``start``), so the
-   handshake is done by the time the callee speaks;
-2. on ``start`` it waits for that connection, sends ``session.update`` (the briefing:
-   instructions and tools for the call's direction) and starts reading the model's
-   events, which :class:`AgentTurns` acts on (audio, barge-in, transcripts, tools);
+1. ``run`` serves the stream; nothing of the call exists before Twilio's ``start`` has
+   been admitted (its stream token verified and claimed): a stream that is not one of
+   our calls never costs a model session;
+2. on the admitted ``start`` it connects to the model (the call's facts are the token's
+   grant), sends ``session.update`` (the briefing: instructions and tools for the
+   call's direction) and starts reading the model's events, which :class:`AgentTurns`
+   acts on (audio, barge-in, transcripts, tools);
 3. caller audio goes to the model and model audio to Twilio as the base64 strings they
    arrived as: no decode, no transcode;
 4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: the model
@@ -46,6 +48,7 @@ from media_bridge.application.ports import (
     ModelFactory,
     RealtimeModel,
     SessionRecorder,
+    StreamGate,
 )
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.call_stream import EndReason, StreamIdentity
@@ -74,10 +77,12 @@ class Conversation:
         model_factory: ModelFactory,
         store: ConversationStore,
         hangup: CallHangup,
+        gate: StreamGate,
         clock: Clock,
     ) -> None:
         self._config = config
         self._model_factory = model_factory
+        self._gate = gate
         self._store, self._hangup, self._clock = store, hangup, clock
         self.id = uuid.uuid4()
         self._tasks = TaskSupervisor()
@@ -96,10 +101,10 @@ class Conversation:
 
     async def run(self, socket: MediaSocket, recorder: SessionRecorder) -> EndReason:
         """Serve one Twilio websocket (already accepted) until the call has ended."""
-        self._connecting = self._tasks.spawn("realtime-connect", self._model_factory())
         session = CallSession(
             socket=socket,
             recorder=recorder,
+            gate=self._gate,
             clock=self._clock,
             receive_timeout=self._config.receive_timeout,
             listener=self,
@@ -119,13 +124,15 @@ class Conversation:
         started = time.monotonic()
         self._identity = identity
         self._started_at = self._clock.now()
-        self.facts = CallFacts.from_stream(identity.call_sid, identity.custom_parameters)
+        # Connecting while the briefing is read: both are done by the time it is sent.
+        self._connecting = self._tasks.spawn("realtime-connect", self._model_factory())
+        self.facts = CallFacts.from_grant(identity.grant)
         self.tools = CallTools(self.facts, self._emit)
         model = await self._await_model()
         if model is None:
             self._end(EndReason.MODEL_DISCONNECTED)
             return
-        spec = await session_spec(self.facts, identity.custom_parameters, self._store,
+        spec = await session_spec(self.facts, self._store,
                                   self._config.receptionist_instructions)
         try:
             await model.configure(spec)
