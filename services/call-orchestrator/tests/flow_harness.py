@@ -28,6 +28,8 @@ from ringbook.testing.plugin import settings_for
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SATURDAY_10_BERLIN = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ANSWERS, BUSY, NO_ANSWER = "+49305550100", "+49305550101", "+49305550102"
+# Shared with media-bridge in a deployment: it verifies the tokens we mint with it.
+STREAM_TOKEN_SECRET = "test-media-stream-token-secret-for-call-orchestrator"
 
 
 @dataclass
@@ -120,6 +122,7 @@ async def orchestrator(
         media_stream_url=f"{media_url}/media-stream",
         twilio_api_base_url=carrier_url,
         call_retry_delay_seconds=0,
+        media_stream_token_secret=STREAM_TOKEN_SECRET,
         **overrides,
     )
     app = create_app(settings, clock=clock)

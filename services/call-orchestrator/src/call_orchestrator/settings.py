@@ -13,6 +13,11 @@ TWILIO_API_BASE_URL             override of Twilio's API host (the simulator's U
 PUBLIC_BASE_URL                 how the carrier reaches this service (status callbacks; also
                                 the URL Twilio signed, so it must match exactly)
 MEDIA_STREAM_URL                the media-bridge websocket the call's audio connects to
+MEDIA_STREAM_TOKEN_SECRET       signs the stream token each call's <Stream> carries (the same
+                                value in media-bridge, which verifies it; >= 32 bytes; the
+                                development default is refused unless ENVIRONMENT=development)
+MEDIA_STREAM_TOKEN_TTL_SECONDS  how long a stream token admits its stream (120): from the
+                                answer to the stream's start, greeting included
 DIAL_RECONCILE_SECONDS          an attempt unconfirmed for this long counts as failed (120)
 INBOUND_TENANT_ID               tenant that owns inbound calls (a UUID; default the fixed
                                 dev tenant 00000000-0000-4000-8000-000000000001, refused
@@ -33,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from ringbook.settings import Environment, ServiceSettings
+from ringbook.stream_tokens import DEV_MEDIA_STREAM_TOKEN_SECRET, secret_problem
 
 from call_orchestrator.domain.business_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
@@ -60,6 +66,8 @@ class OrchestratorSettings(ServiceSettings):
 
     public_base_url: str = "http://127.0.0.1:8001"
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
+    media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
+    media_stream_token_ttl_seconds: float = Field(default=120, ge=10, le=600)
     dial_reconcile_seconds: float = Field(default=120, ge=5)
     # After the carrier reports an answered call ended, how long media-bridge's report
     # (call_completed) may take before the call counts as having had no conversation.
@@ -96,6 +104,14 @@ class OrchestratorSettings(ServiceSettings):
                 raise ValueError("MEDIA_STREAM_URL must be wss in production")
             if self.inbound_tenant_id == DEV_INBOUND_TENANT_ID:
                 raise ValueError("INBOUND_TENANT_ID is required in production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_public_stream_token_secret(self) -> Self:
+        problem = secret_problem(self.media_stream_token_secret.get_secret_value(),
+                                 self.environment)
+        if problem is not None:
+            raise ValueError(f"unsafe settings: {problem}")
         return self
 
     @property
