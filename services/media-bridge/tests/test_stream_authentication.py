@@ -208,6 +208,30 @@ async def test_a_token_is_good_for_one_stream_on_any_replica(
     assert completed == 1
 
 
+async def test_of_two_streams_racing_with_one_token_exactly_one_is_served(
+    fast_bridge: Bridge, infra: ServerSet, fresh_schema: str
+) -> None:
+    token = stream_token(f"CA{1:032d}", {"direction": "inbound"})
+    async with replica(infra, fresh_schema) as second, fast_bridge.connect() as a, \
+            second.connect() as b:
+        peers = [Twilio(a, 1), Twilio(b, 1)]
+        await asyncio.gather(*(p.start_with({"stream_token": token}) for p in peers))
+
+        async def one_refused() -> bool:
+            return POLICY_VIOLATION in (a.close_code, b.close_code)
+
+        await eventually(one_refused)
+        [served] = [p for p in peers if p.ws.close_code is None]
+        await served.frames([SILENCE] * 3)
+        await served.stop()
+        await asyncio.wait_for(served.ws.wait_closed(), 5)
+        assert served.ws.close_code == 1000
+    rows = await fast_bridge.pool.fetch("select call_sid from media_sessions")
+    assert [r["call_sid"] for r in rows] == [f"CA{1:032d}"]
+    assert await fast_bridge.pool.fetchval("select count(*) from used_stream_tokens") == 1
+    assert len(fast_bridge.model.sessions) + len(second.model.sessions) == 1
+
+
 async def test_the_call_is_what_its_token_says_not_what_start_claims(fast_bridge: Bridge) -> None:
     bridge = fast_bridge
     request_id = uuid.uuid4()
