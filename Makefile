@@ -7,14 +7,14 @@ PYTEST_ARGS ?=
 
 install: .venv/.ringbook-installed
 
-.venv/.ringbook-installed: uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+.venv/.ringbook-installed: uv.lock pyproject.toml shared/pyproject.toml shared/simulators/pyproject.toml shared/devtools/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
 		|| python3 -m pip install --quiet --break-system-packages uv
 	$(UV) sync --all-packages --frozen
 	@touch $@
 
 run: install  ## start NATS, Postgres, the simulated carrier and all five services
-	$(UV) run --frozen python -m ringbook.devinfra.run
+	$(UV) run --frozen python -m ringbook_devtools.run
 
 test: install  ## the whole suite: unit, integration (real Postgres + NATS), e2e
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
@@ -27,7 +27,7 @@ test-e2e: install
 
 lint: install
 	$(UV) run --frozen ruff check .
-	$(UV) run --frozen mypy shared/src services/*/src
+	$(UV) run --frozen mypy shared/src shared/simulators/src shared/devtools/src services/*/src
 
 bench: bench-http bench-media  ## figures beside a baseline measured in the same run
 

@@ -1,1 +1,1 @@
-pytest_plugins = ["ringbook.testing.plugin"]
+pytest_plugins = ["ringbook_devtools.testing.plugin"]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from ringbook.devinfra.postgres_server import EmbeddedPostgres
-from ringbook.devinfra.processes import free_port, stop_process
-from ringbook.devinfra.system import LocalSystem
+from ringbook_devtools.postgres_server import EmbeddedPostgres
+from ringbook_devtools.processes import free_port, stop_process
+from ringbook_devtools.system import LocalSystem
 
 from benchmarks.loadgen import User
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from ringbook.devinfra.nats_server import EmbeddedNats
-from ringbook.devinfra.postgres_server import EmbeddedPostgres
-from ringbook.devinfra.processes import free_port, stop_process
+from ringbook_devtools.nats_server import EmbeddedNats
+from ringbook_devtools.postgres_server import EmbeddedPostgres
+from ringbook_devtools.processes import free_port, stop_process
 
 BRIDGE_CORE = 0
 GENERATOR_CORE = 1

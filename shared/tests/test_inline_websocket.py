@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from ringbook.testing.waiting import eventually
 from ringbook.web.inline_websocket import INLINE_EXTENSION, InlineLane, InlineWebSocketProtocol
+from ringbook_devtools.testing.waiting import eventually
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
 

@@ -18,8 +18,8 @@ from ringbook.events import Envelope, new_event
 from ringbook.runtime import ServiceRuntime
 from ringbook.settings import ServiceSettings
 from ringbook.store import event_store
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
 
 CLOCK = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 

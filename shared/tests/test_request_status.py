@@ -103,8 +103,26 @@ def test_any_event_sequence_moves_only_along_the_table(sequence: list[EventData]
             continue  # refused, status unchanged
         if moved is not None:
             assert moved in TRANSITIONS[status]
-            # Only a retry loop (waiting -> calling) may revisit a rank; never below it.
+            # Only a retry loop (waiting -> calling) may revisit a rank; never below it,
+            # except a retry deferred to the callee's next opening.
             assert RANK[moved] >= RANK[status] or (
-                status is S.IN_PROGRESS and moved is S.WAITING_FOR_CALLBACK)
+                status is S.IN_PROGRESS and moved is S.WAITING_FOR_CALLBACK) or (
+                status is S.WAITING_FOR_CALLBACK and moved is S.OUTSIDE_BUSINESS_HOURS)
             status = moved
     assert status in RequestStatus
+
+
+FIRST_DIAL_FAILED_WITH_RETRY = CallFailed(attempt=1, call_sid=None, reason="never confirmed",
+                                          retry_at=NOW, timezone="UTC")
+
+
+@pytest.mark.parametrize("before", [S.QUEUED, S.OUTSIDE_BUSINESS_HOURS])
+def test_a_first_dial_that_fails_with_a_retry_waits(before: RequestStatus) -> None:
+    # A dial can fail before any call_started (the carrier never confirmed it): the
+    # timeline then says "retrying at ...", and the status must say the same.
+    assert next_status(before, event(FIRST_DIAL_FAILED_WITH_RETRY)) is S.WAITING_FOR_CALLBACK
+
+
+@pytest.mark.parametrize("before", [S.QUEUED, S.OUTSIDE_BUSINESS_HOURS])
+def test_a_first_dial_that_fails_for_good_fails(before: RequestStatus) -> None:
+    assert next_status(before, event(EVENTS[4])) is S.FAILED

@@ -11,14 +11,14 @@ import jwt
 import pytest
 from ringbook.auth import Principal, TokenService
 from ringbook.clock import FakeClock
-from ringbook.settings import Environment
 from ringbook.stream_tokens import (
     AUDIENCE,
     DEV_MEDIA_STREAM_TOKEN_SECRET,
     CallDirection,
     InvalidStreamToken,
     StreamTokens,
-    secret_problem,
+    check_secret_length,
+    is_development_secret,
 )
 
 SECRET = "a-test-secret-of-at-least-thirty-two-bytes"
@@ -114,11 +114,9 @@ def test_a_token_from_the_future_is_refused() -> None:
     assert refused.value.reason == "invalid"
 
 
-def test_the_development_secret_is_refused_outside_development() -> None:
-    assert secret_problem(DEV_MEDIA_STREAM_TOKEN_SECRET, Environment.DEVELOPMENT) is None
-    for environment in (Environment.TEST, Environment.PRODUCTION):
-        problem = secret_problem(DEV_MEDIA_STREAM_TOKEN_SECRET, environment)
-        assert problem is not None and "MEDIA_STREAM_TOKEN_SECRET" in problem
-        short = secret_problem("short", environment)
-        assert short is not None and "32 bytes" in short
-        assert secret_problem(SECRET, environment) is None
+def test_the_development_secret_is_known_and_every_secret_must_be_long_enough() -> None:
+    assert is_development_secret(DEV_MEDIA_STREAM_TOKEN_SECRET) and is_development_secret("")
+    assert not is_development_secret(SECRET)
+    assert check_secret_length(DEV_MEDIA_STREAM_TOKEN_SECRET) == DEV_MEDIA_STREAM_TOKEN_SECRET
+    with pytest.raises(ValueError, match="32 bytes"):
+        check_secret_length("short")

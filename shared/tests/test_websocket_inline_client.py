@@ -8,8 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from ringbook.testing.waiting import eventually
 from ringbook.websocket_inline import InlineClientConnection
+from ringbook_devtools.testing.waiting import eventually
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ringbook.devinfra.system import LocalSystem
+from ringbook_devtools.system import LocalSystem
 
 ANSWERS, BUSY, NO_ANSWER = "+49 30 5550100", "+49 30 5550101", "+49 30 5550102"
 

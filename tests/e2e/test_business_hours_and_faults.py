@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import nats
 import pytest
-from ringbook.devinfra.system import LocalSystem
+from ringbook_devtools.system import LocalSystem
 
 from tests.e2e.support import (
     ANSWERS,

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from ringbook.devinfra.system import LocalSystem
+from ringbook_devtools.system import LocalSystem
 
 from tests.e2e.support import (
     ANSWERS,

@@ -21,9 +21,9 @@ import pytest
 from ringbook.bus.reading import subject_events
 from ringbook.contracts.calls import INBOUND_CALL
 from ringbook.contracts.streams import CALLS
-from ringbook.devinfra.system import LocalSystem
 from ringbook.events import Envelope
-from ringbook.simulators.realtime.scripts import RECEPTIONIST, script_for
+from ringbook_devtools.system import LocalSystem
+from ringbook_simulators.realtime.scripts import RECEPTIONIST, script_for
 
 from tests.e2e.support import running_system
 

@@ -26,8 +26,8 @@ from nats.js import JetStreamContext
 from ringbook.auth import Principal
 from ringbook.clock import FakeClock
 from ringbook.runtime import ServiceRuntime
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
 
 # In the past on purpose: PyJWT checks a token's "iat" against the wall clock, so a fake
 # clock ahead of real time would mint tokens the service refuses (see the report).

@@ -18,9 +18,9 @@ import nats  # noqa: E402
 import pytest  # noqa: E402
 from flow_harness import MONDAY_10_BERLIN, Harness, orchestrator  # noqa: E402
 from ringbook.clock import FakeClock  # noqa: E402
-from ringbook.simulators.carrier.settings import CarrierSettings  # noqa: E402
-from ringbook.simulators.carrier.testing import MediaStreamRecorder, running_carrier  # noqa: E402
-from ringbook.testing.infra import ServerSet  # noqa: E402
+from ringbook_devtools.testing.infra import ServerSet  # noqa: E402
+from ringbook_simulators.carrier.settings import CarrierSettings  # noqa: E402
+from ringbook_simulators.carrier.testing import MediaStreamRecorder, running_carrier  # noqa: E402
 
 
 @pytest.fixture

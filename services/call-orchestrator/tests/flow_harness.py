@@ -19,11 +19,11 @@ from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.contracts.calls import CONVERSATION, CallCompleted
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
-from ringbook.devinfra.processes import free_port
 from ringbook.events import Envelope, EventData, new_event
-from ringbook.simulators.carrier.testing import MediaStreamRecorder, serve_app
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook_devtools.processes import free_port
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
+from ringbook_simulators.carrier.testing import MediaStreamRecorder, serve_app
 
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SATURDAY_10_BERLIN = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -112,18 +112,25 @@ async def orchestrator(
     media_url: str,
     **overrides: object,
 ) -> AsyncIterator[str]:
+    """The orchestrator on a free port. The carrier reaches it there, unless
+    ``public_base_url`` (among ``overrides``) names a proxy in front of it."""
     port = free_port()
+    defaults: dict[str, object] = {
+        "public_base_url": f"http://127.0.0.1:{port}",
+        "media_stream_url": f"{media_url}/media-stream",
+        "twilio_api_base_url": carrier_url,
+        "call_retry_delay_seconds": 0,
+        # Pacing runs on the service's clock, which these tests hold still: a bucket that
+        # never refills must be deep enough for every dial of a test.
+        "carrier_dial_burst": 1000,
+        "media_stream_token_secret": STREAM_TOKEN_SECRET,
+    }
     settings = settings_for(
         infra,
         OrchestratorSettings,
         service="call-orchestrator",
         schema=schema,
-        public_base_url=f"http://127.0.0.1:{port}",
-        media_stream_url=f"{media_url}/media-stream",
-        twilio_api_base_url=carrier_url,
-        call_retry_delay_seconds=0,
-        media_stream_token_secret=STREAM_TOKEN_SECRET,
-        **overrides,
+        **{**defaults, **overrides},
     )
     app = create_app(settings, clock=clock)
     async with serve_app(app, port=port) as url:

@@ -24,7 +24,7 @@ from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.events import Envelope
 from ringbook.stream_tokens import CallDirection, InvalidStreamToken, StreamGrant, StreamTokens
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 from twilio.request_validator import RequestValidator
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

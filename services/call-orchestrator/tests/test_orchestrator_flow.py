@@ -20,7 +20,7 @@ from flow_harness import (
     orchestrator,
 )
 from ringbook.stream_tokens import StreamTokens
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 from twilio.request_validator import RequestValidator
 
 

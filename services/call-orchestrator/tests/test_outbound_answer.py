@@ -28,7 +28,7 @@ from flow_harness import (
 )
 from ringbook.clock import FakeClock
 from ringbook.stream_tokens import CallDirection, StreamGrant, StreamTokens
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 from twilio.request_validator import RequestValidator
 
 MEDIA_BASE = "ws://127.0.0.1:9"  # only echoed in the TwiML, never dialed

@@ -21,15 +21,15 @@ from call_orchestrator.application.telephony import (
 )
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from ringbook.simulators.carrier.scenarios import ANSWERING_NUMBER, BUSY_NUMBER
-from ringbook.simulators.carrier.settings import CarrierSettings
-from ringbook.simulators.carrier.testing import (
+from ringbook_devtools.testing.waiting import eventually
+from ringbook_simulators.carrier.scenarios import ANSWERING_NUMBER, BUSY_NUMBER
+from ringbook_simulators.carrier.settings import CarrierSettings
+from ringbook_simulators.carrier.testing import (
     CallbackRecorder,
     MediaStreamRecorder,
     running_carrier,
     serve_app,
 )
-from ringbook.testing.waiting import eventually
 
 FROM = "+49305550050"
 

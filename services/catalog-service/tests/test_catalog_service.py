@@ -12,8 +12,8 @@ import pytest
 from catalog_service.entrypoints.app import create_app
 from catalog_service.settings import CatalogSettings
 from fastapi import FastAPI
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
 
 INTERNAL_TOKEN = "catalog-test-internal-token"
 AUTH = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}

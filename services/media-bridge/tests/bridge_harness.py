@@ -1,5 +1,6 @@
 """media-bridge served by uvicorn on a real port (real Postgres and nats-server), wired
-to the SIMULATED realtime model and to a fake call-orchestrator that records hang-ups.
+to the SIMULATED realtime model and to a fake call-orchestrator (a real HTTP server)
+that records hang-ups, and can be told to hold them or to refuse them.
 
 The bridge admits a stream only as Twilio would open it for one of our calls: the
 upgrade signed with the auth token over the stream URL, and a stream token (what
@@ -9,6 +10,7 @@ call-orchestrator mints) in ``start``; ``Bridge.connect`` and ``stream_token`` a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,14 +20,15 @@ from typing import Any
 import asyncpg
 import uvicorn
 from fastapi import FastAPI, Header
+from fastapi.responses import JSONResponse
 from media_bridge.entrypoints.app import create_app
 from media_bridge.settings import MediaBridgeSettings
 from ringbook.clock import SystemClock
-from ringbook.simulators.realtime import RealtimeModelSimulator
 from ringbook.stream_tokens import CallDirection, StreamTokens
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
 from ringbook.web.serve import uvicorn_options
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
+from ringbook_simulators.realtime import RealtimeModelSimulator
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
 
@@ -77,12 +80,47 @@ def free_port() -> int:
 
 
 @dataclass
+class FakeOrchestrator:
+    """call-orchestrator's ``/internal/calls/{sid}/hangup``. Each request is recorded as
+    (call sid, Authorization) when it arrives; then ``on_hangup`` runs (if set), the
+    request waits while ``answering`` is clear (a stalled orchestrator), and is answered
+    with ``status``."""
+
+    hangups: list[tuple[str, str | None]] = field(default_factory=list)
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
+    status: int = 200
+    on_hangup: Callable[[], Awaitable[None]] | None = None
+
+    def __post_init__(self) -> None:
+        self.answering.set()
+
+    def app(self) -> FastAPI:
+        orchestrator = FastAPI()
+
+        @orchestrator.post("/internal/calls/{call_sid}/hangup")
+        async def hang_up(
+            call_sid: str, authorization: str | None = Header(None)
+        ) -> JSONResponse:
+            self.hangups.append((call_sid, authorization))
+            if self.on_hangup is not None:
+                await self.on_hangup()
+            await self.answering.wait()
+            return JSONResponse({"status": "ok"}, status_code=self.status)
+
+        return orchestrator
+
+
+@dataclass
 class Bridge:
     url: str
     pool: asyncpg.Pool
     app: FastAPI
     model: RealtimeModelSimulator
-    hangups: list[tuple[str, str | None]] = field(default_factory=list)
+    orchestrator: FakeOrchestrator
+
+    @property
+    def hangups(self) -> list[tuple[str, str | None]]:
+        return self.orchestrator.hangups
 
     def connect(self, signature: str | None = None) -> connect:
         """A websocket to the bridge, its upgrade signed like Twilio's (or with
@@ -128,17 +166,15 @@ async def _serve(
 
 
 async def run_bridge(
-    infra: ServerSet, schema: str, *, model_speed: float = 1.0, **overrides: Any
+    infra: ServerSet,
+    schema: str,
+    *,
+    model_speed: float = 1.0,
+    orchestrator: FakeOrchestrator | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Bridge]:
-    hangups: list[tuple[str, str | None]] = []
-    orchestrator = FastAPI()
-
-    @orchestrator.post("/internal/calls/{call_sid}/hangup")
-    async def hang_up(call_sid: str, authorization: str | None = Header(None)) -> dict[str, str]:
-        hangups.append((call_sid, authorization))
-        return {"status": "ok"}
-
-    orch_server, orch_serving, orch_port = await _serve(orchestrator)
+    orchestrator = orchestrator or FakeOrchestrator()
+    orch_server, orch_serving, orch_port = await _serve(orchestrator.app())
     port = free_port()
     # The URL Twilio is given, so the one it signs: the bridge checks upgrades against it.
     url = f"ws://127.0.0.1:{port}/media-stream"
@@ -165,10 +201,16 @@ async def run_bridge(
                 pool=app.state.runtime.pool,
                 app=app,
                 model=model,
-                hangups=hangups,
+                orchestrator=orchestrator,
             )
         finally:
             server.should_exit = True
             await serving
+    orchestrator.answering.set()  # a held hang-up must not keep its server from stopping
     orch_server.should_exit = True
     await orch_serving
+
+
+# The same, as ``async with``: leaving the block stops the bridge, and with it every
+# call's end has run to completion.
+bridge_serving = contextlib.asynccontextmanager(run_bridge)

@@ -17,8 +17,8 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from bridge_harness import Bridge, run_bridge  # noqa: E402
-from ringbook.simulators.realtime.session import RealtimeSession  # noqa: E402
-from ringbook.testing.infra import ServerSet  # noqa: E402
+from ringbook_devtools.testing.infra import ServerSet  # noqa: E402
+from ringbook_simulators.realtime.session import RealtimeSession  # noqa: E402
 
 
 @pytest.fixture

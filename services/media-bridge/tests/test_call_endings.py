@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, free_port, run_bridge
-from ringbook.simulators.carrier import media_stream_client as sim
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_simulators.carrier import media_stream_client as sim
 from twilio_peer import SILENCE, TENANT, Twilio, completed_within
 
 
@@ -106,6 +106,11 @@ async def test_twilio_dropping_before_start_costs_no_model_session_and_reports_n
         await sentinel.frames([SILENCE] * 5)
         await sentinel.stop()
         await completed_within(fast_bridge, 5)
+
+    async def sentinel_hung_up() -> bool:  # asked once its report is in
+        return bool(fast_bridge.hangups)
+
+    await eventually(sentinel_hung_up, 5)
     # The model is dialled only for an admitted start: nothing before it.
     assert len(fast_bridge.model.sessions) == 1
     assert fast_bridge.hangups == [(sentinel.call_sid, f"Bearer {INTERNAL_TOKEN}")]

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from media_bridge.application.call_session import CallSession
+from media_bridge.adapters.twilio_call_session import CallSession
 from media_bridge.domain.call_stream import (
     EndReason,
     StreamIdentity,
@@ -19,8 +19,8 @@ from media_bridge.domain.call_stream import (
     StreamRefused,
 )
 from ringbook.clock import FakeClock
-from ringbook.simulators.carrier import media_stream_client as sim
 from ringbook.stream_tokens import CallDirection, StreamGrant
+from ringbook_simulators.carrier import media_stream_client as sim
 
 SID, CALL, ACCOUNT = "MZ1", "CA1", "AC1"
 GRANT = StreamGrant(token_id=uuid.uuid4(), call_sid=CALL, tenant_id=uuid.uuid4(),

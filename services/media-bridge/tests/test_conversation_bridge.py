@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import uuid
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,37 +13,12 @@ from zoneinfo import ZoneInfo
 import nats
 import orjson
 from bridge_harness import INTERNAL_TOKEN, Bridge, eventually
-from ringbook.clock import SystemClock
-from ringbook.contracts.requests import RequestReceived, UserProfile
 from ringbook.contracts.streams import CALLS
-from ringbook.events import new_event
-from ringbook.simulators.realtime import Truncation
-from ringbook.simulators.realtime.audio import TONE_FRAME
-from ringbook.simulators.realtime.scripts import next_monday
-from ringbook.testing.infra import ServerSet
-from twilio_peer import TENANT, Twilio, completed_within, loud_frame, metric
-
-
-async def publish_request(infra: ServerSet, number: str) -> uuid.UUID:
-    request_id = uuid.uuid4()
-    event = new_event(
-        RequestReceived(
-            user_id=uuid.uuid4(), title="Zahnreinigung", description="Professionelle Reinigung",
-            callback_number="+4915112345678", number_to_call=number,
-            preferred_time="nächste Woche vormittags",
-            user_profile=UserProfile(username="Erika Mustermann", street="Hauptstr.",
-                                     house_number="1", postal_code="10115", city="Berlin"),
-        ),
-        aggregate_id=request_id, version=1, tenant_id=TENANT, correlation_id=request_id,
-        clock=SystemClock(),
-    )
-    nc = await nats.connect(infra.nats_url)
-    try:
-        await nc.jetstream().publish(event.subject, event.to_json(),
-                                     headers={"Nats-Msg-Id": str(event.id)})
-    finally:
-        await nc.close()
-    return request_id
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_simulators.realtime import Truncation
+from ringbook_simulators.realtime.audio import TONE_FRAME
+from ringbook_simulators.realtime.scripts import next_monday
+from twilio_peer import TENANT, Twilio, completed_within, loud_frame, metric, publish_request
 
 
 async def calls_events(infra: ServerSet) -> list[dict[str, Any]]:

@@ -11,9 +11,9 @@ import orjson
 import pytest
 from bridge_harness import Bridge, eventually, run_bridge, stream_token, twilio_signature
 from prometheus_client import REGISTRY
-from ringbook.simulators.carrier import media_stream_client as sim
-from ringbook.simulators.carrier.records import MediaStats
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_simulators.carrier import media_stream_client as sim
+from ringbook_simulators.carrier.records import MediaStats
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 

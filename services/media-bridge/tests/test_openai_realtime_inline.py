@@ -15,8 +15,8 @@ from media_bridge.adapters.openai_realtime import OpenAIRealtimeModel
 from media_bridge.domain.model_events import AudioDelta, ModelEvent, SpeechStarted
 from media_bridge.settings import MediaBridgeSettings
 from openai import AsyncOpenAI
-from ringbook.testing.waiting import eventually
 from ringbook.websocket_inline import InlineClientConnection
+from ringbook_devtools.testing.waiting import eventually
 from websockets.asyncio.server import ServerConnection, serve
 
 

@@ -13,8 +13,8 @@ from bridge_harness import eventually
 from media_bridge.adapters.openai_realtime import ModelConnectionClosed, OpenAIRealtimeModel
 from media_bridge.settings import MediaBridgeSettings
 from openai import AsyncOpenAI
-from ringbook.simulators.realtime.server import RealtimeModelSimulator
 from ringbook.websocket_writes import write_now
+from ringbook_simulators.realtime.server import RealtimeModelSimulator
 from websockets.asyncio.connection import Connection
 
 

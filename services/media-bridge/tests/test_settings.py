@@ -26,9 +26,9 @@ def test_the_simulated_key_is_refused_in_production() -> None:
 
 @pytest.mark.parametrize("environment", ["test", "production"])
 @pytest.mark.parametrize(("field", "value", "problem"), [
-    ("media_stream_token_secret", None, "MEDIA_STREAM_TOKEN_SECRET still has its development"),
+    ("media_stream_token_secret", None, "set .*MEDIA_STREAM_TOKEN_SECRET"),
     ("media_stream_token_secret", "short", "MEDIA_STREAM_TOKEN_SECRET must be at least 32"),
-    ("twilio_auth_token", None, "TWILIO_AUTH_TOKEN still has its development default"),
+    ("twilio_auth_token", None, "set .*TWILIO_AUTH_TOKEN"),
 ])
 def test_public_stream_secrets_are_refused_outside_development(
     environment: str, field: str, value: str | None, problem: str
@@ -46,3 +46,19 @@ def test_the_stream_url_twilio_signs_must_be_wss_in_production() -> None:
     with pytest.raises(ValidationError, match="MEDIA_STREAM_URL must be wss"):
         MediaBridgeSettings(**{**PRODUCTION, "openai_api_key": "sk-real",
                                "media_stream_url": "ws://media.example.com/media-stream"})
+
+
+def test_without_environment_the_simulated_model_key_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in MediaBridgeSettings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("INTERNAL_TOKEN", "a-real-internal-token")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "the-test-carriers-token")
+    monkeypatch.setenv("MEDIA_STREAM_TOKEN_SECRET", "m" * 40)
+    with pytest.raises(ValidationError, match="OPENAI_API_KEY"):
+        MediaBridgeSettings()
+    monkeypatch.setenv("OPENAI_API_KEY", "any-key-the-test-model-accepts")
+    assert MediaBridgeSettings().openai_api_key.get_secret_value().startswith("any-key")

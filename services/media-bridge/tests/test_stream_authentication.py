@@ -30,7 +30,7 @@ from bridge_harness import (
 from prometheus_client import REGISTRY
 from ringbook.clock import FakeClock, SystemClock
 from ringbook.stream_tokens import StreamTokens
-from ringbook.testing.infra import ServerSet
+from ringbook_devtools.testing.infra import ServerSet
 from twilio_peer import SILENCE, TENANT, Twilio
 from websockets.exceptions import InvalidStatus
 

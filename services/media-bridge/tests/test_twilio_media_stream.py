@@ -25,7 +25,7 @@ from media_bridge.adapters.twilio_media_stream import (
     media_message,
     parse_twilio_message,
 )
-from ringbook.simulators.carrier import media_stream_client as sim
+from ringbook_simulators.carrier import media_stream_client as sim
 
 SID = "MZ00000000000000000000000000000001"
 CALL = "CA00000000000000000000000000000001"

@@ -6,13 +6,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+import uuid
 from typing import Any
 
+import nats
 import orjson
 from bridge_harness import DEFAULT_TENANT, Bridge, eventually, stream_token
 from prometheus_client import REGISTRY
-from ringbook.simulators.carrier import media_stream_client as sim
-from ringbook.simulators.realtime.audio import TONE_FRAME
+from ringbook.clock import SystemClock
+from ringbook.contracts.requests import RequestReceived, UserProfile
+from ringbook.events import new_event
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_simulators.carrier import media_stream_client as sim
+from ringbook_simulators.realtime.audio import TONE_FRAME
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -108,6 +114,51 @@ class Twilio:
         await self.send(sim.stop_message(sequence_number=self._next(),
                                          stream_sid=self.stream_sid, account_sid=ACCOUNT,
                                          call_sid=self.call_sid))
+
+
+async def publish_request(infra: ServerSet, number: str) -> uuid.UUID:
+    request_id = uuid.uuid4()
+    event = new_event(
+        RequestReceived(
+            user_id=uuid.uuid4(), title="Zahnreinigung", description="Professionelle Reinigung",
+            callback_number="+4915112345678", number_to_call=number,
+            preferred_time="nächste Woche vormittags",
+            user_profile=UserProfile(username="Erika Mustermann", street="Hauptstr.",
+                                     house_number="1", postal_code="10115", city="Berlin"),
+        ),
+        aggregate_id=request_id, version=1, tenant_id=TENANT, correlation_id=request_id,
+        clock=SystemClock(),
+    )
+    nc = await nats.connect(infra.nats_url)
+    try:
+        await nc.jetstream().publish(event.subject, event.to_json(),
+                                     headers={"Nats-Msg-Id": str(event.id)})
+    finally:
+        await nc.close()
+    return request_id
+
+
+async def booking_call(bridge: Bridge, infra: ServerSet, n: int, number: str) -> Twilio:
+    """An outbound call to ``number`` played to its end: the callee's two turns of the
+    simulated model's booking script (greeting, offer), then the agent books (or tries
+    to), says goodbye and hangs up (``end_call``)."""
+    request_id = await publish_request(infra, number)
+
+    async def projected() -> bool:
+        return bool(await bridge.pool.fetchval(
+            "select count(*) from call_requests where request_id = $1", request_id))
+
+    await eventually(projected)
+    async with bridge.connect() as ws:
+        twilio = Twilio(ws, n)
+        await twilio.start(direction="outbound", request_id=str(request_id),
+                           tenant_id=str(TENANT), attempt="1")
+        await twilio.say()
+        await twilio.agent_finished(after=0)
+        await twilio.say()
+        await asyncio.wait_for(ws.wait_closed(), 20)
+        await twilio.reader
+    return twilio
 
 
 async def completed_within(bridge: Bridge, seconds: float) -> dict[str, Any]:

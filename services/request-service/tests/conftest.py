@@ -23,8 +23,8 @@ from request_service.entrypoints.app import create_app
 from request_service.settings import RequestServiceSettings
 from request_service.testing import FAST_HASHING, Api, Bus, wait_until
 from ringbook.clock import FakeClock
-from ringbook.testing.infra import ServerSet
-from ringbook.testing.plugin import settings_for
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
 
 
 @pytest.fixture

@@ -237,6 +237,61 @@ async def test_huge_bodies_are_413_with_the_seed_body(api: Api) -> None:
     await nothing_stored(api)
 
 
+def _with_raw_string(body: dict[str, Any], field: str, escaped: str) -> bytes:
+    """The body as JSON with ``field`` set to ``escaped``, a JSON string literal's inside
+    (``\\u0000``, ``\\ud800``): what a client can send and pydantic lets through."""
+    placeholder = "<<probe>>"
+    return orjson.dumps({**body, field: placeholder}).replace(
+        placeholder.encode(), escaped.encode())
+
+
+@pytest.mark.parametrize("escaped, problem", [
+    ("Zahn\\u0000arzt", "NUL"), ("Zahn\\ud800arzt", "surrogate"), ("\\udc00", "surrogate"),
+])
+async def test_nul_and_lone_surrogates_are_422_with_the_seed_body_and_store_nothing(
+    api: Api, escaped: str, problem: str
+) -> None:
+    user = await api.register()
+    request_id = uuid.uuid4()
+    for field in ("title", "description", "preferred_time"):
+        raw = _with_raw_string(seed_body(request_id, user.id), field, escaped)
+        status, body = await _post_raw(api, user, raw, "application/json")
+        assert status == 422, body
+        assert_seed_error(body, str(request_id), f"{field}: ", problem)
+    profile = orjson.dumps(seed_body(request_id, user.id)).replace(
+        b'"Berlin"', f'"Ber{escaped}lin"'.encode())
+    status, body = await _post_raw(api, user, profile, "application/json")
+    assert status == 422
+    assert_seed_error(body, str(request_id), "user_profile.city: ", problem)
+    await nothing_stored(api)
+
+
+async def test_bodies_the_parser_cannot_take_are_4xx_with_the_seed_body(api: Api) -> None:
+    user = await api.register()
+    request_id = uuid.uuid4()
+    good = orjson.dumps(seed_body(request_id, user.id))
+    huge_int = good.replace(b'"Berlin"', b"9" * 5000)
+    deep = b"[" * 5000 + b"]" * 5000
+    not_utf8 = good.replace(b"Berlin", b"Berl\xffin")
+    for raw in (huge_int, deep, not_utf8):
+        status, body = await _post_raw(api, user, raw, "application/json")
+        assert 400 <= status < 500, body
+        assert set(body) == {"status", "request_id", "error"} and body["status"] == "error"
+    status, body = await _post_raw(api, user, huge_int, "application/json")
+    assert status == 422 and body["request_id"] == str(request_id), body
+    await nothing_stored(api)
+
+
+async def test_headers_too_large_are_431_with_the_seed_body(api: Api) -> None:
+    user = await api.register()
+    response = await api.client.post(
+        "/api/process-request", json=seed_body(uuid.uuid4(), user.id),
+        headers={**user.headers, "X-Padding": "a" * 32 * 1024})
+    assert response.status_code == 431
+    assert_seed_error(response.json(), None, "headers")
+    await nothing_stored(api)
+
+
 async def test_other_endpoints_keep_the_platform_error_body(api: Api) -> None:
     response = await api.client.post("/api/auth/login", content=b"{oops", headers={
         "Content-Type": "application/json"})

@@ -162,3 +162,22 @@ async def test_one_listener_per_process_survives_losing_its_connection(
         for reader in (reader_a, reader_b, reader_c):
             assert (await reader.next())["data"]["type"] == "call_started"
         assert len(await api.runtime.pool.fetch(listeners)) == 1
+
+
+async def test_a_last_event_id_we_never_issued_restarts_the_stream(
+    api: Api, live_url: str
+) -> None:
+    # "²" and "١٢" pass str.isdigit; 2**63 and more fit no bigint seq. EventSource gives
+    # up on any answer but 200, so each must restart the stream, never fail it.
+    user = await api.register()
+    request_id = await api.new_request(user)
+    url = f"{live_url}/api/requests/{request_id}/stream"
+    for raw in (b"\xb2", "١٢".encode(), b"9" * 19, b"9" * 40, b"-1", b"0x1", b"\xed\xa0\x80"):
+        headers = [(b"authorization", user.headers["Authorization"].encode()),
+                   (b"last-event-id", raw)]
+        async with httpx.AsyncClient(timeout=10) as client, client.stream(
+            "GET", url, headers=headers
+        ) as response:
+            assert response.status_code == 200, (raw, await response.aread())
+            first = await SseReader(response).next()
+        assert first["data"]["type"] == "request_received", raw

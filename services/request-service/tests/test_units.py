@@ -138,7 +138,7 @@ def test_email_normalization() -> None:
 
 
 def test_cors_origins_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("ENVIRONMENT", "development")
     assert RequestServiceSettings().cors_origins == ["http://localhost:3000"]
     monkeypatch.setenv("CORS_ORIGINS", "https://app.example, https://admin.example")
     assert RequestServiceSettings().cors_origins == ["https://app.example", "https://admin.example"]

@@ -5,8 +5,16 @@ Wired in the app's lifespan (never at import). Start-up order matters:
 1. migrations, then the pool: a service never runs against an old schema;
 2. NATS in the background: a gateway must accept (durably, via the outbox) while NATS
    is down, so the HTTP side does not wait for it; readiness reports it instead;
-3. once connected: verify the server, ensure streams, then start the relay and the
-   durable consumers (created explicitly before the first fetch).
+3. the bus link (:mod:`ringbook.bus.link`) verifies the server and ensures the streams
+   and durable consumers (created explicitly before the first fetch), retrying until
+   that succeeds and again after every reconnect; the first time it is ready, the relay
+   and the consumers start. The relay publishes only while the link is ready.
+
+Readiness (``/ready``) says whether to send this process work; liveness (``/health``)
+whether to restart it. Liveness fails when a supervised task crashed, or when the link
+has been connected but not ready for longer than ``UNREADY_LIVENESS_SECONDS``: a state
+the process has not left by itself, which a restart may cure and at least makes loud.
+Unreachable servers alone never fail liveness: restarting cannot bring them back.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from ringbook.auth import TokenService
-from ringbook.bus.connection import ServerCheck, check_server, connect_forever
+from ringbook.bus.connection import ServerCheck
+from ringbook.bus.link import BusLink
 from ringbook.bus.streams import ensure_stream
 from ringbook.bus.worker import ConsumerSpec, Handler, PullWorker
 from ringbook.clock import Clock, SystemClock
@@ -50,12 +59,30 @@ class ServiceRuntime:
     jobs: list[tuple[str, BackgroundJob]] = field(default_factory=list)
 
     pool: asyncpg.Pool = field(init=False)
-    nc: NATS | None = field(init=False, default=None)
-    js: JetStreamContext | None = field(init=False, default=None)
     tokens: TokenService = field(init=False)
     tasks: TaskSupervisor = field(init=False, default_factory=TaskSupervisor)
-    server_check: ServerCheck | None = field(init=False, default=None)
-    _bus_ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    bus: BusLink = field(init=False)
+    outbox_relay: OutboxRelay | None = field(init=False, default=None)
+    _workers: list[PullWorker] = field(init=False, default_factory=list)
+    _consuming: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.bus = BusLink(servers=s.nats_servers, name=s.service_name,
+                           monitor_url=s.nats_monitor_url, prepare=self._prepare_bus,
+                           clock=self.clock)
+
+    @property
+    def nc(self) -> NATS | None:
+        return self.bus.nc
+
+    @property
+    def js(self) -> JetStreamContext | None:
+        return self.bus.js
+
+    @property
+    def server_check(self) -> ServerCheck | None:
+        return self.bus.check
 
     def add_consumer(self, spec: ConsumerSpec, handler: Handler) -> None:
         self.consumers.append((spec, handler))
@@ -77,31 +104,36 @@ class ServiceRuntime:
         )
         for name, job in self.jobs:
             self.tasks.spawn(name, job(self))
-        self.tasks.spawn("nats-bootstrap", self._bootstrap_bus())
+        self.tasks.spawn("nats-link", self.bus.run(self._on_bus_ready))
 
-    async def _bootstrap_bus(self) -> None:
-        s = self.settings
-        self.nc = await connect_forever(s.nats_servers, name=s.service_name)
-        self.server_check = await check_server(self.nc, s.nats_monitor_url)
-        if not self.server_check.ok:
-            # Refuse readiness, do not publish: unsafe durability is not a degraded mode.
-            log.error("nats_server_refused", problems=self.server_check.problems)
-            return
-        self.js = self.nc.jetstream()
+    async def _prepare_bus(self, js: JetStreamContext) -> None:
+        """What the link ensures on every (re)connected server; idempotent."""
         for stream in self.streams:
-            await ensure_stream(self.js, stream, replicas=s.nats_stream_replicas)
-        if self.relay:
-            relay = OutboxRelay(dsn=s.database_url, schema=s.schema_name, js=self.js)
-            self.tasks.spawn("outbox-relay", relay.run())
-        for spec, handler in self.consumers:
-            worker = PullWorker(pool=self.pool, js=self.js, spec=spec, handler=handler)
+            await ensure_stream(js, stream, replicas=self.settings.nats_stream_replicas)
+        if not self._workers:
+            self._workers = [PullWorker(pool=self.pool, js=js, spec=spec, handler=handler)
+                             for spec, handler in self.consumers]
+        for worker in self._workers:
             await worker.ensure()
+
+    def _on_bus_ready(self) -> None:
+        if self._consuming:  # ready again after a reconnect: publish what waited
+            if self.outbox_relay is not None:
+                self.outbox_relay.wake()
+            return
+        self._consuming = True
+        s, js = self.settings, self.bus.js
+        assert js is not None
+        if self.relay:
+            self.outbox_relay = OutboxRelay(dsn=s.database_url, schema=s.schema_name, js=js,
+                                            may_publish=self.bus.ready.is_set)
+            self.tasks.spawn("outbox-relay", self.outbox_relay.run())
+        for (spec, _), worker in zip(self.consumers, self._workers, strict=True):
             self.tasks.spawn(f"consumer:{spec.durable}", worker.run())
-        self._bus_ready.set()
-        log.info("bus_ready", streams=[x.name for x in self.streams])
+        log.info("consumers_started", streams=[x.name for x in self.streams])
 
     async def wait_bus_ready(self, seconds: float) -> None:
-        await asyncio.wait_for(self._bus_ready.wait(), seconds)
+        await asyncio.wait_for(self.bus.ready.wait(), seconds)
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -110,21 +142,36 @@ class ServiceRuntime:
             checks["postgres"] = "ok"
         except Exception as exc:
             checks["postgres"] = f"unavailable: {exc!r}"
-        if self.server_check is not None and not self.server_check.ok:
-            checks["nats"] = "refused: " + "; ".join(self.server_check.problems)
-        elif self.nc is None or not self.nc.is_connected or not self._bus_ready.is_set():
+        if not self.bus.connected:
             checks["nats"] = "not connected"
+        elif not self.bus.ready.is_set():
+            checks["nats"] = self.bus.problem
         else:
             checks["nats"] = "ok"
         if self.tasks.crashed:
             checks["tasks"] = "crashed: " + ", ".join(self.tasks.crashed)
         return checks
 
+    def liveness(self) -> dict[str, str]:
+        """Why this process should be restarted; empty while it is alive. No I/O: a
+        probe must not fail because a server is slow to answer."""
+        problems: dict[str, str] = {}
+        if self.tasks.crashed:
+            problems["tasks"] = "crashed: " + ", ".join(self.tasks.crashed)
+        since = self.bus.unready_since
+        if since is not None:
+            stuck = (self.clock.now() - since).total_seconds()
+            if stuck > self.settings.unready_liveness_seconds:
+                problems["nats"] = (f"connected but not ready for {stuck:.0f} s: "
+                                    f"{self.bus.problem}")
+        return problems
+
     async def stop(self) -> None:
         await self.tasks.stop()
-        if self.nc is not None and not self.nc.is_closed:
+        nc = self.bus.nc
+        if nc is not None and not nc.is_closed:
             try:
-                await asyncio.wait_for(self.nc.close(), 5)
+                await asyncio.wait_for(nc.close(), 5)
             except (TimeoutError, Exception) as exc:
                 log.warning("nats_close_failed", error=repr(exc))
         await self.pool.close()

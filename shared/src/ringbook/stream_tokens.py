@@ -28,7 +28,6 @@ from typing import Literal
 import jwt
 
 from ringbook.clock import Clock
-from ringbook.settings import Environment
 
 TOKEN_PARAMETER = "stream_token"
 AUDIENCE = "ringbook-media-stream"
@@ -74,18 +73,19 @@ class StreamGrant:
     expires_at: datetime
 
 
-def secret_problem(secret: str, environment: Environment) -> str | None:
-    """Why ``secret`` must not sign stream tokens in ``environment``, or None.
+def is_development_secret(secret: str) -> bool:
+    """Whether ``secret`` is the public development default (it is in this file), which
+    a service's settings list among ``development_values_in_use()``: only
+    ``ENVIRONMENT=development`` may sign stream tokens with it."""
+    return secret in ("", DEV_MEDIA_STREAM_TOKEN_SECRET)
 
-    The development default is public (it is in this file), so it is accepted only with
-    ``ENVIRONMENT=development``."""
-    if environment is Environment.DEVELOPMENT:
-        return None
-    if secret == DEV_MEDIA_STREAM_TOKEN_SECRET:
-        return "MEDIA_STREAM_TOKEN_SECRET still has its development default"
+
+def check_secret_length(secret: str) -> str:
+    """``secret`` if it is long enough for HS256 in any environment; a ValueError
+    (for a settings validator) otherwise. The development default is long enough."""
     if len(secret.encode()) < MIN_SECRET_BYTES:
-        return f"MEDIA_STREAM_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes"
-    return None
+        raise ValueError(f"MEDIA_STREAM_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+    return secret
 
 
 class StreamTokens:

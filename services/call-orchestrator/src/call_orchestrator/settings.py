@@ -7,7 +7,8 @@ DEFAULT_CALLEE_TIMEZONE         used when a number's zone cannot be derived (Eur
 CALL_MAX_ATTEMPTS               attempts per request (3)
 CALL_RETRY_DELAY_SECONDS        minimum spacing of retries (600); retries land in open hours
 TELEPHONY_PROVIDER              "simulated" (the local simulated carrier) or "twilio"
-TWILIO_ACCOUNT_SID / _AUTH_TOKEN  carrier credentials (required for "twilio")
+TWILIO_ACCOUNT_SID / _AUTH_TOKEN  carrier credentials; the simulated defaults only with
+                                ENVIRONMENT=development (the token also checks webhooks)
 TWILIO_FROM_NUMBER              caller id, E.164
 TWILIO_API_BASE_URL             override of Twilio's API host (the simulator's URL)
 PUBLIC_BASE_URL                 how the carrier reaches this service (status callbacks; also
@@ -19,9 +20,18 @@ MEDIA_STREAM_TOKEN_SECRET       signs the stream token each call's <Stream> carr
 MEDIA_STREAM_TOKEN_TTL_SECONDS  how long a stream token admits its stream (120): from the
                                 answer to the stream's start, greeting included
 DIAL_RECONCILE_SECONDS          an attempt unconfirmed for this long counts as failed (120)
+CARRIER_CALLS_PER_SECOND        dials per second across all replicas (1, a Twilio account's
+                                default); CARRIER_DIAL_BURST calls may go back to back (1)
+TENANT_MAX_CONCURRENT_CALLS     live outbound calls (dialing, ringing, answered) per tenant (10)
+CARRIER_CHECK_PLACED_SECONDS    a ringing call with no status callback for this long is looked
+                                up at the carrier (120; Twilio stops ringing after 60)
+CARRIER_CHECK_CONNECTED_SECONDS an answered call with no callback for this long (longer than
+                                a conversation should last) is looked up, and again every
+                                so long while it lasts (900)
+DIALER_SWEEP_SECONDS            the dialer's safety-net sweep when nothing wakes it (5)
 INBOUND_TENANT_ID               tenant that owns inbound calls (a UUID; default the fixed
-                                dev tenant 00000000-0000-4000-8000-000000000001, refused
-                                in production)
+                                dev tenant 00000000-0000-4000-8000-000000000001, only with
+                                ENVIRONMENT=development)
 INBOUND_ASSISTANT               the assistant answering inbound calls ("receptionist"),
                                 until the catalog gives each number its own
 INBOUND_GREETING                what the caller hears before the stream connects
@@ -33,14 +43,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Literal, Self
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from ringbook.settings import Environment, ServiceSettings
-from ringbook.stream_tokens import DEV_MEDIA_STREAM_TOKEN_SECRET, secret_problem
+from ringbook.stream_tokens import (
+    DEV_MEDIA_STREAM_TOKEN_SECRET,
+    check_secret_length,
+    is_development_secret,
+)
 
+from call_orchestrator.application.carrier_reconcile import CarrierChecks
 from call_orchestrator.domain.business_hours import WeeklyHours
+from call_orchestrator.domain.dial_pacing import DialLimits, DialRate
 from call_orchestrator.domain.retry_policy import RetryPolicy
 
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
@@ -69,6 +85,12 @@ class OrchestratorSettings(ServiceSettings):
     media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
     media_stream_token_ttl_seconds: float = Field(default=120, ge=10, le=600)
     dial_reconcile_seconds: float = Field(default=120, ge=5)
+    carrier_calls_per_second: float = Field(default=1.0, gt=0)
+    carrier_dial_burst: int = Field(default=1, ge=1)
+    tenant_max_concurrent_calls: int = Field(default=10, ge=1)
+    carrier_check_placed_seconds: float = Field(default=120, ge=5)
+    carrier_check_connected_seconds: float = Field(default=900, ge=5)
+    dialer_sweep_seconds: float = Field(default=5.0, gt=0)
     # After the carrier reports an answered call ended, how long media-bridge's report
     # (call_completed) may take before the call counts as having had no conversation.
     conversation_report_grace_seconds: float = Field(default=60, ge=1)
@@ -91,28 +113,34 @@ class OrchestratorSettings(ServiceSettings):
         ZoneInfo(value)
         return value
 
-    @model_validator(mode="after")
-    def _refuse_simulator_in_production(self) -> Self:
-        if self.environment is Environment.PRODUCTION:
-            if self.telephony_provider != "twilio":
-                raise ValueError("TELEPHONY_PROVIDER must be twilio in production")
-            if self.twilio_auth_token.get_secret_value() == SIMULATED_AUTH_TOKEN:
-                raise ValueError("TWILIO_AUTH_TOKEN is required in production")
-            if not self.public_base_url.startswith("https://"):
-                raise ValueError("PUBLIC_BASE_URL must be https in production")
-            if not self.media_stream_url.startswith("wss://"):
-                raise ValueError("MEDIA_STREAM_URL must be wss in production")
-            if self.inbound_tenant_id == DEV_INBOUND_TENANT_ID:
-                raise ValueError("INBOUND_TENANT_ID is required in production")
-        return self
+    @field_validator("media_stream_token_secret")
+    @classmethod
+    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value())
+        return value
 
-    @model_validator(mode="after")
-    def _refuse_public_stream_token_secret(self) -> Self:
-        problem = secret_problem(self.media_stream_token_secret.get_secret_value(),
-                                 self.environment)
-        if problem is not None:
-            raise ValueError(f"unsafe settings: {problem}")
-        return self
+    def development_values_in_use(self) -> list[str]:
+        public = super().development_values_in_use()
+        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
+            public.append("MEDIA_STREAM_TOKEN_SECRET")  # it signs every call's stream token
+        if self.twilio_auth_token.get_secret_value() in ("", SIMULATED_AUTH_TOKEN):
+            public.append("TWILIO_AUTH_TOKEN")  # it also checks the webhooks' signatures
+        if self.telephony_provider == "twilio" and (
+                self.twilio_account_sid == SIMULATED_ACCOUNT_SID):
+            public.append("TWILIO_ACCOUNT_SID")
+        if self.inbound_tenant_id == DEV_INBOUND_TENANT_ID:
+            public.append("INBOUND_TENANT_ID")
+        return public
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.telephony_provider != "twilio":
+            problems.append("TELEPHONY_PROVIDER must be twilio in production")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("PUBLIC_BASE_URL must be https in production")
+        if not self.media_stream_url.startswith("wss://"):
+            problems.append("MEDIA_STREAM_URL must be wss in production")
+        return problems
 
     @property
     def hours(self) -> WeeklyHours:
@@ -123,6 +151,21 @@ class OrchestratorSettings(ServiceSettings):
         return RetryPolicy(
             max_attempts=self.call_max_attempts,
             delay=timedelta(seconds=self.call_retry_delay_seconds),
+        )
+
+    @property
+    def dial_limits(self) -> DialLimits:
+        return DialLimits(
+            rate=DialRate(calls_per_second=self.carrier_calls_per_second,
+                          burst=self.carrier_dial_burst),
+            tenant_max_live=self.tenant_max_concurrent_calls,
+        )
+
+    @property
+    def carrier_checks(self) -> CarrierChecks:
+        return CarrierChecks(
+            placed_after=timedelta(seconds=self.carrier_check_placed_seconds),
+            connected_after=timedelta(seconds=self.carrier_check_connected_seconds),
         )
 
     @property

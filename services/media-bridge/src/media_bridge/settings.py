@@ -4,11 +4,11 @@
 MEDIA_RECEIVE_TIMEOUT_SECONDS       a stream that sends nothing for this long is ended
                                     (Twilio sends a media frame every 20 ms, so silence
                                     means a dead peer or a half-open TCP connection)
-OPENAI_API_KEY                      key for the realtime model; the development default
-                                    "simulated" (any key works with the simulator) is
-                                    refused when ENVIRONMENT=production
+OPENAI_API_KEY                      key for the realtime model; the default "simulated"
+                                    (any key works with the simulator) only with
+                                    ENVIRONMENT=development
 OPENAI_BASE_URL                     where the SDK connects; defaults to the SIMULATED
-                                    model (``python -m ringbook.simulators.realtime
+                                    model (``python -m ringbook_simulators.realtime
                                     --port 8200``); empty means the SDK's own default
                                     (api.openai.com)
 REALTIME_MODEL                      realtime model name (``gpt-realtime``)
@@ -28,20 +28,22 @@ MEDIA_STREAM_TOKEN_SECRET           verifies the stream tokens call-orchestrator
                                     (the same value there; >= 32 bytes)
 ==================================  ==================================================
 
-The development defaults of TWILIO_AUTH_TOKEN and MEDIA_STREAM_TOKEN_SECRET are public,
-so they are refused unless ENVIRONMENT=development.
+The development defaults of OPENAI_API_KEY, TWILIO_AUTH_TOKEN and MEDIA_STREAM_TOKEN_SECRET
+are public, so they are refused unless ENVIRONMENT=development (``ringbook.settings``).
 """
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import Field, SecretStr, model_validator
-from ringbook.settings import Environment, ServiceSettings
-from ringbook.stream_tokens import DEV_MEDIA_STREAM_TOKEN_SECRET, secret_problem
+from pydantic import Field, SecretStr, field_validator
+from ringbook.settings import ServiceSettings
+from ringbook.stream_tokens import (
+    DEV_MEDIA_STREAM_TOKEN_SECRET,
+    check_secret_length,
+    is_development_secret,
+)
 
 DEV_OPENAI_API_KEY = "simulated"
-# The simulated carrier's auth token (ringbook.simulators.carrier's default).
+# The simulated carrier's auth token (ringbook_simulators.carrier's default).
 DEV_TWILIO_AUTH_TOKEN = "simulated-auth-token"
 
 DEFAULT_RECEPTIONIST_INSTRUCTIONS = (
@@ -73,32 +75,31 @@ class MediaBridgeSettings(ServiceSettings):
     twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
     media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
 
-    @model_validator(mode="after")
-    def _refuse_simulated_model_key_in_production(self) -> Self:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.openai_api_key.get_secret_value() in ("", DEV_OPENAI_API_KEY)
-        ):
-            raise ValueError(
-                "unsafe production settings: OPENAI_API_KEY still has its development default"
-            )
-        return self
+    @field_validator("media_stream_url")
+    @classmethod
+    def _stream_url_is_a_websocket(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("MEDIA_STREAM_URL must be a ws:// or wss:// URL")
+        return value
 
-    @model_validator(mode="after")
-    def _refuse_public_stream_secrets_outside_development(self) -> Self:
-        problems = []
-        if (problem := secret_problem(self.media_stream_token_secret.get_secret_value(),
-                                      self.environment)) is not None:
-            problems.append(problem)
-        if self.environment is not Environment.DEVELOPMENT:
-            if self.twilio_auth_token.get_secret_value() in ("", DEV_TWILIO_AUTH_TOKEN):
-                problems.append("TWILIO_AUTH_TOKEN still has its development default")
-            if not self.media_stream_url.startswith(("ws://", "wss://")):
-                problems.append("MEDIA_STREAM_URL must be a ws:// or wss:// URL")
-        if self.environment is Environment.PRODUCTION and not self.media_stream_url.startswith(
-            "wss://"
-        ):
+    @field_validator("media_stream_token_secret")
+    @classmethod
+    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value())
+        return value
+
+    def development_values_in_use(self) -> list[str]:
+        public = super().development_values_in_use()
+        if self.openai_api_key.get_secret_value() in ("", DEV_OPENAI_API_KEY):
+            public.append("OPENAI_API_KEY")
+        if self.twilio_auth_token.get_secret_value() in ("", DEV_TWILIO_AUTH_TOKEN):
+            public.append("TWILIO_AUTH_TOKEN")  # it checks the signature of every upgrade
+        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
+            public.append("MEDIA_STREAM_TOKEN_SECRET")
+        return public
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.media_stream_url.startswith("wss://"):
             problems.append("MEDIA_STREAM_URL must be wss in production")
-        if problems:
-            raise ValueError("unsafe settings: " + "; ".join(problems))
-        return self
+        return problems

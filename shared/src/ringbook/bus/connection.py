@@ -8,6 +8,7 @@ survive a power cut.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -26,17 +27,32 @@ class ServerCheck:
     problems: tuple[str, ...]
 
 
-async def connect_forever(servers: list[str], *, name: str) -> NATS:
-    """Connect, retrying until a server answers; reconnects forever afterwards."""
+Callback = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def connect_forever(
+    servers: list[str], *, name: str,
+    on_disconnect: Callback = _nothing, on_reconnect: Callback = _nothing,
+) -> NATS:
+    """Connect, retrying until a server answers; reconnects forever afterwards.
+
+    ``on_reconnect`` runs once a reconnect is complete; the server may be another one
+    than before, so whatever was checked about the old one must be checked again."""
 
     async def _on_error(exc: Exception) -> None:
         log.warning("nats_error", error=repr(exc))
 
     async def _on_disconnect() -> None:
         log.warning("nats_disconnected")
+        await on_disconnect()
 
     async def _on_reconnect() -> None:
         log.info("nats_reconnected")
+        await on_reconnect()
 
     return await nats.connect(
         servers,

@@ -34,7 +34,7 @@ def _local(instant: datetime, tz_name: str) -> str:
 
 
 class Scheduled(EventData):
-    """The callee is closed now: the first call waits for its next opening."""
+    """The callee is closed now: the next call waits for its next opening."""
 
     run_at: AwareDatetime
     timezone: str

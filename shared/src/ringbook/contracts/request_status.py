@@ -28,12 +28,22 @@ class RequestStatus(StrEnum):
 S = RequestStatus
 TERMINAL: frozenset[RequestStatus] = frozenset({S.BOOKED, S.FAILED, S.CANCELED})
 
+# A dial can fail before any ``call_started`` (the carrier refused it, or never confirmed
+# it and the attempt was given up): its ``call_failed`` then follows ``queued`` or
+# ``outside_business_hours`` directly, and with a retry ahead it means, as after a call
+# that was answered or rang out, ``waiting_for_callback`` (the timeline says "retrying
+# at ...").
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    S.QUEUED: frozenset({S.OUTSIDE_BUSINESS_HOURS, S.CALLING, S.FAILED, S.CANCELED}),
-    S.OUTSIDE_BUSINESS_HOURS: frozenset({S.CALLING, S.FAILED, S.CANCELED}),
+    S.QUEUED: frozenset({S.OUTSIDE_BUSINESS_HOURS, S.CALLING, S.WAITING_FOR_CALLBACK,
+                         S.FAILED, S.CANCELED}),
+    S.OUTSIDE_BUSINESS_HOURS: frozenset({S.CALLING, S.WAITING_FOR_CALLBACK, S.FAILED,
+                                         S.CANCELED}),
     S.CALLING: frozenset({S.IN_PROGRESS, S.WAITING_FOR_CALLBACK, S.FAILED, S.CANCELED}),
     S.IN_PROGRESS: frozenset({S.BOOKED, S.WAITING_FOR_CALLBACK, S.FAILED, S.CANCELED}),
-    S.WAITING_FOR_CALLBACK: frozenset({S.CALLING, S.BOOKED, S.FAILED, S.CANCELED}),
+    # A retry taken after the callee closed (downtime, a queue at the carrier's rate) is
+    # moved to the next opening at the moment of dialing: ``scheduled`` again.
+    S.WAITING_FOR_CALLBACK: frozenset({S.CALLING, S.OUTSIDE_BUSINESS_HOURS, S.BOOKED,
+                                       S.FAILED, S.CANCELED}),
     S.BOOKED: frozenset(),
     S.FAILED: frozenset(),
     S.CANCELED: frozenset(),

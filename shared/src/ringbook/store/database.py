@@ -7,6 +7,7 @@ tables unqualified and a test can give each run a fresh schema by name alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -41,8 +42,12 @@ async def create_pool(
     return pool
 
 
-async def connect(dsn: str, *, schema: str) -> asyncpg.Connection:
-    """A single connection outside the pool (LISTEN, advisory-lock leadership)."""
-    return await asyncpg.connect(
-        dsn, server_settings={"search_path": checked_schema(schema)}, command_timeout=30
-    )
+async def connect(
+    dsn: str, *, schema: str, session_settings: Mapping[str, str] | None = None
+) -> asyncpg.Connection:
+    """A single connection outside the pool (LISTEN, advisory-lock leadership).
+
+    ``session_settings`` are further run-time parameters of this session
+    (``idle_session_timeout``, ``application_name`` …), set at connect."""
+    settings = {**(session_settings or {}), "search_path": checked_schema(schema)}
+    return await asyncpg.connect(dsn, server_settings=settings, command_timeout=30)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -45,12 +45,17 @@ def create_service_app(
     app.add_middleware(PlatformMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
 
     @app.get("/health", tags=["platform"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "service": runtime.settings.service_name}
+    async def health() -> JSONResponse:
+        # Liveness: 503 means "restart me" (see ServiceRuntime.liveness).
+        problems = runtime.liveness()
+        if problems:
+            return JSONResponse({"error": "Service is not live", "details": problems},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "service": runtime.settings.service_name})
 
     @app.get("/ready", tags=["platform"])
-    async def ready(request: Request) -> JSONResponse:
-        checks = await request.app.state.runtime.readiness()
+    async def ready() -> JSONResponse:
+        checks = await runtime.readiness()
         ok = all(v == "ok" for v in checks.values())
         body = {"status": "ready", "checks": checks} if ok else {
             "error": "Service not ready", "details": checks}

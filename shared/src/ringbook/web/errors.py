@@ -1,7 +1,9 @@
 """One JSON error body for every service: ``{"error": "...", "details": ...}``.
 
 No client input may produce a 500: validation errors become 422 (400 for a body that
-is not JSON at all), oversized bodies 413, and anything unexpected is logged with the
+is not JSON at all), oversized bodies 413 and headers 431, input no route may receive
+(NUL characters, lone surrogates, 64-bit overflows, deep nesting) 4xx before any route
+runs (``ringbook.web.input_rules``), and anything unexpected is logged with the
 correlation id and answered with a generic 500 that leaks nothing.
 """
 
@@ -12,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringbook.logging import get_logger
@@ -29,6 +32,14 @@ class ApiError(Exception):
         super().__init__(error)
         self.status, self.error, self.details = status, error, details
         self.headers = headers
+
+
+class ErrorOut(BaseModel):
+    """The error body, as the OpenAPI documents it (``details`` is a list of
+    ``{"field", "problem"}`` for invalid input, else whatever the error adds)."""
+
+    error: str
+    details: Any = None
 
 
 def error_body(error: str, details: Any = None) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """FastAPI dependencies for authentication (``Annotated`` style).
 
-The token service lives on ``app.state.tokens`` (wired in each service's lifespan), so
-every service verifies the same JWTs the gateway issued.
+The token service lives on ``app.state.tokens`` and the internal token on
+``app.state.internal_token`` (wired in each service's lifespan, read typed through
+:func:`ringbook.web.state.wired`), so every service verifies the same JWTs the gateway
+issued.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fastapi import Depends, Request
 
 from ringbook.auth import InvalidToken, Principal, TokenService
 from ringbook.web.errors import ApiError
+from ringbook.web.state import wired
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -26,7 +29,7 @@ def _bearer(request: Request) -> str:
 
 
 def require_principal(request: Request) -> Principal:
-    tokens: TokenService = request.app.state.tokens
+    tokens = wired(request, "tokens", TokenService)
     try:
         return tokens.verify(_bearer(request))
     except InvalidToken:
@@ -35,7 +38,7 @@ def require_principal(request: Request) -> Principal:
 
 def require_internal(request: Request) -> None:
     """Service-to-service calls carry the shared INTERNAL_TOKEN as a bearer token."""
-    expected: str = request.app.state.internal_token
+    expected = wired(request, "internal_token", str)
     if not hmac.compare_digest(_bearer(request).encode(), expected.encode()):
         raise ApiError(401, "Invalid internal token")
 

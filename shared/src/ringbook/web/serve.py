@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from ringbook.logging import configure_logging
 from ringbook.settings import ServiceSettings
@@ -40,8 +43,22 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
-    """A service's process entry point: settings from the environment, logging, serve."""
-    settings = settings_class()
+    """A service's process entry point: settings from the environment, logging, serve.
+
+    Settings that do not validate end the process (exit status 2) with one line per
+    problem, each naming its variable: an operator reads it, a traceback hides it."""
+    try:
+        settings = settings_class()
+    except ValidationError as exc:
+        name = settings_class.model_fields["service_name"].default
+        lines = [f"{name} refuses to start:"]
+        for error in exc.errors():
+            variable = "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(textwrap.indent(f"{variable}: {message}" if variable else message,
+                                         "  "))
+        print("\n".join(lines), file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     configure_logging(service=settings.service_name, level=settings.log_level,
                       json=settings.log_json)
     serve(create_app(settings), settings)

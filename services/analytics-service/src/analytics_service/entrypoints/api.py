@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from ringbook.contracts.request_status import RequestStatus
-from ringbook.runtime import ServiceRuntime
+from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import CurrentPrincipal
 
 from analytics_service.adapters import request_facts_repository as facts
 from analytics_service.domain.daily_counts import MAX_DAYS, MIN_DAYS, first_day, per_day
+from analytics_service.entrypoints.dependencies import AnalyticsDep
 
 
 class DayEntry(BaseModel):
@@ -26,21 +27,20 @@ class RequestsPerDay(BaseModel):
     data: list[DayEntry]
 
 
-router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+router = APIRouter(prefix="/api/analytics", tags=["analytics"], route_class=PlatformRoute)
 
 
 @router.get("/requests-per-day", response_model=RequestsPerDay)
 async def requests_per_day(
-    request: Request,
+    analytics: AnalyticsDep,
     principal: CurrentPrincipal,
     days: Annotated[int, Query(ge=MIN_DAYS, le=MAX_DAYS)] = 30,
 ) -> RequestsPerDay:
     """Requests per UTC day over the last ``days`` days (today included), newest first,
     each with its count per current status; days without requests are omitted."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    today = runtime.clock.now().astimezone(UTC).date()
+    today = analytics.clock.now().astimezone(UTC).date()
     rows = await facts.requests_per_day(
-        runtime.pool, tenant_id=principal.tenant_id, since=first_day(today, days)
+        analytics.pool, tenant_id=principal.tenant_id, since=first_day(today, days)
     )
     return RequestsPerDay(
         data=[

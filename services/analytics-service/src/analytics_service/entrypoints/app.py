@@ -18,6 +18,7 @@ from analytics_service.application.projection import (
     on_request_event,
 )
 from analytics_service.entrypoints.api import router
+from analytics_service.entrypoints.dependencies import Analytics
 from analytics_service.settings import AnalyticsSettings
 
 
@@ -36,4 +37,9 @@ def create_app(settings: AnalyticsSettings, clock: Clock | None = None) -> FastA
     )
     runtime.add_consumer(REQUESTS_SPEC, on_request_event)
     runtime.add_consumer(CALLS_SPEC, on_call_event)
-    return create_service_app(runtime, title="Ringbook analytics-service", routers=[router])
+
+    async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
+        app.state.analytics = Analytics(pool=rt.pool, clock=rt.clock)
+
+    return create_service_app(runtime, title="Ringbook analytics-service", routers=[router],
+                              on_start=on_start)

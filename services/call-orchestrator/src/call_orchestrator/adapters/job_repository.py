@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from ringbook.store import event_store
 from ringbook.store.database import Conn
 
 from call_orchestrator.domain.attempts import AttemptState
+from call_orchestrator.domain.dial_pacing import Bucket, DialRate, DueCall
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,30 @@ async def create_job(conn: Conn, job: Job) -> bool:
         orjson.dumps(job.request).decode(), job.state, job.aggregate,
     )
     return bool(created)
+
+
+async def serialize_request(conn: Conn, request_id: uuid.UUID) -> None:
+    """Serialize this transaction with any other on the same request, whether or not
+    its job exists yet (a row lock needs the row): a transaction-scoped advisory lock."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+                       f"call_job:{request_id}")
+
+
+async def record_early_cancel(conn: Conn, request_id: uuid.UUID, tenant_id: uuid.UUID,
+                              event_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        "insert into canceled_requests (request_id, tenant_id, event_id, canceled_at)"
+        " values ($1, $2, $3, $4) on conflict do nothing",
+        request_id, tenant_id, event_id, now,
+    )
+
+
+async def canceled_early(conn: Conn, request_id: uuid.UUID, tenant_id: uuid.UUID) -> bool:
+    found = await conn.fetchval(
+        "select true from canceled_requests where request_id = $1 and tenant_id = $2",
+        request_id, tenant_id,
+    )
+    return bool(found)
 
 
 async def lock_job(conn: Conn, request_id: uuid.UUID) -> Job | None:
@@ -121,19 +147,6 @@ async def set_timer(conn: Conn, request_id: uuid.UUID, attempt: int,
 
 async def drop_timer(conn: Conn, request_id: uuid.UUID) -> None:
     await conn.execute("delete from call_timers where request_id = $1", request_id)
-
-
-async def take_due_timers(conn: Conn, now: datetime, limit: int
-                          ) -> list[tuple[uuid.UUID, int]]:
-    """Claim due timers (SKIP LOCKED: replicas never take the same one) and delete them."""
-    rows = await conn.fetch(
-        "delete from call_timers where request_id in ("
-        "  select request_id from call_timers where due_at <= $1"
-        "  order by due_at limit $2 for update skip locked)"
-        " returning request_id, attempt",
-        now, limit,
-    )
-    return [(r["request_id"], r["attempt"]) for r in rows]
 
 
 async def next_due(conn: Conn) -> datetime | None:
@@ -235,3 +248,109 @@ async def overdue_results(conn: Conn, now: datetime, limit: int
         now, limit,
     )
     return [(r["id"], r["request_id"], r["duration"]) for r in rows]
+
+
+# --- fair, paced claims of due timers and carrier checks (migration 0005) --------------------
+
+
+async def lock_dial_bucket(conn: Conn, rate: DialRate, now: datetime) -> Bucket:
+    """The shared calls-per-second bucket, locked until the caller's transaction ends:
+    replicas claiming at once take turns here, so they spend from one budget."""
+    full = rate.full(now)
+    await conn.execute(
+        "insert into dial_pacing (tokens, refilled_at) values ($1, $2) on conflict do nothing",
+        full.tokens, full.at,
+    )
+    row = await conn.fetchrow("select tokens, refilled_at from dial_pacing for update")
+    assert row is not None  # inserted just above if it was missing
+    return Bucket(row["tokens"], row["refilled_at"])
+
+
+async def save_dial_bucket(conn: Conn, bucket: Bucket) -> None:
+    await conn.execute("update dial_pacing set tokens = $1, refilled_at = $2",
+                       bucket.tokens, bucket.at)
+
+
+async def due_calls_by_tenant(conn: Conn, now: datetime, per_tenant: int) -> list[DueCall]:
+    """Each tenant's ``per_tenant`` earliest due timers (a window partitioned by tenant),
+    so one tenant's backlog never crowds the others out of what is read."""
+    rows = await conn.fetch(
+        "select request_id, tenant_id, attempt, due_at from ("
+        "  select t.request_id, j.tenant_id, t.attempt, t.due_at, row_number() over ("
+        "    partition by j.tenant_id order by t.due_at, t.request_id) as place"
+        "  from call_timers t join call_jobs j using (request_id) where t.due_at <= $1"
+        ") due where place <= $2",
+        now, per_tenant,
+    )
+    return [DueCall(r["request_id"], r["tenant_id"], r["attempt"], r["due_at"]) for r in rows]
+
+
+async def live_calls_by_tenant(conn: Conn, tenants: Collection[uuid.UUID]
+                               ) -> dict[uuid.UUID, int]:
+    """Outbound attempts dialing, ringing or answered, per tenant."""
+    rows = await conn.fetch(
+        "select j.tenant_id, count(*) as live from call_attempts a"
+        " join call_jobs j using (request_id)"
+        " where a.state in ('dialing', 'placed', 'connected') and j.aggregate = 'call_job'"
+        " and j.tenant_id = any($1::uuid[]) group by j.tenant_id",
+        list(tenants),
+    )
+    return {r["tenant_id"]: r["live"] for r in rows}
+
+
+async def last_turns(conn: Conn, tenants: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await conn.fetch(
+        "select tenant_id, last_turn from dial_turns where tenant_id = any($1::uuid[])",
+        list(tenants),
+    )
+    return {r["tenant_id"]: r["last_turn"] for r in rows}
+
+
+async def take_turn(conn: Conn, tenant_id: uuid.UUID) -> None:
+    await conn.execute(
+        "insert into dial_turns (tenant_id, last_turn) values ($1, nextval('dial_turn'))"
+        " on conflict (tenant_id) do update set last_turn = excluded.last_turn",
+        tenant_id,
+    )
+
+
+async def try_lock_job(conn: Conn, request_id: uuid.UUID) -> Job | None:
+    """Like ``lock_job``, but None at once when another transaction holds the job (a
+    replica claiming it, a cancel, a callback): the dialer comes back to it later."""
+    row = await conn.fetchrow(
+        "select * from call_jobs where request_id = $1 for update skip locked", request_id)
+    return _job(row) if row else None
+
+
+async def take_due_timer(conn: Conn, request_id: uuid.UUID, now: datetime) -> int | None:
+    """Delete the request's timer if it is due; its attempt number, or None. Called with
+    the job locked (job before timer, as everywhere)."""
+    attempt: int | None = await conn.fetchval(
+        "delete from call_timers where request_id = $1 and due_at <= $2 returning attempt",
+        request_id, now,
+    )
+    return attempt
+
+
+async def next_due_after(conn: Conn, now: datetime) -> datetime | None:
+    """The next timer still to fall due (the ones already due wait on the limits)."""
+    due: datetime | None = await conn.fetchval(
+        "select min(due_at) from call_timers where due_at > $1", now)
+    return due
+
+
+async def claim_carrier_checks(conn: Conn, now: datetime, *, placed_before: datetime,
+                               connected_before: datetime, limit: int) -> list[Attempt]:
+    """Live attempts with a sid and no news since the deadline of their state; marked as
+    checked now, so neither this replica's next sweep nor another replica asks again
+    before one more deadline has passed."""
+    rows = await conn.fetch(
+        "update call_attempts set carrier_checked_at = $1 where id in ("
+        "  select id from call_attempts where call_sid is not null and ("
+        "    (state = 'placed' and greatest(updated_at, carrier_checked_at) <= $2)"
+        "    or (state = 'connected' and greatest(updated_at, carrier_checked_at) <= $3))"
+        "  order by updated_at limit $4 for update skip locked)"
+        " returning *",
+        now, placed_before, connected_before, limit,
+    )
+    return [_attempt(r) for r in rows]

@@ -3,7 +3,7 @@
 The SDK is synchronous (``requests`` underneath), so every call runs in a worker
 thread via ``asyncio.to_thread`` to keep the event loop free. ``api_base_url`` points
 the very same SDK code path at another host - in development and tests the SIMULATED
-carrier (``python -m ringbook.simulators.carrier``) - by changing only the base URL of
+carrier (``python -m ringbook_simulators.carrier``) - by changing only the base URL of
 the SDK's ``api`` domain, from which it builds every Calls URL.
 """
 
@@ -19,7 +19,9 @@ from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from call_orchestrator.application.telephony import (
+    CallNotFound,
     CallRejected,
+    CarrierCall,
     PlaceCall,
     TelephonyUnavailable,
 )
@@ -27,6 +29,8 @@ from call_orchestrator.application.telephony import (
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
 # Twilio's answer to updating a call that has already ended.
 _CALL_NOT_ACTIVE = 21220
+# Twilio's "The requested resource ... was not found".
+_NOT_FOUND = 20404
 
 _T = TypeVar("_T")
 
@@ -95,6 +99,20 @@ class TwilioTelephony:
         except CallRejected as exc:
             if exc.carrier_code != _CALL_NOT_ACTIVE:
                 raise
+
+    async def fetch_call(self, call_sid: str) -> CarrierCall:
+        def fetch() -> CarrierCall:
+            call = self._client.calls(call_sid).fetch()
+            # Twilio renders the duration as a string of whole seconds, null while live.
+            return CarrierCall(sid=str(call.sid), status=str(call.status),
+                               duration_seconds=float(call.duration or 0))
+
+        try:
+            return await self._run("fetch call", fetch)
+        except CallRejected as exc:
+            if exc.carrier_code == _NOT_FOUND:
+                raise CallNotFound(str(exc), carrier_code=exc.carrier_code) from exc
+            raise
 
     async def _run(self, action: str, operation: Callable[[], _T]) -> _T:
         try:

@@ -13,6 +13,13 @@ An answered call is settled by its first result:
 
 The result is stored on the attempt row in the handler's transaction and only the first
 one acts, so neither a redelivered event nor a late report can fail an attempt twice.
+
+A conversation's ``booking_confirmed`` settles the job by itself, before and without its
+``call_completed``: it records the attempt's result as booked and finishes the job. So
+a lost report can no longer make the sweep take a booked call for one without a
+conversation, and a report of another outcome applied first (the two travel on separate
+consumers) has its retry dropped: a request with a confirmed booking is never dialled
+again.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ringbook.contracts.calls import AGGREGATE, CallCompleted, CallOutcome
+from ringbook.contracts.calls import AGGREGATE, BookingConfirmed, CallCompleted, CallOutcome
 from ringbook.events import Envelope
 from ringbook.logging import get_logger
 from ringbook.store.database import Conn
@@ -28,6 +35,7 @@ from ringbook.store.database import Conn
 from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.failures import record_failure
+from call_orchestrator.application.hangups import hang_up_later
 
 log = get_logger(__name__)
 
@@ -51,15 +59,42 @@ def settles(outcome: str) -> bool:
 
 
 def conversation_handler(ctx: Orchestration):  # type: ignore[no-untyped-def]
-    """The CALLS consumer of conversations' ``call_completed`` (outbound calls)."""
+    """The CALLS consumers of conversations' ``call_completed`` and
+    ``booking_confirmed`` (outbound calls)."""
 
     async def handle(conn: Conn, event: Envelope) -> None:
+        # A conversation correlates to its request (the call job's id).
         if isinstance(event.data, CallCompleted):
-            # A conversation correlates to its request (the call job's id).
             await settle_attempt(conn, ctx, event.correlation_id, event.data.attempt,
                                  event.data.outcome)
+        elif isinstance(event.data, BookingConfirmed):
+            await settle_booked(conn, ctx, event, event.data.attempt)
 
     return handle
+
+
+async def settle_booked(conn: Conn, ctx: Orchestration, event: Envelope, attempt_no: int
+                        ) -> None:
+    request_id = event.correlation_id
+    job = await repo.lock_job(conn, request_id)
+    if job is None or job.aggregate != AGGREGATE or job.tenant_id != event.tenant_id:
+        log.warning("booking_for_unknown_request", request_id=str(request_id),
+                    attempt=attempt_no)
+        return
+    attempt = await repo.lock_attempt_number(conn, request_id, attempt_no)
+    if attempt is not None and attempt.result is None:
+        # The call's result: the sweep no longer waits for its report.
+        await repo.set_result(conn, attempt.id, CallOutcome.BOOKED.value, ctx.clock.now())
+    if job.state != "active":
+        return  # finished already (or canceled: the user's word stands)
+    await repo.drop_timer(conn, request_id)
+    await repo.set_job_state(conn, request_id, "finished")
+    live = await repo.live_attempt(conn, request_id)
+    if live is not None and live.attempt != attempt_no and live.call_sid is not None:
+        # A retry dialled before the booking was known: the practice has booked already.
+        await hang_up_later(conn, ctx, call_sid=live.call_sid, request_id=request_id,
+                            reason="request booked")
+    log.info("call_job_booked", request_id=str(request_id), attempt=attempt_no)
 
 
 async def settle_attempt(conn: Conn, ctx: Orchestration, request_id: uuid.UUID,

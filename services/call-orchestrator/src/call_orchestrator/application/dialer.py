@@ -1,10 +1,20 @@
 """The dialer: turns due timers into carrier calls, at most once per attempt (G4).
 
-For each due timer, one transaction deletes the timer (SKIP LOCKED, so replicas never
-share one) and commits the attempt row; only then is the carrier asked to dial. A crash
-after the commit leaves an attempt in ``dialing``: it is reconciled by the carrier's
-callback (which carries the attempt id) or failed after ``reconcile_seconds``; it is
-never dialed again. A crash before the commit leaves the timer, and nothing was dialed.
+For each due timer, one transaction locks the job, deletes the timer and commits the
+attempt row; only then is the carrier asked to dial. A crash after the commit leaves an
+attempt in ``dialing``: it is reconciled by the carrier's callback (which carries the
+attempt id) or failed after ``reconcile_seconds``; it is never dialed again. A crash
+before the commit leaves the timer, and nothing was dialed.
+
+What is dialed, and when, is decided at the moment of dialing (G6), not when the timer
+was set: a callee closed by now is moved to its next opening; dials are paced by the
+carrier's calls-per-second bucket (one row shared by every replica, locked for the
+claim) and limited per tenant in live calls; due calls are taken round-robin across
+tenants (``domain.dial_pacing``). Lock order: the bucket, then each job (skipped when
+busy, so a claim never waits on a cancel or a callback), then its timer.
+
+Live attempts whose callbacks stopped coming are looked up at the carrier
+(``carrier_reconcile``) by the same loop.
 """
 
 from __future__ import annotations
@@ -12,31 +22,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import asyncpg
 from ringbook.contracts.calls import CallStarted
 from ringbook.logging import correlation, get_logger
+from ringbook.store.database import Conn
 from ringbook.tasks import TaskSupervisor
 
 from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.call_results import conclude_unreported
+from call_orchestrator.application.carrier_reconcile import CarrierChecks, check_with_carrier
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.failures import fail_unconfirmed, record_failure
+from call_orchestrator.application.hangups import hang_up_later
+from call_orchestrator.application.opening_hours import defer_until_open
 from call_orchestrator.application.telephony import CallRejected, PlaceCall, TelephonyUnavailable
 from call_orchestrator.domain.attempts import AttemptState
+from call_orchestrator.domain.dial_pacing import DialLimits, DueCall, fair_order
 
 log = get_logger(__name__)
 NOT_SENT_BACKOFF = timedelta(seconds=15)
+# A due job held by another transaction (a callback, a cancel) is tried again this soon.
+CONTENDED_RETRY_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class TickResult:
+    dialed: int
+    # Until the calls-per-second bucket allows the next dial (zero: it allows one now).
+    next_token_in: timedelta
+    # A due job was busy in another transaction and was left for the next tick.
+    contended: bool = False
 
 
 class Dialer:
     def __init__(self, *, pool: asyncpg.Pool, dsn: str, schema: str, ctx: Orchestration,
-                 sweep_seconds: float = 5.0, batch: int = 20) -> None:
+                 sweep_seconds: float = 5.0, batch: int = 20,
+                 limits: DialLimits | None = None, checks: CarrierChecks | None = None) -> None:
         self._pool, self._dsn, self._schema, self._ctx = pool, dsn, schema, ctx
         self._sweep, self._batch = sweep_seconds, batch
+        self._limits = limits or DialLimits()
+        self._checks = checks or CarrierChecks()
         self._wake = asyncio.Event()
         self._calls = TaskSupervisor()
+
+    @property
+    def dials_in_flight(self) -> list[str]:
+        """Calls claimed whose carrier request has not finished yet."""
+        return self._calls.running
 
     async def run(self) -> None:
         listener = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
@@ -45,12 +80,13 @@ class Dialer:
             while True:
                 self._wake.clear()
                 try:
-                    taken = await self.tick()
+                    result = await self.tick()
                     await self.reconcile()
+                    await self.check_with_carrier()
                     await self.conclude_unreported()
-                    if taken >= self._batch:
+                    if result.dialed >= self._batch:
                         continue
-                    wait = await self._seconds_to_next_due()
+                    wait = await self._seconds_to_wake(result)
                 except (OSError, asyncpg.PostgresError) as exc:
                     log.warning("dialer_error", error=repr(exc))
                     wait = 1.0
@@ -60,27 +96,70 @@ class Dialer:
             await self._calls.stop()
             await listener.close()
 
-    async def _seconds_to_next_due(self) -> float:
-        due = await repo.next_due(self._pool)  # type: ignore[arg-type]
-        if due is None:
-            return self._sweep
-        return max(0.0, min(self._sweep, (due - self._ctx.clock.now()).total_seconds()))
-
-    async def tick(self) -> int:
-        """Claim due timers, commit their attempts, and start dialing them."""
+    async def _seconds_to_wake(self, result: TickResult) -> float:
+        """The next timer to fall due, or the next token if dials wait on the rate; timers
+        already due that wait on a tenant's limit are woken by a call ending (a trigger
+        on the attempts' state notifies the same channel) or by the sweep."""
         now = self._ctx.clock.now()
+        async with self._pool.acquire() as conn:
+            due = await repo.next_due_after(conn, now)
+        wait = self._sweep if due is None else min(self._sweep, (due - now).total_seconds())
+        if result.next_token_in > timedelta(0):
+            wait = min(wait, result.next_token_in.total_seconds())
+        if result.contended:
+            wait = min(wait, CONTENDED_RETRY_SECONDS)
+        return max(0.0, wait)
+
+    async def tick(self) -> TickResult:
+        """Claim the due timers the limits allow now, commit their attempts, and start
+        dialing them."""
+        now = self._ctx.clock.now()
+        rate = self._limits.rate
         claimed: list[tuple[repo.Job, repo.Attempt]] = []
+        contended = False
         async with self._pool.acquire() as conn, conn.transaction():
-            for request_id, attempt_no in await repo.take_due_timers(conn, now, self._batch):
-                job = await repo.lock_job(conn, request_id)
-                if job is None or job.state != "active":
-                    continue
-                attempt = await repo.insert_attempt(conn, request_id, attempt_no, now)
-                if attempt is not None:
-                    claimed.append((job, attempt))
+            bucket = await repo.lock_dial_bucket(conn, rate, now)
+            budget = min(self._batch, rate.available(bucket, now))
+            if budget > 0:
+                for due in await self._fair_due(conn, now, budget):
+                    if len(claimed) == budget:
+                        break
+                    job = await repo.try_lock_job(conn, due.request_id)
+                    if job is None:
+                        contended = True
+                        continue
+                    attempt = await self._claim(conn, job, now)
+                    if attempt is not None:
+                        claimed.append((job, attempt))
+                bucket = rate.spend(bucket, now, len(claimed))
+                await repo.save_dial_bucket(conn, bucket)
         for job, attempt in claimed:
             self._calls.spawn(f"dial:{attempt.id}", self.dial(job, attempt))
-        return len(claimed)
+        return TickResult(len(claimed), rate.next_token_in(bucket, now), contended)
+
+    async def _fair_due(self, conn: Conn, now: datetime, budget: int) -> list[DueCall]:
+        """Due calls in round-robin order across tenants, within each tenant's headroom."""
+        max_live = self._limits.tenant_max_live
+        # No tenant can take more than its limit or the whole budget: read no more.
+        due = await repo.due_calls_by_tenant(conn, now, min(max_live, budget))
+        tenants = {call.tenant_id for call in due}
+        if not tenants:
+            return []
+        return fair_order(due, max_live=max_live,
+                          live=await repo.live_calls_by_tenant(conn, tenants),
+                          last_turn=await repo.last_turns(conn, tenants))
+
+    async def _claim(self, conn: Conn, job: repo.Job, now: datetime) -> repo.Attempt | None:
+        """With the job locked: take its due timer and commit the attempt to dial."""
+        attempt_no = await repo.take_due_timer(conn, job.request_id, now)
+        if attempt_no is None or job.state != "active":
+            return None  # taken or dropped meanwhile, or the leftover of a finished job
+        if await defer_until_open(conn, self._ctx, job, attempt_no, now):
+            return None
+        attempt = await repo.insert_attempt(conn, job.request_id, attempt_no, now)
+        if attempt is not None:
+            await repo.take_turn(conn, job.tenant_id)
+        return attempt
 
     async def dial(self, job: repo.Job, attempt: repo.Attempt) -> None:
         ctx = self._ctx
@@ -109,14 +188,22 @@ class Dialer:
         async with self._pool.acquire() as conn, conn.transaction():
             job = await repo.lock_job(conn, request_id)
             current = await repo.lock_attempt(conn, attempt.id)
-            if job is None or current is None or current.state is not AttemptState.DIALING:
+            if job is None or current is None:
+                return
+            if current.state is AttemptState.FAILED and current.call_sid is None:
+                # Given up before the carrier named the call: it must not ring on.
+                await repo.update_attempt(conn, attempt.id, current.state, ctx.clock.now(), sid)
+                await hang_up_later(conn, ctx, call_sid=sid, request_id=request_id,
+                                    reason="attempt given up")
+                return
+            if current.state is not AttemptState.DIALING:
                 return  # a callback got here first and adopted the sid
             await repo.update_attempt(conn, attempt.id, AttemptState.PLACED, ctx.clock.now(), sid)
             await repo.emit(conn, job, ctx.clock, CallStarted(
                 attempt=attempt.attempt, call_sid=sid, number=job.number_to_call))
-            canceled = job.state == "canceled"
-        if canceled:
-            await ctx.telephony.hang_up(sid)
+            if job.state != "active":  # canceled (or booked) while this call was dialing
+                await hang_up_later(conn, ctx, call_sid=sid, request_id=request_id,
+                                    reason=f"request {job.state}")
 
     async def _rejected(self, request_id: uuid.UUID, attempt: repo.Attempt, reason: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -143,6 +230,10 @@ class Dialer:
     async def conclude_unreported(self) -> None:
         async with self._pool.acquire() as conn:
             await conclude_unreported(conn, self._ctx, self._ctx.clock.now(), self._batch)
+
+    async def check_with_carrier(self) -> int:
+        return await check_with_carrier(self._pool, self._ctx, self._checks,
+                                        self._ctx.clock.now(), self._batch)
 
     async def reconcile(self) -> None:
         cutoff = self._ctx.clock.now() - timedelta(seconds=self._ctx.reconcile_seconds)

@@ -1,5 +1,14 @@
 """Reacting to the requests context: a new request gets its first call timer; a
-canceled one loses its timer and has its live call hung up."""
+canceled one loses its timer and has its live call hung up.
+
+A request's two events may be handled in either order: ``request_received`` nak'ed for
+a transient error comes back after the ``request_canceled`` behind it, and two replicas
+on the shared durable consumer may each take one at the same moment. So a cancel that
+finds no job records itself (``canceled_requests``), and ``request_received`` honours
+that record: the job is created canceled, with no timer, and nothing is dialled. Both
+handlers first take the request's advisory lock, so one of them always sees what the
+other committed (a row lock cannot serialize them: the job row may not exist yet).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ from ringbook.store.database import Conn
 
 from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.context import Orchestration
+from call_orchestrator.application.hangups import hang_up_later
 
 log = get_logger(__name__)
 
@@ -27,14 +37,20 @@ def request_handler(ctx: Orchestration):  # type: ignore[no-untyped-def]
 
 async def _received(conn: Conn, ctx: Orchestration, event: Envelope,
                     data: RequestReceived) -> None:
+    await repo.serialize_request(conn, event.aggregate_id)
+    canceled = await repo.canceled_early(conn, event.aggregate_id, event.tenant_id)
     tz = ctx.timezone_for(data.number_to_call)
     job = repo.Job(
         request_id=event.aggregate_id, tenant_id=event.tenant_id,
         number_to_call=data.number_to_call, timezone=tz.key,
-        request=data.model_dump(mode="json"), state="active", version=0,
+        request=data.model_dump(mode="json"), state="canceled" if canceled else "active",
+        version=0,
     )
     if not await repo.create_job(conn, job):
         return  # already known (replayed from another consumer position)
+    if canceled:
+        log.info("request_canceled_before_received", request_id=str(job.request_id))
+        return
     now = ctx.clock.now()
     # The callee's hours in the callee's zone, never the server's clock (G6).
     opens_at = ctx.hours.next_opening(now, tz)
@@ -45,15 +61,23 @@ async def _received(conn: Conn, ctx: Orchestration, event: Envelope,
 
 
 async def _canceled(conn: Conn, ctx: Orchestration, event: Envelope) -> None:
+    await repo.serialize_request(conn, event.aggregate_id)
     job = await repo.lock_job(conn, event.aggregate_id)
-    if job is None or job.state != "active":
+    if job is None:
+        # Overtaken by its own request_received, which will find this record.
+        await repo.record_early_cancel(conn, event.aggregate_id, event.tenant_id, event.id,
+                                       ctx.clock.now())
+        log.info("request_canceled_before_received", request_id=str(event.aggregate_id))
+        return
+    if job.state != "active":
         return
     await repo.drop_timer(conn, job.request_id)
     await repo.set_job_state(conn, job.request_id, "canceled")
     live = await repo.live_attempt(conn, job.request_id)
     if live is not None and live.call_sid is not None:
-        # hang_up is idempotent, so doing it inside the transaction is safe: if the
-        # commit fails the event is redelivered and we hang up (again, harmlessly).
-        await ctx.telephony.hang_up(live.call_sid)
+        # Recorded, not done here: the cancel commits whatever the carrier answers. A
+        # call still dialing has no sid yet; whoever learns it sees the job canceled.
+        await hang_up_later(conn, ctx, call_sid=live.call_sid, request_id=job.request_id,
+                            reason="request canceled")
     log.info("call_job_canceled", request_id=str(job.request_id),
              live_call=live.call_sid if live else None)

@@ -5,6 +5,7 @@ SDK pointed at the simulated carrier) implement ``Telephony``. Errors are split 
 what the caller should do next, not by which carrier produced them:
 
 * ``CallRejected``: final for this request - record the attempt as failed.
+* ``CallNotFound`` (a ``CallRejected``): the carrier has no call of that sid.
 * ``TelephonyUnavailable``: transient - retry later. When
   ``request_may_have_been_sent`` is true the carrier may already be dialling, so a
   retry must first reconcile (e.g. wait for the status callback) to avoid calling
@@ -24,6 +25,10 @@ class CallRejected(Exception):
     def __init__(self, message: str, *, carrier_code: int | None = None) -> None:
         super().__init__(message)
         self.carrier_code = carrier_code
+
+
+class CallNotFound(CallRejected):
+    """The carrier knows no call of this sid (in this account): nobody is on that line."""
 
 
 class TelephonyUnavailable(Exception):
@@ -50,6 +55,21 @@ class PlaceCall:
     status_callback_url: str
 
 
+@dataclass(frozen=True)
+class CarrierCall:
+    """What the carrier says of a call now (Twilio's call resource).
+
+    ``status`` is in Twilio's CallStatus vocabulary (``queued``, ``ringing``,
+    ``in-progress``, ``completed``, ``busy``, ``no-answer``, ``failed``, ``canceled``),
+    the same words its status callbacks carry, so a fetched status can be applied
+    exactly as a callback would have been. ``duration_seconds`` is 0 until it has ended.
+    """
+
+    sid: str
+    status: str
+    duration_seconds: float
+
+
 class Telephony(Protocol):
     async def place_call(self, call: PlaceCall) -> str:
         """Start dialling; returns the carrier's call sid."""
@@ -57,4 +77,9 @@ class Telephony(Protocol):
 
     async def hang_up(self, call_sid: str) -> None:
         """End the call; idempotent: hanging up an ended call is not an error."""
+        ...
+
+    async def fetch_call(self, call_sid: str) -> CarrierCall:
+        """The call's current status, asked of the carrier (status callbacks can be lost:
+        Twilio does not retry them). Raises CallNotFound for a sid it does not know."""
         ...

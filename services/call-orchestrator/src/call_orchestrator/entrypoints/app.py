@@ -1,5 +1,5 @@
 """Wiring of call-orchestrator: consumers of the requests context and of conversations'
-results, the dialer, webhooks."""
+results and bookings, the dialer, the hang-up loop, webhooks."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.application.request_events import request_handler
 from call_orchestrator.application.telephony import Telephony
+from call_orchestrator.entrypoints.hangup_loop import HangupLoop
 from call_orchestrator.entrypoints.inbound import InboundConfig
 from call_orchestrator.entrypoints.inbound import router as inbound
 from call_orchestrator.entrypoints.internal import router as internal
@@ -68,12 +69,29 @@ def create_app(
         ),
         conversation_handler(ctx),
     )
+    # Its own durable: a booking settles the job even when the conversation's report
+    # (call_completed, above) is lost.
+    runtime.add_consumer(
+        ConsumerSpec(
+            durable="call-orchestrator-bookings",
+            stream=CALLS,
+            filter_subjects=[CALLS.subject_filter(aggregate=CONVERSATION,
+                                                  event_type="booking_confirmed")],
+        ),
+        conversation_handler(ctx),
+    )
 
     async def dialer(rt: ServiceRuntime) -> None:
         await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
-                     ctx=ctx).run()
+                     ctx=ctx, sweep_seconds=settings.dialer_sweep_seconds,
+                     limits=settings.dial_limits, checks=settings.carrier_checks).run()
+
+    async def hangups(rt: ServiceRuntime) -> None:
+        await HangupLoop(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
+                         ctx=ctx).run()
 
     runtime.add_job("dialer", dialer)
+    runtime.add_job("hangups", hangups)
     app = create_service_app(runtime, title="Ringbook call-orchestrator",
                              routers=[webhooks, outbound, inbound, internal])
     app.state.orchestration = ctx

@@ -27,6 +27,7 @@ from call_orchestrator.application.inbound_calls import (
     IncomingCall,
     answer_inbound_call,
 )
+from call_orchestrator.entrypoints.dependencies import StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
 from call_orchestrator.settings import OrchestratorSettings
 
@@ -65,7 +66,7 @@ def inbound_twiml(config: InboundConfig, session: InboundSession, tokens: Stream
 
 
 @router.post("/webhook/incoming-call", status_code=200)
-async def incoming_call(request: Request) -> Response:
+async def incoming_call(request: Request, tokens: StreamTokensDep) -> Response:
     params = await signed_form(request)
     call_sid, caller = params.get("CallSid", "").strip(), params.get("From", "").strip()
     if not call_sid or not caller:
@@ -81,5 +82,5 @@ async def incoming_call(request: Request) -> Response:
             request.app.state.runtime.pool, request.app.state.orchestration, call,
             tenant_id=config.tenant_id, assistant=config.assistant,
         )
-    twiml = inbound_twiml(config, session, request.app.state.stream_tokens)
+    twiml = inbound_twiml(config, session, tokens)
     return Response(content=twiml, media_type="text/xml")

@@ -13,12 +13,13 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 from ringbook.logging import correlation, get_logger
-from ringbook.stream_tokens import TOKEN_PARAMETER, CallDirection, StreamTokens
+from ringbook.stream_tokens import TOKEN_PARAMETER, CallDirection
 from ringbook.web.errors import ApiError
 
 from call_orchestrator.adapters.twiml import hangup_twiml, stream_twiml
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.outbound_answer import HangUp, answer_outbound_call
+from call_orchestrator.entrypoints.dependencies import StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
 
 ANSWER_PATH = "/webhook/outbound-call"
@@ -28,13 +29,14 @@ log = get_logger(__name__)
 
 
 @router.post(ANSWER_PATH, status_code=200)
-async def outbound_call_answered(request: Request, attempt_id: uuid.UUID) -> Response:
+async def outbound_call_answered(
+    request: Request, attempt_id: uuid.UUID, tokens: StreamTokensDep
+) -> Response:
     params = await signed_form(request)
     call_sid = params.get("CallSid", "").strip()
     if not call_sid:
         raise ApiError(400, "CallSid is required")
     ctx: Orchestration = request.app.state.orchestration
-    tokens: StreamTokens = request.app.state.stream_tokens
     with correlation(None, call_sid=call_sid, attempt_id=str(attempt_id)):
         answer = await answer_outbound_call(
             request.app.state.runtime.pool, attempt_id=attempt_id, call_sid=call_sid

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, field_validator
-from ringbook.runtime import ServiceRuntime
 from ringbook.web.errors import ApiError
 from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import InternalCaller
@@ -26,6 +25,7 @@ from catalog_service.domain.business_hours import (
     iana_zone,
     weekly_hours_text,
 )
+from catalog_service.entrypoints.dependencies import CatalogDep
 
 router = APIRouter(
     prefix="/internal/business-hours", tags=["internal"], route_class=PlatformRoute
@@ -66,17 +66,12 @@ def _invalid_number(exc: InvalidBusinessHours) -> ApiError:
     return ApiError(422, "Invalid phone number", [{"field": "number_e164", "problem": str(exc)}])
 
 
-def _runtime(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
 @router.get("/{number_e164}", response_model=BusinessHoursOut)
 async def get_business_hours(
-    number_e164: str, request: Request, _: InternalCaller
+    number_e164: str, catalog: CatalogDep, _: InternalCaller
 ) -> BusinessHoursOut:
     try:
-        hours = await hours_for(_runtime(request).pool, number_e164)
+        hours = await hours_for(catalog.pool, number_e164)
     except InvalidBusinessHours as exc:
         raise _invalid_number(exc) from None
     if hours is None:
@@ -86,11 +81,11 @@ async def get_business_hours(
 
 @router.put("/{number_e164}", response_model=BusinessHoursOut)
 async def put_business_hours(
-    number_e164: str, body: BusinessHoursIn, request: Request, _: InternalCaller
+    number_e164: str, body: BusinessHoursIn, catalog: CatalogDep, _: InternalCaller
 ) -> BusinessHoursOut:
     try:
         hours = await set_hours(
-            _runtime(request).pool,
+            catalog.pool,
             number=number_e164,
             tenant_id=body.tenant_id,
             weekly_hours=body.weekly_hours,

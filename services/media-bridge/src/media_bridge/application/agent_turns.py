@@ -18,11 +18,9 @@ from collections.abc import Callable
 
 from ringbook.logging import get_logger
 
-from media_bridge.adapters.twilio_media_stream import base64_audio_ms
 from media_bridge.application.call_tools import CallTools
-from media_bridge.application.caller_line import CallerLine
 from media_bridge.application.metrics import INTERRUPTIONS, RESPONSE_LATENCY
-from media_bridge.application.ports import RealtimeModel
+from media_bridge.application.ports import CallerLine, RealtimeModel
 from media_bridge.domain.call_stream import EndReason
 from media_bridge.domain.conversation_record import TranscriptLine
 from media_bridge.domain.model_events import (
@@ -54,6 +52,7 @@ class AgentTurns:
     ) -> None:
         """``started``: the stream's start, monotonic (transcript lines count from it)."""
         self._line, self._model, self._tools, self._end = line, model, tools, end
+        self._audio_ms = line.audio_ms  # looked up once: it runs for every audio delta
         self._drain_seconds = drain_seconds
         self._started = started
         self.playback = Playback()
@@ -138,7 +137,7 @@ class AgentTurns:
             frames.append(line.mark_frame(tail))
         self._all_played.clear()
         frames.append(line.audio_frame(delta.delta))
-        mark = playback.sent(base64_audio_ms(delta.delta))
+        mark = playback.sent(self._audio_ms(delta.delta))
         if mark is not None:
             frames.append(line.mark_frame(mark))
         return frames

@@ -1,7 +1,8 @@
 """The model's tool calls on a booking call, and the events they append.
 
-``book_appointment`` appends ``booking_in_progress`` then ``booking_confirmed`` (whose
-summary becomes the request's); ``report_no_availability`` appends ``call_failed``
+``book_appointment`` appends ``booking_in_progress`` and ``booking_confirmed`` (whose
+summary becomes the request's) together, one write: the request is never left "booking"
+by a step half stored; ``report_no_availability`` appends ``call_failed``
 (``callback_requested`` moves the request to ``waiting_for_callback``); ``end_call``
 asks the conversation to hang up once the goodbye has played. A tool never raises: bad
 arguments and failures become an ``{"ok": false, "error": …}`` output the model can
@@ -10,7 +11,7 @@ read and recover from.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -32,7 +33,8 @@ from media_bridge.domain.model_events import FunctionCall
 log = get_logger(__name__)
 
 TOOLS = frozenset({BOOK_APPOINTMENT, REPORT_NO_AVAILABILITY, END_CALL})
-Emit = Callable[[EventData], Awaitable[None]]
+# Stores one step's events together (all or none), raising if they could not be stored.
+Emit = Callable[[Sequence[EventData]], Awaitable[None]]
 
 
 class CallTools:
@@ -64,13 +66,13 @@ class CallTools:
             return {"ok": False, "error": "not available on this call"}
         if name == BOOK_APPOINTMENT:
             summary = Appointment.from_arguments(args).summary(facts.german)
-            await self._emit(BookingInProgress(attempt=facts.attempt, details=summary))
-            await self._emit(BookingConfirmed(attempt=facts.attempt, summary=summary))
+            await self._emit([BookingInProgress(attempt=facts.attempt, details=summary),
+                              BookingConfirmed(attempt=facts.attempt, summary=summary)])
             self.booked_summary = summary
             return {"ok": True, "booked": summary}
         if name == REPORT_NO_AVAILABILITY:
             reason = str(args.get("reason") or "no availability").strip()
-            await self._emit(
+            await self._emit([
                 CallFailed(
                     attempt=facts.attempt,
                     call_sid=facts.call_sid,
@@ -79,7 +81,7 @@ class CallTools:
                     timezone="Europe/Berlin" if facts.german else "UTC",
                     callback_requested=args.get("callback_requested") is True,
                 )
-            )
+            ])
             self.no_availability_reason = reason
             return {"ok": True, "noted": reason}
         if name == END_CALL:

@@ -11,44 +11,49 @@ Lifecycle (one :class:`Conversation` per websocket Twilio opens):
    acts on (audio, barge-in, transcripts, tools);
 3. caller audio goes to the model and model audio to Twilio as the base64 strings they
    arrived as: no decode, no transcode;
-4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: the model
-   socket is closed, every task of the call is cancelled, call-orchestrator is asked to
-   hang up and ``call_completed`` is appended (with the conversation's row) within a
-   bounded time.
+4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: the call's
+   tasks are cancelled, then the report (its row and ``call_completed``, one
+   transaction) is committed first, retried while Postgres is unavailable; the model is
+   closed meanwhile, and the hang-up is asked once the report is in (or after a head
+   start, so the call is still hung up within 5 s when Postgres is down). The hang-up
+   runs beside the report, never around it: however it stalls or fails, it cannot
+   cancel or hold up the report, whose loss would have the call dialled again.
 
-Only two tasks exist per call, both in the call's own :class:`TaskSupervisor`: the model
-connection and the model reader. The Twilio reader is the caller's (the websocket
-endpoint's) own task.
+Events go through a :class:`ConversationLog`: versions without gaps, one step's events
+in one transaction, a failed write retried with the same events.
+
+Three tasks exist per call, all in the call's own :class:`TaskSupervisor`: the model
+connection, the model reader and, at the end, the report. The Twilio reader is the
+caller's (the websocket endpoint's) own task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ringbook.clock import Clock
-from ringbook.contracts.calls import CONVERSATION, INBOUND_CALL
-from ringbook.events import Envelope, EventData, new_event
+from ringbook.events import EventData
 from ringbook.logging import get_logger
 from ringbook.tasks import TaskSupervisor
 
 from media_bridge.application.agent_turns import AgentTurns
 from media_bridge.application.briefing import session_spec
 from media_bridge.application.call_report import CallReport
-from media_bridge.application.call_session import CallSession
 from media_bridge.application.call_tools import CallTools
+from media_bridge.application.conversation_log import ConversationLog
 from media_bridge.application.metrics import CONVERSATIONS
 from media_bridge.application.ports import (
     CallHangup,
+    CallStream,
     ConversationStore,
-    MediaSocket,
     ModelFactory,
     RealtimeModel,
-    SessionRecorder,
-    StreamGate,
 )
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.call_stream import EndReason, StreamIdentity
@@ -56,9 +61,17 @@ from media_bridge.domain.model_events import ModelEvent
 
 log = get_logger(__name__)
 
-# Bounds on the ending, so call_completed is out within 5 s of the end.
 MODEL_CLOSE_SECONDS = 1.0
-FINISH_SECONDS = 3.5
+# A tool's events are retried briefly: the model waits for the output (and can retry).
+TOOL_WRITE_SECONDS = 2.0
+# The report is retried this long: well inside the 60 s call-orchestrator gives a
+# conversation to report before it settles the call without us.
+REPORT_SECONDS = 45.0
+# The hang-up waits this long for the report (normally milliseconds): with Postgres
+# down the call must still be hung up within 5 s (the tasks stop within 1 s).
+REPORT_HEAD_START_SECONDS = 1.5
+# A backstop only: the hang-up's own request is bounded by HANGUP_TIMEOUT_SECONDS.
+HANGUP_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -77,20 +90,18 @@ class Conversation:
         model_factory: ModelFactory,
         store: ConversationStore,
         hangup: CallHangup,
-        gate: StreamGate,
         clock: Clock,
     ) -> None:
         self._config = config
         self._model_factory = model_factory
-        self._gate = gate
         self._store, self._hangup, self._clock = store, hangup, clock
         self.id = uuid.uuid4()
         self._tasks = TaskSupervisor()
         self._connecting: asyncio.Task[RealtimeModel] | None = None
         self._model: RealtimeModel | None = None
-        self._session: CallSession | None = None
+        self._session: CallStream | None = None
         self._identity: StreamIdentity | None = None
-        self._version = 0
+        self._log = ConversationLog(aggregate_id=self.id, store=store, clock=clock)
         self._ending = False
         self.facts = CallFacts()
         self.tools = CallTools(self.facts, self._emit)
@@ -99,20 +110,14 @@ class Conversation:
 
     # --- the call's life ----------------------------------------------------------------------
 
-    async def run(self, socket: MediaSocket, recorder: SessionRecorder) -> EndReason:
-        """Serve one Twilio websocket (already accepted) until the call has ended."""
-        session = CallSession(
-            socket=socket,
-            recorder=recorder,
-            gate=self._gate,
-            clock=self._clock,
-            receive_timeout=self._config.receive_timeout,
-            listener=self,
-        )
-        self._session = session
+    async def run(self, stream: CallStream) -> EndReason:
+        """Serve one call's stream (its listener is this conversation) until the call has
+        ended and been reported. The model is dialled only once the stream's ``start``
+        has been admitted (``on_start``)."""
+        self._session = stream
         reason = EndReason.SHUTDOWN
         try:
-            reason = await session.run()
+            reason = await stream.run()
             return reason
         finally:
             self._ending = True
@@ -214,32 +219,31 @@ class Conversation:
 
     # --- events ------------------------------------------------------------------------------
 
-    def _envelope(self, data: EventData) -> Envelope:
-        facts = self.facts
-        assert facts.tenant_id is not None
-        self._version += 1
-        return new_event(
-            data,
-            # Inbound calls have no request behind them: their conversation lives on the
-            # inbound_call aggregate, which the request projections do not follow.
-            aggregate=CONVERSATION if facts.outbound else INBOUND_CALL,
-            aggregate_id=self.id,
-            version=self._version,
-            tenant_id=facts.tenant_id,
-            correlation_id=facts.request_id or self.id,
-            clock=self._clock,
-        )
-
-    async def _emit(self, data: EventData) -> None:
+    async def _emit(self, datas: Sequence[EventData]) -> None:
+        """One tool step's events, stored together (see :class:`ConversationLog`)."""
         if self.facts.tenant_id is None:
-            log.error("conversation_event_dropped", reason="no tenant_id", type=type(data).__name__)
+            log.error("conversation_event_dropped", reason="no tenant_id",
+                      types=[type(d).__name__ for d in datas])
             return
-        await self._store.append([self._envelope(data)])
+        await self._log.commit(self.facts, datas, within=TOOL_WRITE_SECONDS)
 
     # --- the end -----------------------------------------------------------------------------
 
     async def _finish(self, reason: EndReason) -> None:
+        # The model reader stops first: the transcript and the tools' results are final.
         await self._tasks.stop(grace_seconds=1.0)
+        if self._identity is None:
+            await self._close_model()
+            return  # never started: no call to hang up, nothing to report
+        reporting = self._tasks.spawn("call-report", self._report(self._identity, reason))
+        await asyncio.gather(
+            self._close_model(),
+            asyncio.wait({reporting}, timeout=REPORT_HEAD_START_SECONDS),
+        )
+        await self._hang_up(self._identity.call_sid)
+        await reporting
+
+    async def _close_model(self) -> None:
         model = self._model
         connecting = self._connecting
         if (
@@ -254,22 +258,21 @@ class Conversation:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(MODEL_CLOSE_SECONDS):
                     await model.close()
-        if self._identity is None:
-            return  # never started: no call to hang up, nothing to report
-        try:
-            async with asyncio.timeout(FINISH_SECONDS):
-                await asyncio.gather(
-                    self._hangup.hang_up(self._identity.call_sid), self._complete(reason)
-                )
-        except Exception as exc:
-            log.error("conversation_finish_failed", error=repr(exc))
 
-    async def _complete(self, reason: EndReason) -> None:
-        assert self._identity is not None
+    async def _hang_up(self, call_sid: str) -> None:
+        try:
+            async with asyncio.timeout(HANGUP_SECONDS):
+                await self._hangup.hang_up(call_sid)
+        except Exception as exc:  # the port never raises; a backstop all the same
+            log.error("hangup_failed", error=repr(exc))
+
+    async def _report(self, identity: StreamIdentity, reason: EndReason) -> None:
+        """Commit the conversation's row and ``call_completed`` (one transaction),
+        retried while Postgres is unavailable; never raises."""
         turns = self.turns
         report = CallReport.of(
             conversation_id=self.id,
-            identity=self._identity,
+            identity=identity,
             facts=self.facts,
             reason=reason,
             booked_summary=self.tools.booked_summary,
@@ -281,12 +284,19 @@ class Conversation:
             transcript=turns.transcript if turns else [],
         )
         CONVERSATIONS.labels(report.outcome.value).inc()
-        events: list[Envelope] = []
+        events: list[EventData] = []
         if self.facts.tenant_id is not None:
-            events.append(self._envelope(report.call_completed()))
+            events.append(report.call_completed())
         else:
             log.warning("call_completed_not_emitted", reason="no tenant_id")
-        await self._store.completed(report.record, events)
+        try:
+            await self._log.commit(
+                self.facts, events, within=REPORT_SECONDS,
+                write=functools.partial(self._store.completed, report.record),
+            )
+        except Exception as exc:
+            log.error("call_report_lost", error=repr(exc), outcome=report.outcome.value)
+            return
         log.info(
             "conversation_ended",
             outcome=report.summary,

@@ -1,6 +1,8 @@
-"""What a call session needs from the outside world, as protocols: the socket it talks
-over and where it records the stream. Adapters implement them (ASGI, Postgres);
-tests can use in-memory ones.
+"""What a conversation needs from the outside world, as protocols: the call's media
+stream and its way back to the caller, the socket under them, the realtime model, where
+it records the stream and stores its events, and the hang-up. Adapters implement them
+(Twilio Media Streams over ASGI, the openai SDK, Postgres, HTTP to call-orchestrator);
+tests can use in-memory ones. The application imports these, never an adapter.
 
 The two sockets of a call each have an awaited lane and an *inline* one. Inline, a
 message is handled inside the socket's read callback, with no task woken, and a reply is
@@ -19,7 +21,7 @@ from ringbook.events import Envelope
 from ringbook.stream_tokens import StreamGrant
 
 from media_bridge.domain.booking_call import SessionSpec
-from media_bridge.domain.call_stream import EndReason, StreamIdentity
+from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
 from media_bridge.domain.conversation_record import ConversationRecord
 from media_bridge.domain.model_events import ModelEvent
 
@@ -90,6 +92,56 @@ class StreamListener(Protocol):
         ...
 
 
+class CallerLine(Protocol):
+    """The way back to the caller on a live stream. Frames are made first (``audio_frame``,
+    ``mark_frame``: counted as sent), then written awaited (``send_frames``) or, from an
+    inline handler, at once (``send_frames_now``, only right after ``can_send_now`` said
+    yes, with no ``await`` between)."""
+
+    @property
+    def progress(self) -> StreamProgress: ...
+
+    def audio_frame(self, payload: str) -> str:
+        """The frame that plays ``payload`` (base64 mu-law, unchanged), counted as sent."""
+        ...
+
+    def audio_ms(self, payload: str) -> int:
+        """How many milliseconds ``payload`` plays on this line."""
+        ...
+
+    def mark_frame(self, name: str) -> str:
+        """The frame of mark ``name``, recorded as pending."""
+        ...
+
+    async def send_frames(self, frames: list[str]) -> None: ...
+
+    def can_send_now(self) -> bool: ...
+
+    def send_frames_now(self, frames: list[str]) -> None: ...
+
+    async def send_mark(self, name: str) -> None: ...
+
+    async def clear_audio(self) -> None:
+        """Drop the audio the caller's side still has queued (barge-in)."""
+        ...
+
+
+class CallStream(Protocol):
+    """One call's media stream, from its first frame to its end: it calls the
+    conversation (a :class:`StreamListener`) as frames arrive."""
+
+    @property
+    def line(self) -> CallerLine: ...
+
+    async def run(self) -> EndReason:
+        """Serve the stream until it ends; returns why it ended."""
+        ...
+
+    def end(self, reason: EndReason) -> None:
+        """End the stream from another task: ``run`` returns ``reason`` soon after."""
+        ...
+
+
 class SessionRecorder(Protocol):
     async def started(self, identity: StreamIdentity, at: datetime) -> None: ...
 
@@ -133,12 +185,35 @@ class RealtimeModel(Protocol):
 ModelFactory = Callable[[], Coroutine[Any, Any, RealtimeModel]]
 
 
+class StoreUnavailable(Exception):
+    """Postgres could not be reached, or the connection died under the write: the write
+    may or may not have committed. Worth retrying, with the same events."""
+
+
+class VersionConflict(Exception):
+    """A version of the aggregate was already stored by other events: nothing of this
+    write was stored."""
+
+
 class ConversationStore(Protocol):
+    """Where a conversation's events and its final row go (Postgres: its event table and
+    outbox). Each write is one transaction, and writing a batch again is harmless: one
+    whose events are already stored (an earlier attempt committed, its answer was lost)
+    is left as it is."""
+
     async def call_request(self, request_id: uuid.UUID) -> dict[str, Any] | None: ...
 
-    async def append(self, events: Sequence[Envelope]) -> None: ...
+    async def append(self, events: Sequence[Envelope]) -> None:
+        """Store ``events`` together; raises StoreUnavailable or VersionConflict."""
+        ...
 
-    async def completed(self, record: ConversationRecord, events: Sequence[Envelope]) -> None: ...
+    async def completed(self, record: ConversationRecord, events: Sequence[Envelope]) -> None:
+        """The conversation's row and its last events (call_completed), together."""
+        ...
+
+    async def stored_version(self, aggregate_id: uuid.UUID) -> int:
+        """The aggregate's highest stored version (0: none); raises StoreUnavailable."""
+        ...
 
 
 class CallHangup(Protocol):

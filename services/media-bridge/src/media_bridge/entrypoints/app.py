@@ -4,7 +4,9 @@ the platform endpoints.
 It declares CALLS (the conversation events it appends go out through the outbox
 relay) and consumes REQUESTS (``media-bridge-requests``: the ``call_requests``
 projection outbound calls are briefed from). One ``AsyncOpenAI`` client and one
-``httpx.AsyncClient`` (hang-up requests) are shared by every call of the process.
+``httpx.AsyncClient`` (hang-up requests) are shared by every call of the process: the
+adapters are chosen here and handed to the calls as a :class:`CallWiring`; the
+application knows them only by their ports.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
 from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
+from ringbook.stream_tokens import StreamTokens
 from ringbook.web.app import create_service_app
 
 import media_bridge
@@ -26,9 +29,12 @@ from media_bridge.adapters.conversation_repository import (
     PostgresConversationStore,
     on_request_received,
 )
+from media_bridge.adapters.media_sessions_repository import PostgresSessionRecorder
 from media_bridge.adapters.openai_realtime import OpenAIRealtimeModel
 from media_bridge.adapters.orchestrator_client import OrchestratorHangup
-from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
+from media_bridge.adapters.used_stream_tokens import PostgresUsedStreamTokens
+from media_bridge.application.stream_admission import StreamAdmission
+from media_bridge.entrypoints.dependencies import CallWiring, call_wiring
 from media_bridge.entrypoints.media_stream import MediaStreamEndpoint, media_stream_router
 from media_bridge.settings import MediaBridgeSettings
 
@@ -57,18 +63,34 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
     )
 
     async def on_start(app: FastAPI, runtime: ServiceRuntime) -> None:
-        app.state.openai = AsyncOpenAI(
+        openai = AsyncOpenAI(
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url or None,
         )
-        app.state.http = httpx.AsyncClient()
-        app.state.hangup = OrchestratorHangup(
-            app.state.http,
-            base_url=settings.orchestrator_url,
-            token=settings.internal_token.get_secret_value(),
-            timeout=settings.hangup_timeout_seconds,
+        http = httpx.AsyncClient()
+
+        async def connect_model() -> OpenAIRealtimeModel:
+            return await OpenAIRealtimeModel.connect(openai, settings)
+
+        app.state.calls = CallWiring(
+            model_factory=connect_model,
+            store=PostgresConversationStore(runtime.pool),
+            hangup=OrchestratorHangup(
+                http,
+                base_url=settings.orchestrator_url,
+                token=settings.internal_token.get_secret_value(),
+                timeout=settings.hangup_timeout_seconds,
+            ),
+            gate=StreamAdmission(
+                StreamTokens(settings.media_stream_token_secret.get_secret_value(),
+                             clock=runtime.clock),
+                PostgresUsedStreamTokens(runtime.pool),
+                runtime.clock,
+            ),
+            recorder=PostgresSessionRecorder(runtime.pool),
+            clock=runtime.clock,
+            closers=(http.aclose, openai.close),
         )
-        app.state.conversations = PostgresConversationStore(runtime.pool)
         # Everything alive now (modules, the app, the pools) lives as long as the process:
         # moved out of the cyclic collector's reach, a full collection scans only the
         # calls' own objects instead of ~100 MB of start-up heap, which stalled every
@@ -77,28 +99,9 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
         gc.freeze()
 
     async def on_stop(app: FastAPI, runtime: ServiceRuntime) -> None:
-        await app.state.http.aclose()
-        await app.state.openai.close()
+        await call_wiring(app).close()
 
-    def model_factory(app: FastAPI) -> ModelFactory:
-        client: AsyncOpenAI = app.state.openai
-
-        async def connect() -> OpenAIRealtimeModel:
-            return await OpenAIRealtimeModel.connect(client, settings)
-
-        return connect
-
-    def store(app: FastAPI) -> ConversationStore:
-        conversations: ConversationStore = app.state.conversations
-        return conversations
-
-    def hangup(app: FastAPI) -> CallHangup:
-        client: CallHangup = app.state.hangup
-        return client
-
-    router = media_stream_router(
-        MediaStreamEndpoint(settings, model_factory=model_factory, store=store, hangup=hangup)
-    )
+    router = media_stream_router(MediaStreamEndpoint(settings))
     return create_service_app(
         runtime,
         title="Ringbook media-bridge",

@@ -26,6 +26,7 @@ from request_service.entrypoints import auth_routes, process_request, request_ro
 from request_service.entrypoints.consumers import calls_consumer
 from request_service.entrypoints.dependencies import Gateway
 from request_service.entrypoints.routing import store_unavailable_handler
+from request_service.entrypoints.seed_error_body import SeedErrorBodyMiddleware
 from request_service.settings import RequestServiceSettings
 
 
@@ -85,7 +86,7 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
     app.add_exception_handler(StoreUnavailable, store_unavailable_handler)
     # Middleware added last runs first: CORS outermost, so even a 413 carries its
     # headers and the browser can read it.
-    app.add_middleware(process_request.SeedTooLargeMiddleware)
+    app.add_middleware(SeedErrorBodyMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -4,11 +4,12 @@ caller's identity."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import Depends, Request
 from ringbook.auth import Principal, TokenService
 from ringbook.clock import Clock
+from ringbook.web.state import wired
 
 from request_service.adapters.timeline_hub import TimelineHub
 from request_service.application.auth import AuthService
@@ -31,7 +32,7 @@ class Gateway:
 
 
 def get_gateway(request: Request) -> Gateway:
-    return cast(Gateway, request.app.state.gateway)
+    return wired(request, "gateway", Gateway)
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]

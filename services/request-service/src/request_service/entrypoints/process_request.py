@@ -3,27 +3,25 @@
 The frontend already codes against ``{"status": "error", "request_id", "error"}``, so
 this endpoint, and only this one, answers its errors in that shape: its route class
 catches validation, auth and storage errors before the platform's handlers would turn
-them into ``{"error", "details"}``, and a small middleware rewrites the platform's 413
-for this path. Status codes: 400 not JSON, 401 no/invalid token, 403 ``user_id`` is not
-the caller, 409 ``request_id`` taken by a different request, 413 body too large, 415
-not sent as JSON, 422 a field is wrong (the message names it and says why), 503
-Postgres unreachable. Nothing is stored on any of them.
+them into ``{"error", "details"}``, and ``seed_error_body`` rewrites what the platform
+middleware answers before any route runs. Status codes: 400 not JSON, 401 no/invalid
+token, 403 ``user_id`` is not the caller, 409 ``request_id`` taken by a different
+request, 413 body too large, 415 not sent as JSON, 422 a field is wrong (the message
+names it and says why; a NUL character or an unpaired surrogate anywhere included),
+431 headers too large, 503 Postgres unreachable. Nothing is stored on any of them.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from ringbook.logging import get_logger
 from ringbook.web.errors import ApiError
 from ringbook.web.routing import PlatformRoute, RouteHandler
 from ringbook.web.security import CurrentPrincipal
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.exceptions import HTTPException
 
 from request_service.application.ports import StoreUnavailable
 from request_service.application.submit import SubmitOutcome, submit_request
@@ -34,9 +32,9 @@ from request_service.entrypoints.schemas import (
     ProcessRequestBody,
     SeedErrorOut,
 )
+from request_service.entrypoints.seed_error_body import PATH, readable_request_id, seed_error
 from request_service.entrypoints.validation_messages import describe
 
-PATH = "/api/process-request"
 log = get_logger(__name__)
 
 
@@ -44,23 +42,6 @@ class SeedError(Exception):
     def __init__(self, status: int, error: str) -> None:
         super().__init__(error)
         self.status, self.error = status, error
-
-
-def _readable_request_id(raw: bytes) -> str | None:
-    """The request_id to echo in an error, if the body holds a well-formed one."""
-    try:
-        body = orjson.loads(raw)
-        return str(uuid.UUID(body["request_id"])) if isinstance(body, dict) else None
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
-def seed_error(status: int, request_id: str | None, error: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if status == 503:
-        headers = {"Retry-After": "2"}  # nothing was stored: the same body may be resent
-    body = SeedErrorOut(request_id=request_id, error=error).model_dump()
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class SeedErrorRoute(PlatformRoute):
@@ -78,8 +59,10 @@ class SeedErrorRoute(PlatformRoute):
                 status, error = exc.status, exc.error
             except StoreUnavailable:
                 status, error = 503, "Service temporarily unavailable, please retry"
+            except HTTPException as exc:  # FastAPI's own "error parsing the body"
+                status, error = exc.status_code, f"body: {exc.detail}"
             log.info("process_request_refused", status=status, error=error[:300])
-            return seed_error(status, _readable_request_id(await request.body()), error)
+            return seed_error(status, readable_request_id(await request.body()), error)
 
         return handler
 
@@ -87,7 +70,7 @@ class SeedErrorRoute(PlatformRoute):
 router = APIRouter(tags=["requests"], route_class=SeedErrorRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": SeedErrorOut} for code in (400, 401, 403, 409, 413, 415, 422, 503)
+    code: {"model": SeedErrorOut} for code in (400, 401, 403, 409, 413, 415, 422, 431, 503)
 }
 
 
@@ -115,40 +98,3 @@ async def process_request(
     if outcome is SubmitOutcome.CONFLICT:
         raise SeedError(409, "request_id: already used for a different request")
     return AcceptedOut(request_id=request.request_id, message="Request is being processed")
-
-
-class SeedTooLargeMiddleware:
-    """Rewrites the platform's 413 on this path into seed 000's error body (the
-    platform middleware answers before any route runs, so the route class cannot)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH:
-            await self.app(scope, receive, send)
-            return
-        replaced = False
-
-        async def rewrite(message: Message) -> None:
-            nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 413:
-                replaced = True
-                payload = orjson.dumps(
-                    SeedErrorOut(request_id=None, error="Request body too large").model_dump()
-                )
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in (b"content-length", b"content-type")
-                ]
-                headers += [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ]
-                await send({**message, "headers": headers})
-                await send({"type": "http.response.body", "body": payload})
-            elif not replaced:  # drop the platform's own 413 body once replaced
-                await send(message)
-
-        await self.app(scope, receive, rewrite)

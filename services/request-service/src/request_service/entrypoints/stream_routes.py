@@ -13,6 +13,7 @@ Browsers' EventSource cannot set headers, so the token may also come as
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -38,22 +39,35 @@ BATCH = 500
 
 def stream_principal(
     request: Request,
+    gateway: GatewayDep,
     access_token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Principal:
     """The bearer header if sent, else the ``access_token`` query parameter."""
     if request.headers.get("authorization") or not access_token:
         return require_principal(request)
     try:
-        principal: Principal = request.app.state.tokens.verify(access_token)
+        return gateway.tokens.verify(access_token)
     except InvalidToken:
         raise ApiError(401, "Invalid or expired token") from None
-    return principal
 
 
-def _resume_after(last_event_id: str | None) -> int:
-    if last_event_id and last_event_id.strip().isdigit():
-        return int(last_event_id.strip())
-    return 0
+# A timeline seq is a Postgres bigint; the id of an event we sent is its decimal digits.
+_ISSUED_ID = re.compile(r"[0-9]{1,19}", re.ASCII)
+_MAX_SEQ = 2**63 - 1
+
+
+def resume_after(last_event_id: str | None) -> int:
+    """The seq to resume after; 0 (from the start) for anything we never issued.
+
+    Only ASCII digits count: ``str.isdigit`` also accepts "²" and "١٢", which ``int``
+    then refuses or reads as a number we never sent. A browser's EventSource treats any
+    answer but 200 as final, so an id we cannot read restarts the stream rather than
+    failing it: the client sees every entry again, in order, and loses none.
+    """
+    text = (last_event_id or "").strip()
+    if not _ISSUED_ID.fullmatch(text) or int(text) > _MAX_SEQ:
+        return 0
+    return int(text)
 
 
 async def timeline_events(
@@ -90,7 +104,7 @@ async def stream_timeline(
     request_id: str,
     principal: Annotated[Principal, Depends(stream_principal)],
     gateway: GatewayDep,
-    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventSourceResponse:
     """Server-sent events of the request's timeline (see the module docstring)."""
     record = await gateway.queries.get(parse_request_id(request_id), owner_of(principal))
@@ -99,6 +113,6 @@ async def stream_timeline(
     if gateway.hub.subscriber_count >= gateway.hub.max_subscribers:
         raise ApiError(503, "Too many live streams, retry later")
     events = timeline_events(
-        gateway.queries, gateway.hub, record.request_id, _resume_after(last_event_id)
+        gateway.queries, gateway.hub, record.request_id, resume_after(last_event_id)
     )
     return EventSourceResponse(events, ping=gateway.settings.sse_ping_seconds)

@@ -1,0 +1,25 @@
+"""What routes receive: the catalog's collaborators, wired once the runtime has started
+(the pool exists only then), as an ``Annotated`` dependency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from ringbook.web.state import wired
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The use cases' collaborators for this process (``app.state.catalog``)."""
+
+    pool: asyncpg.Pool
+
+
+def get_catalog(request: Request) -> Catalog:
+    return wired(request, "catalog", Catalog)
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]

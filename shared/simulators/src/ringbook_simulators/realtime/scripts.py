@@ -1,0 +1,279 @@
+"""The conversations the SIMULATED realtime model follows, chosen by the instructions.
+
+This is not AI: every agent line and tool call is written down here. On an outbound
+call the bridge puts a line ``Number called: +49305550100`` into the session
+instructions; that number picks the script, just as the simulated carrier picks a
+callee behaviour by number (:func:`script_key`).
+
+=================  =================================================================
+Instructions       Conversation
+=================  =================================================================
+``+49305550100``   Practice offers Monday 10:30; agent books it, confirms, hangs up.
+``+49305550103``   Nothing free this week; agent reports no availability, hangs up.
+``+49305550104``   Practice interrupts the agent's first (long) reply, then books
+                   like ``+49305550100``.
+any other number   Same as ``+49305550100``.
+no number line     Inbound call, the receptionist (:data:`RECEPTIONIST`): the caller
+                   says hello, the agent greets, the caller asks for the opening
+                   hours, the agent gives them, the caller says goodbye and the agent
+                   says goodbye and calls ``end_call``.
+=================  =================================================================
+
+The other party's turns are exported (:func:`practice_lines`, :func:`caller_lines`) so
+the simulated carrier can play the practice's or the caller's side with matching texts
+and durations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final, Literal
+
+from ringbook_simulators.realtime.audio import speaking_duration_ms
+from ringbook_simulators.realtime.protocol import SIMULATOR_INSTRUCTIONS
+
+PRACTICE_NAME: Final = "Praxis Dr. Müller"
+BOOKING_NUMBER: Final = "+49305550100"
+NO_AVAILABILITY_NUMBER: Final = "+49305550103"
+BARGE_IN_NUMBER: Final = "+49305550104"
+# The key of the inbound script: nobody was called, somebody rang the business.
+RECEPTIONIST: Final = "receptionist"
+
+_NUMBER_CALLED = re.compile(r"Number called:\s*(\+\d{6,15})")
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the scripted agent makes; arguments are sent as JSON."""
+
+    name: str
+    arguments: dict[str, Any]
+
+    @property
+    def arguments_json(self) -> str:
+        return json.dumps(self.arguments, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One step of a script.
+
+    Practice turns (an outbound call's callee) and caller turns (an inbound call's
+    caller) carry what the person on the line says (the input transcript). Agent turns
+    carry a spoken line (output transcript and audio) and/or a tool call; a turn with
+    both speaks first, then calls the tool, in one response.
+    ``barge_in_after_ms`` (practice turns only) tells the carrier to start speaking
+    that long after the agent's previous reply *started*, i.e. to interrupt it.
+    """
+
+    speaker: Literal["practice", "caller", "agent"]
+    text: str | None = None
+    tool: ToolCall | None = None
+    barge_in_after_ms: int | None = None
+
+    @property
+    def by_agent(self) -> bool:
+        return self.speaker == "agent"
+
+    @property
+    def duration_ms(self) -> int:
+        """Expected speaking time of ``text`` (~60 ms per character)."""
+        return speaking_duration_ms(self.text) if self.text else 0
+
+
+@dataclass(frozen=True)
+class Script:
+    number: str  # the number called, or RECEPTIONIST for the inbound script
+    description: str
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True)
+class PracticeLine:
+    """What the simulated carrier plays for the person on the line (the practice, or an
+    inbound caller), in order."""
+
+    text: str
+    duration_ms: int
+    barge_in_after_ms: int | None
+
+
+def next_monday(today: date) -> date:
+    """The first Monday strictly after ``today`` (a Monday gives next week's)."""
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
+def number_called(instructions: str | None) -> str | None:
+    """The E.164 number from the bridge's ``Number called: ...`` instruction line."""
+    match = _NUMBER_CALLED.search(instructions or "")
+    return match.group(1) if match else None
+
+
+def script_key(instructions: str | None) -> str | None:
+    """Which script a session's instructions select.
+
+    * a ``Number called:`` line (the bridge's outbound instructions): that number;
+    * instructions set by the client without one: :data:`RECEPTIONIST`. On an inbound
+      call nobody was dialled, so the bridge names no number, and its instructions are
+      the business's own text (``RECEPTIONIST_INSTRUCTIONS``, any language): the absent
+      line is the one marker that does not depend on how that text is worded;
+    * no instructions, or the simulator's own default (the client never set any): None,
+      which plays the default booking script, as before the receptionist existed.
+    """
+    number = number_called(instructions)
+    if number is not None:
+        return number
+    if not instructions or instructions == SIMULATOR_INSTRUCTIONS:
+        return None
+    return RECEPTIONIST
+
+
+def _practice(text: str, barge_in_after_ms: int | None = None) -> Turn:
+    return Turn("practice", text=text, barge_in_after_ms=barge_in_after_ms)
+
+
+def _agent(text: str | None = None, tool: ToolCall | None = None) -> Turn:
+    return Turn("agent", text=text, tool=tool)
+
+
+_GREETING = _practice(f"{PRACTICE_NAME}, guten Tag.")
+_ASK = _agent(
+    "Guten Tag, hier ist der digitale Assistent von Ringbook. Ich möchte gern einen "
+    "Termin für eine Zahnreinigung vereinbaren. Wann hätten Sie etwas frei?"
+)
+_OFFER = _practice("Am Montag um 10:30 Uhr hätten wir etwas frei.")
+_GOODBYE_BOOKED = _agent(
+    "Wunderbar, dann ist der Termin am Montag um 10:30 Uhr eingetragen. Vielen Dank "
+    "und auf Wiederhören!",
+    ToolCall("end_call", {"reason": "booked"}),
+)
+
+
+def _booking_turns(today: date) -> tuple[Turn, ...]:
+    booking = ToolCall(
+        "book_appointment",
+        {
+            "date": next_monday(today).isoformat(),
+            "time": "10:30",
+            "with_whom": PRACTICE_NAME,
+            "notes": "Zahnreinigung",
+        },
+    )
+    return (_OFFER, _agent(tool=booking), _GOODBYE_BOOKED)
+
+
+def _booking(number: str, today: date) -> Script:
+    return Script(
+        number,
+        "books the earliest slot offered (Monday 10:30)",
+        (_GREETING, _ASK, *_booking_turns(today)),
+    )
+
+
+def _no_availability(today: date) -> Script:
+    del today  # same shape as the other builders; this script has no dates
+    return Script(
+        NO_AVAILABILITY_NUMBER,
+        "nothing free this week; callback requested",
+        (
+            _GREETING,
+            _ASK,
+            _practice(
+                "Leider ist diese Woche nichts frei. Rufen Sie bitte nächste Woche wieder an."
+            ),
+            _agent(
+                tool=ToolCall(
+                    "report_no_availability",
+                    {
+                        "reason": "Diese Woche keine freien Termine; die Praxis bittet um "
+                        "einen Anruf nächste Woche.",
+                        "callback_requested": True,
+                    },
+                )
+            ),
+            _agent(
+                "Alles klar, dann melden wir uns nächste Woche wieder. Vielen Dank und auf "
+                "Wiederhören!",
+                ToolCall("end_call", {"reason": "no_availability"}),
+            ),
+        ),
+    )
+
+
+def _barge_in(today: date) -> Script:
+    # The first reply is deliberately long (~11 s) so that the practice, starting to
+    # speak 1.5 s into it, interrupts it mid-sentence.
+    long_intro = _agent(
+        "Guten Tag, hier ist der digitale Assistent von Ringbook. Ich rufe im Auftrag "
+        "einer Patientin an, die gern einen Termin für eine Zahnreinigung hätte, am "
+        "liebsten vormittags in der kommenden Woche."
+    )
+    return Script(
+        BARGE_IN_NUMBER,
+        "practice interrupts the agent's first reply, then books Monday 10:30",
+        (
+            _GREETING,
+            long_intro,
+            _practice("Moment, worum geht es denn genau?", barge_in_after_ms=1500),
+            _agent("Um einen Termin für eine Zahnreinigung. Wann hätten Sie etwas frei?"),
+            *_booking_turns(today),
+        ),
+    )
+
+
+def _receptionist() -> Script:
+    # The caller's first line is long on purpose: the bridge forwards no audio until
+    # the model session is configured, so a short "Hallo?" could be lost entirely.
+    return Script(
+        RECEPTIONIST,
+        "inbound: the caller asks for the opening hours, then says goodbye",
+        (
+            Turn("caller", text="Hallo, guten Tag, hier spricht Max Mustermann."),
+            _agent(
+                "Guten Tag, Sie sprechen mit dem digitalen Empfang von Ringbook. Wie kann "
+                "ich Ihnen helfen?"
+            ),
+            Turn("caller", text="Wann haben Sie diese Woche geöffnet?"),
+            _agent("Wir haben Montag bis Freitag von 8 bis 18 Uhr geöffnet."),
+            Turn("caller", text="Vielen Dank, auf Wiederhören!"),
+            _agent(
+                "Gern geschehen, auf Wiederhören!",
+                ToolCall("end_call", {"reason": "caller_done"}),
+            ),
+        ),
+    )
+
+
+def script_for(number: str | None, today: date) -> Script:
+    """The script for a :func:`script_key`; unknown or missing numbers book like 0100.
+
+    ``today`` is the date in Europe/Berlin; the booked Monday is derived from it.
+    """
+    if number == RECEPTIONIST:
+        return _receptionist()
+    if number == NO_AVAILABILITY_NUMBER:
+        return _no_availability(today)
+    if number == BARGE_IN_NUMBER:
+        return _barge_in(today)
+    return _booking(number or BOOKING_NUMBER, today)
+
+
+def _lines_of(script: Script) -> list[PracticeLine]:
+    return [
+        PracticeLine(turn.text, turn.duration_ms, turn.barge_in_after_ms)
+        for turn in script.turns
+        if not turn.by_agent and turn.text
+    ]
+
+
+def practice_lines(number: str, today: date) -> list[PracticeLine]:
+    """The practice's side of the script, for the simulated carrier to play."""
+    return _lines_of(script_for(number, today))
+
+
+def caller_lines() -> list[PracticeLine]:
+    """The inbound caller's side of the receptionist script, for the carrier to play."""
+    return _lines_of(_receptionist())

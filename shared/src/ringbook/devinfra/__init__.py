@@ -1,1 +1,0 @@
-"""Embedded infrastructure for laptops, tests and CI: nats-server and Postgres from wheels."""

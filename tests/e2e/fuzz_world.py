@@ -1,0 +1,119 @@
+"""The world the hostile-input probes run in: the system, a signed-in user with one
+request, every service's OpenAPI, and a valid JSON body for each operation taking one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from ringbook_devtools.system import SERVICES, LocalSystem
+
+from tests.e2e.hostile_input import Answer, BodyFactory, Operation, operations, send
+from tests.e2e.support import ANSWERS
+
+INTERNAL_TOKEN = "fuzz-internal-token-for-the-e2e-suite"
+TWILIO_AUTH_TOKEN = "fuzz-twilio-auth-token"
+SEED_PATH = "/api/process-request"
+PASSWORD = "password123"
+
+@dataclass
+class World:
+    """The running system, a signed-in user and one request of theirs, so probes of
+    an id-taking endpoint get past "not found" to the code that reads their input."""
+
+    system: LocalSystem
+    client: httpx.Client
+    token: str
+    user_id: str
+    email: str
+    request_id: str
+    specs: dict[str, dict[str, Any]]
+
+    def url(self, service: str) -> str:
+        return self.system.url(service)
+
+    def auth(self, path: str) -> dict[str, str]:
+        token = INTERNAL_TOKEN if path.startswith("/internal/") else self.token
+        return {"Authorization": f"Bearer {token}"}
+
+    def seed_body(self) -> dict[str, Any]:
+        return {
+            "request_id": str(uuid.uuid4()), "user_id": self.user_id,
+            "title": "Zahnarzttermin buchen", "description": "Zahnreinigung",
+            "callback_number": "+49 170 1234567", "number_to_call": ANSWERS,
+            "preferred_time": "Montag 10-12 Uhr",
+            "user_profile": {"username": "Max", "street": "Musterstraße", "house_number": "1",
+                             "postal_code": "10115", "city": "Berlin", "country": "Germany"},
+        }
+
+    def bodies(self) -> dict[tuple[str, str], BodyFactory]:
+        """A valid JSON body for every operation that takes one."""
+        return {
+            ("POST", "/api/auth/register"): lambda: {
+                "email": f"fuzz-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD,
+                "name": "Max Mustermann"},
+            ("POST", "/api/auth/login"): lambda: {"email": self.email, "password": PASSWORD},
+            ("POST", SEED_PATH): self.seed_body,
+            ("POST", "/api/requests/{request_id}/cancel"): lambda: {"reason": "changed plans"},
+            ("PUT", "/internal/business-hours/{number_e164}"): lambda: {
+                "tenant_id": str(uuid.uuid4()), "weekly_hours": "Mon-Fri 08:00-18:00",
+                "timezone": "Europe/Berlin"},
+        }
+
+    def path_values(self) -> dict[str, str]:
+        return {"request_id": self.request_id, "number_e164": "+49305550100",
+                "call_sid": "CA" + "0" * 32}
+
+    def operations(self) -> list[Operation]:
+        return [op for service, spec in self.specs.items() for op in operations(service, spec)]
+
+    def target(self, op: Operation, **overrides: str) -> str:
+        values = {**self.path_values(), **overrides}
+        path = op.path
+        for name in op.path_params:
+            path = path.replace("{" + name + "}", values[name])
+        return path
+
+
+@contextmanager
+def signed_in_world(system: LocalSystem) -> Iterator[World]:
+    with httpx.Client(base_url=system.gateway, timeout=15) as client:
+        email = f"fuzz-{uuid.uuid4().hex[:10]}@example.com"
+        session = client.post("/api/auth/register",
+                              json={"email": email, "password": PASSWORD, "name": "Max"})
+        assert session.status_code == 201, session.text
+        token, user_id = session.json()["token"], session.json()["user"]["id"]
+        specs = {name: client.get(f"{system.url(name)}/openapi.json").json() for name in SERVICES}
+        world = World(system, client, token, user_id, email, "", specs)
+        body = world.seed_body()
+        accepted = client.post(SEED_PATH, json=body, headers=world.auth(SEED_PATH))
+        assert accepted.status_code == 202, accepted.text
+        world.request_id = body["request_id"]
+        yield world
+
+
+def probe(world: World, op: Operation, *, target: str | None = None,
+          content: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
+    headers = {**world.auth(op.path), **(headers or {})}
+    if content is not None:
+        headers.setdefault("Content-Type", "application/json")
+    # A stream that opened would never end: these probes only need its status.
+    timeout = httpx.Timeout(15, read=3) if op.path.endswith("/stream") else None
+    with httpx.Client(timeout=timeout or 15) as client:  # own connection per probe
+        return send(client, op.method, world.url(op.service) + (target or world.target(op)),
+                    content=content, headers=headers)
+
+
+def is_seed(op: Operation) -> bool:
+    return op.service == "request-service" and op.path == SEED_PATH
+
+
+def stored_requests(world: World) -> int:
+    page = world.client.get("/api/requests", headers=world.auth("/api/requests"))
+    assert page.status_code == 200, page.text
+    total: int = page.json()["total"]
+    return total
