@@ -45,6 +45,7 @@ from benchmarks.media_sim import (
     TwilioCall,
     orchestrator_stub,
     short_call,
+    twilio_headers,
 )
 from benchmarks.ws_peer import Peer, connect_peer
 
@@ -76,7 +77,7 @@ def direction_figures(d: Direction) -> dict[str, Any]:
 
 async def _open(url: str, twilio: TwilioCall) -> Peer | None:
     try:
-        return await connect_peer(url, twilio.on_text)
+        return await connect_peer(url, twilio.on_text, twilio_headers(url))
     except (OSError, TimeoutError) as exc:
         _say(f"call {twilio.call}: {type(exc).__name__}: {exc}")
         return None

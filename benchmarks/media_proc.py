@@ -106,6 +106,8 @@ class BridgeProcess:
                "OPENAI_BASE_URL": f"http://127.0.0.1:{model_port}/v1",
                "OPENAI_API_KEY": "sim",
                "ORCHESTRATOR_URL": f"http://127.0.0.1:{orchestrator_port}",
+               # The URL the Twilio side signs its upgrades over.
+               "MEDIA_STREAM_URL": self.url,
                "LOG_LEVEL": "WARNING"}
         log = (self.root / "media-bridge.log").open("ab")
         self.process = subprocess.Popen(

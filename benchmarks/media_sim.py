@@ -18,11 +18,15 @@ import asyncio
 import base64
 import struct
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from ringbook.clock import SystemClock
+from ringbook.stream_tokens import DEV_MEDIA_STREAM_TOKEN_SECRET, CallDirection, StreamTokens
+from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -169,12 +173,25 @@ def _twilio(event: str, sid: str, seq: int, **body: Any) -> str:
                          **body}).decode()
 
 
+# The bridge runs with its development settings: the simulated carrier's auth token
+# signs the upgrade, the development secret the stream tokens (as call-orchestrator's).
+DEV_TWILIO_AUTH_TOKEN = "simulated-auth-token"
+BENCH_TENANT = uuid.UUID("0195f7a2-0000-7000-8000-00000000beef")
+
+
+def twilio_headers(url: str) -> dict[str, str]:
+    """The upgrade's ``X-Twilio-Signature``, as Twilio signs it: over the URL alone."""
+    signature = RequestValidator(DEV_TWILIO_AUTH_TOKEN).compute_signature(url, {})
+    return {"X-Twilio-Signature": signature}
+
+
 def start_message(call: int, sid: str) -> str:
+    token = StreamTokens(DEV_MEDIA_STREAM_TOKEN_SECRET, clock=SystemClock()).mint(
+        call_sid=f"CA{call:032d}", tenant_id=BENCH_TENANT, request_id=uuid.uuid4(),
+        attempt=1, direction=CallDirection.INBOUND)
     return _twilio("start", sid, 1, start={
         "accountSid": "AC" + "0" * 32, "streamSid": sid, "callSid": f"CA{call:032d}",
-        "tracks": ["inbound"], "customParameters": {
-            "direction": "inbound", "tenant_id": "0195f7a2-0000-7000-8000-00000000beef",
-            "attempt": "1"},
+        "tracks": ["inbound"], "customParameters": {"stream_token": token},
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}})
 
 
@@ -239,7 +256,7 @@ async def short_call(url: str, call: int, frames: int = 5) -> bool:
     phase = Phase(frames=frames, calls=1)
     twilio = TwilioCall(url, call, phase, echo_marks=False)
     async with asyncio.timeout(10):
-        async with connect(url, compression=None) as ws:
+        async with connect(url, compression=None, additional_headers=twilio_headers(url)) as ws:
             await ws.send(orjson.dumps({"event": "connected", "protocol": "Call",
                                         "version": "1.0.0"}).decode())
             await ws.send(start_message(call, twilio.sid))

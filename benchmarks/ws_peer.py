@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import cast
 
 from websockets.client import ClientProtocol
@@ -33,9 +33,11 @@ MAX_MESSAGE = 2**20
 
 class Peer(asyncio.Protocol):
     def __init__(self, ws: ClientProtocol | ServerProtocol, on_text: OnText,
-                 on_open: Callable[[Peer], None] | None = None) -> None:
+                 on_open: Callable[[Peer], None] | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
         loop = asyncio.get_running_loop()
         self.ws, self.on_text, self.on_open = ws, on_text, on_open
+        self.headers = dict(headers or {})
         self.opened: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
         self.transport: asyncio.Transport | None = None
@@ -44,7 +46,10 @@ class Peer(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
         self.transport = cast(asyncio.Transport, transport)
         if isinstance(self.ws, ClientProtocol):
-            self.ws.send_request(self.ws.connect())
+            request = self.ws.connect()
+            for name, value in self.headers.items():
+                request.headers[name] = value
+            self.ws.send_request(request)
             self._flush()
 
     def data_received(self, data: bytes) -> None:
@@ -103,13 +108,15 @@ class Peer(asyncio.Protocol):
 CONNECT_SECONDS = 10.0
 
 
-async def connect_peer(url: str, on_text: OnText) -> Peer:
-    """A client connection to ``ws://host:port/path``, handshake done."""
+async def connect_peer(url: str, on_text: OnText,
+                       headers: Mapping[str, str] | None = None) -> Peer:
+    """A client connection to ``ws://host:port/path``, handshake done (with ``headers``
+    on the upgrade request)."""
     uri = parse_uri(url)
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(CONNECT_SECONDS):
         _, peer = await loop.create_connection(
-            lambda: Peer(ClientProtocol(uri, max_size=MAX_MESSAGE), on_text),
+            lambda: Peer(ClientProtocol(uri, max_size=MAX_MESSAGE), on_text, headers=headers),
             uri.host, uri.port)
         await peer.opened
     return peer

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import jwt
 import nats
 import pytest
 from ringbook.bus.reading import subject_events
@@ -72,8 +73,11 @@ async def test_an_inbound_call_ends_with_both_sides_of_the_transcript(
         assert response.status_code == 201, response.text
         sid = response.json()["sid"]
         parameters = response.json()["stream"]["parameters"]
-        assert parameters["call_sid"] == sid and parameters["direction"] == "inbound"
-        assert parameters["customer_phone"] == "+491701234567"
+        # The stream says nothing about the call but its token, minted for this call sid;
+        # media-bridge admits the stream with it and believes nothing else.
+        assert set(parameters) == {"stream_token"}
+        claims = jwt.decode(parameters["stream_token"], options={"verify_signature": False})
+        assert (claims["sub"], claims["direction"]) == (sid, "inbound")
 
         # media-bridge's conversation: both sides of the receptionist script.
         bridge = await call_completed(
@@ -88,7 +92,9 @@ async def test_an_inbound_call_ends_with_both_sides_of_the_transcript(
             t.text for t in script.turns if t.speaker == "agent"
         ]
         assert bridge.data.outcome == "ended"  # the agent's end_call hung up
-        assert bridge.tenant_id is not None
+        # The conversation is the token's session, of the token's tenant.
+        assert str(bridge.correlation_id) == claims["request"]
+        assert str(bridge.tenant_id) == claims["tenant"]
 
         # The carrier's record: ended by the agent (media-bridge closing the stream and
         # asking for a hang-up), the final status reported to call-orchestrator ...
@@ -119,7 +125,7 @@ async def test_an_inbound_call_ends_with_both_sides_of_the_transcript(
     nc = await nats.connect(system.nats_url)
     try:
         session = await subject_events(
-            nc.jetstream(), f"ringbook.calls.{INBOUND_CALL}.{parameters['session_id']}.*",
+            nc.jetstream(), f"ringbook.calls.{INBOUND_CALL}.{claims['request']}.*",
             stream=CALLS.name)
     finally:
         await nc.close()

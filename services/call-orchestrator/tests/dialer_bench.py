@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import orjson
@@ -44,15 +45,22 @@ class RecordingCarrier:
     """The Telephony port's outside edge: no network, every call recorded."""
 
     clock: FakeClock
+    pool: asyncpg.Pool
     placed: list[Placed] = field(default_factory=list)
     status: dict[str, str] = field(default_factory=dict)  # what fetch_call answers
     fetched: list[str] = field(default_factory=list)
 
     async def place_call(self, call: PlaceCall) -> str:
         sid = "CA" + uuid.uuid4().hex
-        params = call.stream_parameters
-        self.placed.append(Placed(self.clock.now(), uuid.UUID(params["request_id"]),
-                                  uuid.UUID(params["tenant_id"]), sid))
+        # The call names its attempt only in the answer URL (as Twilio is given it); the
+        # attempt row was committed before the dial was sent.
+        [attempt_id] = parse_qs(urlsplit(call.answer_url).query)["attempt_id"]
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "select a.request_id, j.tenant_id from call_attempts a join call_jobs j"
+                " using (request_id) where a.id = $1", uuid.UUID(attempt_id))
+        assert row is not None, f"placed a call for no attempt: {call.answer_url}"
+        self.placed.append(Placed(self.clock.now(), row["request_id"], row["tenant_id"], sid))
         return sid
 
     async def hang_up(self, call_sid: str) -> None:
@@ -138,7 +146,7 @@ async def dialer_bench(dsn: str, schema: str, start: datetime,
     await migrate(dsn, schema, MIGRATIONS)
     pool = await create_pool(dsn, schema=schema, min_size=1, max_size=5)
     clock = FakeClock(start)
-    carrier = RecordingCarrier(clock)
+    carrier = RecordingCarrier(clock, pool)
     ctx = Orchestration(
         clock=clock, telephony=carrier, hours=WeeklyHours.parse("mon-fri 08:00-18:00"),
         retry_policy=RetryPolicy(max_attempts=max_attempts, delay=timedelta(minutes=10)),

@@ -30,6 +30,8 @@ MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SATURDAY_10_BERLIN = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ANSWERS, BUSY, NO_ANSWER = "+49305550100", "+49305550101", "+49305550102"
 CALL_RESULTS = "call-orchestrator-call-results"  # the durable of conversations' reports
+# Shared with media-bridge in a deployment: it verifies the tokens we mint with it.
+STREAM_TOKEN_SECRET = "test-media-stream-token-secret-for-call-orchestrator"
 
 
 @dataclass
@@ -197,6 +199,7 @@ async def orchestrator(
         # Pacing runs on the service's clock, which these tests hold still: a bucket that
         # never refills must be deep enough for every dial of a test.
         "carrier_dial_burst": 1000,
+        "media_stream_token_secret": STREAM_TOKEN_SECRET,
     }
     settings = settings_for(
         infra,

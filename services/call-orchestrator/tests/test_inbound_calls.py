@@ -10,17 +10,20 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import jwt
 import nats
 import pytest
 from call_orchestrator.settings import DEV_INBOUND_TENANT_ID
+from flow_harness import STREAM_TOKEN_SECRET
 from flow_harness import orchestrator as flow_orchestrator
 from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.events import Envelope
+from ringbook.stream_tokens import CallDirection, InvalidStreamToken, StreamGrant, StreamTokens
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.waiting import eventually
 from twilio.request_validator import RequestValidator
@@ -29,15 +32,8 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MEDIA_URL = "ws://127.0.0.1:9/media-stream"  # only echoed in the TwiML, never dialed
 CALLER, OUR_NUMBER = "+4915112345678", "+49305550000"
 VALIDATOR = RequestValidator("simulated-auth-token")
-PARAMETERS = {
-    "customer_phone",
-    "call_sid",
-    "session_id",
-    "direction",
-    "request_id",
-    "assistant",
-    "tenant_id",
-}
+# All the stream says about the call is its token; media-bridge believes nothing else.
+PARAMETERS = {"stream_token"}
 
 
 def new_sid() -> str:
@@ -155,7 +151,14 @@ class Answer:
 
     @property
     def session_id(self) -> uuid.UUID:
-        return uuid.UUID(self.parameters["session_id"])
+        """The session the token names (read here without checking it: see grant)."""
+        claims = jwt.decode(self.parameters["stream_token"], options={"verify_signature": False})
+        return uuid.UUID(claims["request"])
+
+    def grant(self, call_sid: str) -> StreamGrant:
+        """The stream token, verified as media-bridge verifies it."""
+        tokens = StreamTokens(STREAM_TOKEN_SECRET, clock=FakeClock(NOW))
+        return tokens.verify(self.parameters["stream_token"], call_sid=call_sid)
 
 
 def read_twiml(response: httpx.Response) -> Answer:
@@ -180,12 +183,23 @@ async def test_incoming_call_answers_with_greeting_and_stream(inbound: Inbound) 
     assert (answer.voice, answer.language) == ("alice", "de-DE")
     assert answer.stream_url == MEDIA_URL
     assert set(answer.parameters) == PARAMETERS
-    assert answer.parameters["customer_phone"] == CALLER
-    assert answer.parameters["call_sid"] == call_sid
-    assert answer.parameters["direction"] == "inbound"
-    assert answer.parameters["assistant"] == "receptionist"
-    assert answer.parameters["request_id"] == answer.parameters["session_id"]
     assert answer.session_id.version == 4
+
+
+async def test_the_stream_token_is_minted_for_this_call_and_session(inbound: Inbound) -> None:
+    call_sid = new_sid()
+    answer = read_twiml(await inbound.incoming(call_sid))
+    grant = answer.grant(call_sid)
+    assert (grant.call_sid, grant.request_id) == (call_sid, answer.session_id)
+    assert (grant.tenant_id, grant.attempt) == (DEV_INBOUND_TENANT_ID, 1)
+    assert grant.direction is CallDirection.INBOUND
+    # Minted for the greeting's few seconds, not for ever; and for no other call.
+    assert grant.expires_at == NOW + timedelta(seconds=120)
+    with pytest.raises(InvalidStreamToken, match="wrong_call"):
+        answer.grant(new_sid())
+    # A retried webhook gets a fresh token for the same session: each opens one stream.
+    retry = read_twiml(await inbound.incoming(call_sid)).grant(call_sid)
+    assert retry.request_id == grant.request_id and retry.token_id != grant.token_id
 
 
 async def test_incoming_call_emits_started_then_connected(inbound: Inbound) -> None:
@@ -204,7 +218,6 @@ async def test_incoming_call_emits_started_then_connected(inbound: Inbound) -> N
 
 async def test_caller_number_is_normalized_to_e164(inbound: Inbound) -> None:
     answer = read_twiml(await inbound.incoming(new_sid(), caller="+49 151 1234 5678"))
-    assert answer.parameters["customer_phone"] == CALLER
     await inbound.wait_types(answer.session_id, 2)
     started = (await inbound.call_events(answer.session_id))[0]
     assert started.data.number == CALLER  # type: ignore[attr-defined]
@@ -212,8 +225,9 @@ async def test_caller_number_is_normalized_to_e164(inbound: Inbound) -> None:
 
 async def test_withheld_caller_id_is_still_answered(inbound: Inbound) -> None:
     answer = read_twiml(await inbound.incoming(new_sid(), caller="anonymous"))
-    assert answer.parameters["customer_phone"] == "anonymous"
     assert await inbound.wait_types(answer.session_id, 2) == ["call_started", "call_connected"]
+    started = (await inbound.call_events(answer.session_id))[0]
+    assert started.data.number == "anonymous"  # type: ignore[attr-defined]
 
 
 async def test_retried_webhook_answers_the_same_session_and_emits_nothing_new(
@@ -224,8 +238,10 @@ async def test_retried_webhook_answers_the_same_session_and_emits_nothing_new(
     session_id = read_twiml(first).session_id
     await inbound.wait_types(session_id, 2)
     retry = await inbound.incoming(call_sid)
-    assert read_twiml(retry).session_id == session_id
-    assert retry.text == first.text
+    again = read_twiml(retry)
+    assert again.session_id == session_id
+    # The same answer but for its token: every delivery's TwiML admits its one stream.
+    assert (again.greeting, again.stream_url) == (read_twiml(first).greeting, MEDIA_URL)
     assert await inbound.wait_types(session_id, 2) == ["call_started", "call_connected"]
     assert await inbound.count("inbound_calls") == 1
     assert await inbound.count("call_jobs") == 1
@@ -308,7 +324,7 @@ async def test_inbound_settings_shape_the_answer(
         answer = read_twiml(await service.incoming(new_sid()))
         assert answer.greeting == "Benvenuto. Un momento per favore..."
         assert (answer.voice, answer.language) == ("Polly.Bianca", "it-IT")
-        assert answer.parameters["assistant"] == "spa-desk"
         await service.wait_types(answer.session_id, 2)
         events = await service.call_events(answer.session_id)
         assert {e.tenant_id for e in events} == {tenant}
+        assert answer.grant(events[0].data.call_sid).tenant_id == tenant  # type: ignore[attr-defined]

@@ -12,11 +12,13 @@ from flow_harness import (
     BUSY,
     NO_ANSWER,
     SATURDAY_10_BERLIN,
+    STREAM_TOKEN_SECRET,
     Harness,
     carrier_call_ended,
     has,
     orchestrator,
 )
+from ringbook.stream_tokens import StreamTokens
 from ringbook_devtools.testing.infra import ServerSet
 from twilio.request_validator import RequestValidator
 
@@ -33,9 +35,13 @@ async def test_answered_call_starts_and_connects(harness: Harness) -> None:
     assert [e.version for e in events] == [1, 2]
     started = events[0].data
     assert started.number == ANSWERS and started.attempt == 1  # type: ignore[attr-defined]
-    # The carrier opened the media stream with our parameters.
+    # The carrier opened the media stream with a token for this request's call.
     starts = [m for s in harness.media.sessions for m in s.messages if m["event"] == "start"]
-    assert starts and starts[0]["start"]["customParameters"]["request_id"] == str(request_id)
+    assert starts
+    start = starts[0]["start"]
+    grant = StreamTokens(STREAM_TOKEN_SECRET, clock=harness.clock).verify(
+        start["customParameters"]["stream_token"], call_sid=start["callSid"])
+    assert grant.request_id == request_id and grant.call_sid == started.call_sid  # type: ignore[attr-defined]
 
 
 async def test_busy_retries_then_fails_with_bounded_attempts(harness: Harness) -> None:

@@ -11,12 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from call_orchestrator.adapters.twilio_telephony import TwilioTelephony
+from call_orchestrator.adapters.twiml import stream_twiml
 from call_orchestrator.application.telephony import (
     CallNotFound,
     CallRejected,
     CarrierCall,
     PlaceCall,
 )
+from fastapi import Response
 from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.carrier.scenarios import ANSWERING_NUMBER, BUSY_NUMBER
 from ringbook_simulators.carrier.settings import CarrierSettings
@@ -36,14 +38,14 @@ class Env:
     settings: CarrierSettings
     callbacks: CallbackRecorder
     callback_url: str
-    stream_url: str
+    answer_url: str
 
     def telephony(self, auth_token: str | None = None) -> TwilioTelephony:
         return TwilioTelephony(self.settings.account_sid, auth_token or self.settings.auth_token,
                                api_base_url=self.url)
 
     def call(self, to: str) -> PlaceCall:
-        return PlaceCall(to=to, from_=FROM, stream_url=self.stream_url, stream_parameters={},
+        return PlaceCall(to=to, from_=FROM, answer_url=self.answer_url,
                          status_callback_url=self.callback_url)
 
     async def raw_resource(self, sid: str) -> dict[str, Any]:
@@ -59,10 +61,19 @@ async def carrier() -> AsyncIterator[Env]:
     settings = CarrierSettings(answer_after_seconds=0.05, answered_hold_seconds=30.0)
     callbacks = CallbackRecorder(settings.auth_token)
     media = MediaStreamRecorder(settings.auth_token)  # the answered call holds its stream
+    receiver = callbacks.app("/status")
+    stream_url: list[str] = []
+
+    async def answer() -> Response:
+        """Our answer URL, asked once the callee picks up: the call's stream."""
+        return Response(stream_twiml(stream_url[0], {}), media_type="text/xml")
+
+    receiver.add_api_route("/answer", answer, methods=["POST"])
     async with (media.serving() as media_url,
-                serve_app(callbacks.app("/status")) as receiver,
+                serve_app(receiver) as receiver_url,
                 running_carrier(settings) as (url, _)):
-        yield Env(url, settings, callbacks, f"{receiver}/status", f"{media_url}/media")
+        stream_url.append(f"{media_url}/media")
+        yield Env(url, settings, callbacks, f"{receiver_url}/status", f"{receiver_url}/answer")
 
 
 async def test_fetch_follows_a_call_from_ringing_to_its_end() -> None:

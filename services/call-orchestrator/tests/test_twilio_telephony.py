@@ -13,12 +13,13 @@ import httpx
 import pytest
 from call_orchestrator.adapters.twilio_signature import is_valid_twilio_signature
 from call_orchestrator.adapters.twilio_telephony import TwilioTelephony
+from call_orchestrator.adapters.twiml import stream_twiml
 from call_orchestrator.application.telephony import (
     CallRejected,
     PlaceCall,
     TelephonyUnavailable,
 )
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.carrier.scenarios import ANSWERING_NUMBER, BUSY_NUMBER
@@ -40,20 +41,17 @@ class Env:
     callbacks: CallbackRecorder
     media: MediaStreamRecorder
     callback_url: str
+    answer_url: str
     stream_url: str
+    answers: list[dict[str, str]]
 
     def telephony(self, auth_token: str | None = None) -> TwilioTelephony:
         token = auth_token or self.settings.auth_token
         return TwilioTelephony(self.settings.account_sid, token, api_base_url=self.carrier_url)
 
     def call(self, to: str) -> PlaceCall:
-        return PlaceCall(
-            to=to,
-            from_=FROM,
-            stream_url=self.stream_url,
-            stream_parameters={"call_attempt_id": "att-7", "tenant": "acme & co"},
-            status_callback_url=self.callback_url,
-        )
+        return PlaceCall(to=to, from_=FROM, answer_url=self.answer_url,
+                         status_callback_url=self.callback_url)
 
     async def carrier_calls(self) -> list[dict[str, Any]]:
         async with httpx.AsyncClient() as http:
@@ -68,18 +66,32 @@ async def environment() -> AsyncIterator[Env]:
     settings = CarrierSettings(answer_after_seconds=0.05, answered_hold_seconds=30.0)
     callbacks = CallbackRecorder(settings.auth_token)
     media = MediaStreamRecorder(settings.auth_token)
+    receiver = callbacks.app("/twilio/status")
+    answers: list[dict[str, str]] = []
+    stream_url: list[str] = []
+
+    async def answer(request: Request) -> Response:
+        """Our answer URL: the stream, its parameters escaped by the SDK's TwiML."""
+        answers.append({k: str(v) for k, v in (await request.form()).items()})
+        parameters = {"call_attempt_id": "att-7", "tenant": "acme & co"}
+        return Response(stream_twiml(stream_url[0], parameters), media_type="text/xml")
+
+    receiver.add_api_route("/twilio/answer", answer, methods=["POST"])
     async with (
         media.serving() as media_url,
-        serve_app(callbacks.app("/twilio/status")) as receiver_url,
+        serve_app(receiver) as receiver_url,
         running_carrier(settings) as (carrier_url, _),
     ):
+        stream_url.append(f"{media_url}/media")
         yield Env(
             carrier_url,
             settings,
             callbacks,
             media,
             f"{receiver_url}/twilio/status",
-            f"{media_url}/media?token=abc",
+            f"{receiver_url}/twilio/answer?attempt_id=att-7",
+            stream_url[0],
+            answers,
         )
 
 
@@ -91,23 +103,23 @@ async def test_place_call_and_hang_up_through_the_sdk() -> None:
 
         [seen] = await env.carrier_calls()
         assert (seen["sid"], seen["to"], seen["from"]) == (sid, ANSWERING_NUMBER, FROM)
-        assert seen["stream"] == {
-            "url": env.stream_url,
-            "parameters": {"call_attempt_id": "att-7", "tenant": "acme & co"},
-        }
+        # The TwiML comes from our answer URL, asked by POST once the callee answered.
+        assert (seen["voice_webhook"]["url"], seen["voice_webhook"]["method"]) == (
+            env.answer_url, "POST")
         assert seen["status_callback"] == env.callback_url
         assert seen["status_callback_method"] == "POST"
         assert seen["status_callback_events"] == ["answered", "completed", "initiated", "ringing"]
 
         await eventually(lambda: "in-progress" in env.callbacks.statuses(sid))
         await eventually(lambda: len(env.media.sessions) == 1)
+        assert [a["CallSid"] for a in env.answers] == [sid]
         await telephony.hang_up(sid)
 
         await eventually(lambda: env.callbacks.statuses(sid)[-1:] == ["completed"])
         await eventually(lambda: env.media.sessions[0].closed)
         assert env.callbacks.statuses(sid) == ["initiated", "ringing", "in-progress", "completed"]
         session = env.media.sessions[0]
-        assert session.path == "/media?token=abc" and session.signature_valid
+        assert session.path == "/media" and session.signature_valid
         assert session.messages[1]["start"]["customParameters"] == {
             "call_attempt_id": "att-7",
             "tenant": "acme & co",
@@ -145,7 +157,7 @@ async def test_carrier_overload_maps_to_unavailable(status: int, may_have_been_s
 
     async with serve_app(overloaded) as url:
         telephony = TwilioTelephony("AC" + "1" * 32, "token", api_base_url=url)
-        call = PlaceCall(ANSWERING_NUMBER, FROM, "ws://127.0.0.1:1/media", {}, "")
+        call = PlaceCall(ANSWERING_NUMBER, FROM, "http://127.0.0.1:1/answer", "")
         with pytest.raises(TelephonyUnavailable) as caught:
             await telephony.place_call(call)
     assert caught.value.request_may_have_been_sent is may_have_been_sent
@@ -158,7 +170,7 @@ async def test_unreachable_carrier_maps_to_unavailable_and_not_sent() -> None:
         telephony = TwilioTelephony(
             "AC" + "1" * 32, "token", api_base_url=f"http://127.0.0.1:{port}"
         )
-        call = PlaceCall(ANSWERING_NUMBER, FROM, "ws://127.0.0.1:1/media", {}, "")
+        call = PlaceCall(ANSWERING_NUMBER, FROM, "http://127.0.0.1:1/answer", "")
         with pytest.raises(TelephonyUnavailable) as caught:
             await telephony.place_call(call)
     assert caught.value.request_may_have_been_sent is False

@@ -15,7 +15,6 @@ from bridge_harness import INTERNAL_TOKEN, Bridge, eventually, free_port, run_br
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_simulators.carrier import media_stream_client as sim
 from twilio_peer import SILENCE, TENANT, Twilio, completed_within
-from websockets.asyncio.client import connect
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ async def unreachable_model_bridge(
 async def test_stop_emits_call_completed_within_5_seconds(
     fast_bridge: Bridge, infra: ServerSet
 ) -> None:
-    async with connect(fast_bridge.url) as ws:
+    async with fast_bridge.connect() as ws:
         twilio = Twilio(ws, 3)
         await twilio.start(direction="inbound", tenant_id=str(TENANT))
         await twilio.frames([SILENCE] * 10)
@@ -46,7 +45,7 @@ async def test_stop_emits_call_completed_within_5_seconds(
 
 
 async def test_model_socket_dying_ends_the_call(fast_bridge: Bridge) -> None:
-    async with connect(fast_bridge.url) as ws:
+    async with fast_bridge.connect() as ws:
         twilio = Twilio(ws, 4)
         await twilio.start(direction="inbound", tenant_id=str(TENANT))
         await twilio.frames([SILENCE] * 5)
@@ -65,7 +64,7 @@ async def test_model_socket_dying_ends_the_call(fast_bridge: Bridge) -> None:
 
 
 async def test_twilio_socket_dropping_ends_the_call(fast_bridge: Bridge) -> None:
-    ws = await connect(fast_bridge.url)
+    ws = await fast_bridge.connect()
     twilio = Twilio(ws, 5)
     await twilio.start(direction="inbound", tenant_id=str(TENANT))
     await twilio.frames([SILENCE] * 5)
@@ -82,7 +81,7 @@ async def test_an_unreachable_model_ends_the_call_as_soon_as_it_starts(
     unreachable_model_bridge: Bridge,
 ) -> None:
     bridge = unreachable_model_bridge
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = Twilio(ws, 7)
         started = time.monotonic()
         await twilio.start(direction="inbound", tenant_id=str(TENANT))
@@ -93,23 +92,27 @@ async def test_an_unreachable_model_ends_the_call_as_soon_as_it_starts(
     assert bridge.hangups == [(twilio.call_sid, f"Bearer {INTERNAL_TOKEN}")]
 
 
-async def test_twilio_dropping_before_start_closes_the_model_and_reports_nothing(
+async def test_twilio_dropping_before_start_costs_no_model_session_and_reports_nothing(
     fast_bridge: Bridge,
 ) -> None:
-    ws = await connect(fast_bridge.url)
+    ws = await fast_bridge.connect()
     await ws.send(orjson.dumps(sim.connected_message()).decode())
-
-    async def model_connected() -> bool:
-        return bool(fast_bridge.model.sessions)
-
-    await eventually(model_connected)  # the model is dialled before Twilio's start
     ws.transport.abort()
+    # A sentinel call after it: once it is reported, the dropped socket's handler is
+    # long done, and it is the only call the bridge acted on.
+    async with fast_bridge.connect() as sentinel_ws:
+        sentinel = Twilio(sentinel_ws, 8)
+        await sentinel.start(direction="inbound", tenant_id=str(TENANT))
+        await sentinel.frames([SILENCE] * 5)
+        await sentinel.stop()
+        await completed_within(fast_bridge, 5)
 
-    async def model_closed() -> bool:
-        return not fast_bridge.model.sessions[0]._tasks.running
+    async def sentinel_hung_up() -> bool:  # asked once its report is in
+        return bool(fast_bridge.hangups)
 
-    await eventually(model_closed, 5)
-    # No call started: nobody to hang up, no call to report.
-    assert fast_bridge.hangups == []
+    await eventually(sentinel_hung_up, 5)
+    # The model is dialled only for an admitted start: nothing before it.
+    assert len(fast_bridge.model.sessions) == 1
+    assert fast_bridge.hangups == [(sentinel.call_sid, f"Bearer {INTERNAL_TOKEN}")]
     assert await fast_bridge.pool.fetchval(
-        "select count(*) from events where type = 'call_completed'") == 0
+        "select count(*) from events where type = 'call_completed'") == 1

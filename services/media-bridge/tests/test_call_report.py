@@ -12,7 +12,6 @@ from bridge_harness import FakeOrchestrator, bridge_serving, eventually
 from pg_faults import delay_writes, kill_writes
 from ringbook_devtools.testing.infra import ServerSet
 from twilio_peer import SILENCE, TENANT, Twilio
-from websockets.asyncio.client import connect
 
 
 async def count(infra: ServerSet, schema: str, sql: str) -> int:
@@ -44,7 +43,7 @@ async def test_the_report_outlasts_a_failing_store_and_a_bad_hangup(
         # transaction (the conversations row is inserted first), until stopped below.
         killer = await kill_writes(infra.database_url, schema=fresh_schema,
                                    table="conversations", condition="true", times=10_000)
-        async with connect(bridge.url) as ws:
+        async with bridge.connect() as ws:
             twilio = Twilio(ws, 51)
             await twilio.start(direction="inbound", tenant_id=str(TENANT))
             await twilio.frames([SILENCE] * 10)
@@ -86,7 +85,7 @@ async def test_the_report_is_committed_before_the_hangup_is_asked(
         # A slow Postgres: the report takes a moment longer than the hang-up request.
         await delay_writes(infra.database_url, schema=fresh_schema, table="conversations",
                            seconds=0.3)
-        async with connect(bridge.url) as ws:
+        async with bridge.connect() as ws:
             twilio = Twilio(ws, 52)
             await twilio.start(direction="inbound", tenant_id=str(TENANT))
             await twilio.frames([SILENCE] * 10)

@@ -4,18 +4,43 @@ in-process implementations of the ports, not mocks): marks, dtmf, sending back."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 from media_bridge.adapters.twilio_call_session import CallSession
-from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
+from media_bridge.domain.call_stream import (
+    EndReason,
+    StreamIdentity,
+    StreamProgress,
+    StreamRefused,
+)
 from ringbook.clock import FakeClock
+from ringbook.stream_tokens import CallDirection, StreamGrant
 from ringbook_simulators.carrier import media_stream_client as sim
 
 SID, CALL, ACCOUNT = "MZ1", "CA1", "AC1"
+GRANT = StreamGrant(token_id=uuid.uuid4(), call_sid=CALL, tenant_id=uuid.uuid4(),
+                    request_id=uuid.uuid4(), attempt=1, direction=CallDirection.INBOUND,
+                    expires_at=datetime(2026, 1, 15, 9, 2, tzinfo=UTC))
+
+
+class GrantingGate:
+    """The StreamGate port in memory: admits every start with ``GRANT`` (admission
+    itself is test_stream_authentication's), or refuses with ``refuse``."""
+
+    def __init__(self, refuse: Exception | None = None) -> None:
+        self.refuse = refuse
+        self.asked: list[tuple[str, dict[str, str]]] = []
+
+    async def admit(self, call_sid: str, parameters: Mapping[str, str]) -> StreamGrant:
+        self.asked.append((call_sid, dict(parameters)))
+        if self.refuse is not None:
+            raise self.refuse
+        return GRANT
 
 
 class MemorySocket:
@@ -78,9 +103,11 @@ class MemoryRecorder:
         self.rows[stream_sid].update(ended_at=at, frames_in=frames_in, reason=reason)
 
 
-def session(socket: MemorySocket, recorder: MemoryRecorder, timeout: float = 5.0) -> CallSession:
+def session(socket: MemorySocket, recorder: MemoryRecorder, timeout: float = 5.0,
+            gate: GrantingGate | None = None) -> CallSession:
     clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
-    return CallSession(socket=socket, recorder=recorder, clock=clock, receive_timeout=timeout)
+    return CallSession(socket=socket, recorder=recorder, gate=gate or GrantingGate(),
+                       clock=clock, receive_timeout=timeout)
 
 
 async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
@@ -93,7 +120,8 @@ async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
     socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
                                   call_sid=CALL, custom_parameters={"request_id": "r-1"}))
     await socket.idle.wait()
-    assert call.identity is not None and call.identity.request_id == "r-1"
+    assert call.identity is not None and call.identity.grant is GRANT
+    assert call.identity.request_id == str(GRANT.request_id)
 
     await call.line.send_audio("/w==")
     await call.line.send_mark("greeting")
@@ -118,6 +146,34 @@ async def test_marks_dtmf_and_audio_back_to_the_caller() -> None:
     assert recorder.rows[SID]["reason"] is EndReason.STOP
     with pytest.raises(RuntimeError):  # nor after it ended
         await call.line.send_mark("late")
+
+
+@pytest.mark.parametrize(("problem", "code"), [
+    (StreamRefused("replayed"), 1008),  # not one of our calls: policy violation
+    (ConnectionError("postgres is down"), 1011),  # cannot tell: refused all the same
+], ids=["refused", "admission-failed"])
+async def test_a_start_the_gate_does_not_admit_never_reaches_the_listener(
+    problem: Exception, code: int
+) -> None:
+    class Listener(AudioListener):
+        started = False
+
+        async def on_start(self, identity: StreamIdentity) -> None:
+            self.started = True
+
+    socket, recorder, listener = MemorySocket(), MemoryRecorder(), Listener()
+    gate = GrantingGate(problem)
+    clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
+    call = CallSession(socket=socket, recorder=recorder, gate=gate, clock=clock,
+                       receive_timeout=5.0, listener=listener)
+    socket.feed(sim.connected_message())
+    socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
+                                  call_sid=CALL, custom_parameters={"stream_token": "t"}))
+    assert await call.run() is EndReason.REFUSED
+    assert gate.asked == [(CALL, {"stream_token": "t"})]
+    assert socket.closed_with == code
+    assert not listener.started and call.identity is None
+    assert recorder.rows == {} and socket.sent == [] and socket.sink is None
 
 
 async def test_silence_ends_the_stream() -> None:
@@ -193,8 +249,8 @@ def media(n: int) -> dict[str, object]:
 def starting(socket: MemorySocket, listener: AudioListener) -> tuple[CallSession, Any]:
     """A session running with ``listener``, its ``start`` fed."""
     clock = FakeClock(datetime(2026, 1, 15, 9, 0, tzinfo=UTC))
-    call = CallSession(socket=socket, recorder=MemoryRecorder(), clock=clock,
-                       receive_timeout=5.0, listener=listener)
+    call = CallSession(socket=socket, recorder=MemoryRecorder(), gate=GrantingGate(),
+                       clock=clock, receive_timeout=5.0, listener=listener)
     runner = asyncio.create_task(call.run())
     socket.feed(sim.start_message(sequence_number=1, stream_sid=SID, account_sid=ACCOUNT,
                                   call_sid=CALL, custom_parameters={}))

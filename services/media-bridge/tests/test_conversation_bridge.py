@@ -19,7 +19,6 @@ from ringbook_simulators.realtime import Truncation
 from ringbook_simulators.realtime.audio import TONE_FRAME
 from ringbook_simulators.realtime.scripts import next_monday
 from twilio_peer import TENANT, Twilio, completed_within, loud_frame, metric, publish_request
-from websockets.asyncio.client import connect
 
 
 async def calls_events(infra: ServerSet) -> list[dict[str, Any]]:
@@ -45,7 +44,7 @@ async def test_a_booking_call_end_to_end(  # noqa: PLR0915 - one story, asserted
 
     await eventually(projected)
     latency_before = metric("ringbook_media_response_latency_seconds_count")
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = Twilio(ws, 1)
         await twilio.start(direction="outbound", request_id=str(request_id),
                            tenant_id=str(TENANT), attempt="2")
@@ -128,7 +127,7 @@ async def test_no_availability_emits_call_failed(fast_bridge: Bridge, infra: Ser
         return bool(await bridge.pool.fetchval("select count(*) from call_requests"))
 
     await eventually(projected)
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = Twilio(ws, 2)
         await twilio.start(direction="outbound", request_id=str(request_id),
                            tenant_id=str(TENANT), attempt="1")
@@ -155,7 +154,7 @@ async def test_barge_in_clears_twilio_and_truncates_at_the_played_audio(
 
     await eventually(projected)
     interruptions_before = metric("ringbook_media_interruptions_total")
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         # Twilio reports only the first 2 marks (200 ms) as played.
         twilio = Twilio(ws, 6, echo_marks=2)
         await twilio.start(direction="outbound", request_id=str(request_id),

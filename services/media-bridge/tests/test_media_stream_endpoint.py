@@ -9,12 +9,12 @@ from typing import Any
 
 import orjson
 import pytest
-from bridge_harness import Bridge, eventually, run_bridge
+from bridge_harness import Bridge, eventually, run_bridge, stream_token, twilio_signature
 from prometheus_client import REGISTRY
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_simulators.carrier import media_stream_client as sim
 from ringbook_simulators.carrier.records import MediaStats
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 ACCOUNT = "AC00000000000000000000000000000001"
@@ -42,11 +42,12 @@ class TwilioLike:
         await self.ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
 
     async def connected_and_start(self, **parameters: str) -> None:
+        token = stream_token(self.call_sid, parameters)
         await self.send(sim.connected_message())
         await self.send(
             sim.start_message(sequence_number=self._next(), stream_sid=self.stream_sid,
                               account_sid=ACCOUNT, call_sid=self.call_sid,
-                              custom_parameters=parameters)
+                              custom_parameters={**parameters, "stream_token": token})
         )
 
     async def media(self, frames: int) -> None:
@@ -78,7 +79,7 @@ def metric(name: str, **labels: str) -> float:
 async def test_a_whole_call_is_recorded_once_it_stops(bridge: Bridge) -> None:
     frames_before = metric("ringbook_media_frames_total", direction="in")
     active_before = metric("ringbook_media_active_streams")
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = TwilioLike(ws, "MZ0000000000000000000000000000000a", "CA000000000000000000000000000000a")
         await twilio.connected_and_start(request_id=REQUEST_ID, caller="+4930123456")
 
@@ -104,7 +105,7 @@ async def test_a_whole_call_is_recorded_once_it_stops(bridge: Bridge) -> None:
 
 
 async def test_a_socket_closed_without_stop_still_ends_the_session(bridge: Bridge) -> None:
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = TwilioLike(ws, "MZ0000000000000000000000000000000b", "CA000000000000000000000000000000b")
         await twilio.connected_and_start()
         await twilio.media(3)
@@ -121,7 +122,7 @@ async def test_a_socket_closed_without_stop_still_ends_the_session(bridge: Bridg
 )
 async def test_garbage_before_start_closes_with_1003(bridge: Bridge, first_frame: str) -> None:
     errors_before = metric("ringbook_media_protocol_errors_total")
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         await ws.send(orjson.dumps(sim.connected_message()).decode())
         await ws.send(first_frame)
         with pytest.raises(ConnectionClosed):
@@ -133,7 +134,7 @@ async def test_garbage_before_start_closes_with_1003(bridge: Bridge, first_frame
 
 async def test_a_bad_frame_during_the_call_is_ignored(bridge: Bridge) -> None:
     errors_before = metric("ringbook_media_protocol_errors_total")
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = TwilioLike(ws, "MZ0000000000000000000000000000000c", "CA000000000000000000000000000000c")
         await twilio.connected_and_start(request_id=REQUEST_ID)
         await twilio.media(5)
@@ -149,7 +150,7 @@ async def test_a_bad_frame_during_the_call_is_ignored(bridge: Bridge) -> None:
 
 
 async def test_a_silent_stream_is_ended(bridge: Bridge) -> None:
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = TwilioLike(ws, "MZ0000000000000000000000000000000d", "CA000000000000000000000000000000d")
         await twilio.connected_and_start()
         await twilio.media(1)
@@ -168,10 +169,12 @@ async def test_the_simulated_carrier_streams_a_call_through_the_bridge(bridge: B
         stream_sid="MZ0000000000000000000000000000000e",
         account_sid=ACCOUNT,
         call_sid="CA000000000000000000000000000000e",
-        parameters={"request_id": REQUEST_ID},
+        parameters={"stream_token": stream_token("CA000000000000000000000000000000e",
+                                                 {"request_id": REQUEST_ID})},
         stats=stats,
         ended=asyncio.Event(),
         dtmf_queue=dtmf,
+        headers={"X-Twilio-Signature": twilio_signature(bridge.url)},
     )
     assert await stream.run(hold_seconds=0.3) is sim.StreamEnd.HOLD_ELAPSED
     assert stats.stop_sent and stats.sent_dtmf == 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import nats
 import orjson
-from bridge_harness import Bridge, eventually
+from bridge_harness import DEFAULT_TENANT, Bridge, eventually, stream_token
 from prometheus_client import REGISTRY
 from ringbook.clock import SystemClock
 from ringbook.contracts.requests import RequestReceived, UserProfile
@@ -19,11 +19,11 @@ from ringbook.events import new_event
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_simulators.carrier import media_stream_client as sim
 from ringbook_simulators.realtime.audio import TONE_FRAME
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 ACCOUNT = "AC00000000000000000000000000000001"
-TENANT = uuid.UUID("0195f7a2-0000-7000-8000-00000000aaaa")
+TENANT = DEFAULT_TENANT
 SILENCE = base64.b64encode(b"\xff" * 160).decode()
 
 
@@ -78,10 +78,17 @@ class Twilio:
         await self.ws.send(message if isinstance(message, str) else orjson.dumps(message).decode())
 
     async def start(self, **parameters: str) -> None:
+        """``connected`` and ``start`` of one of our calls: the call's facts go into the
+        stream token call-orchestrator would have minted (see ``stream_token``)."""
+        token = stream_token(self.call_sid, parameters)
+        await self.start_with({**parameters, "stream_token": token})
+
+    async def start_with(self, custom_parameters: dict[str, str]) -> None:
+        """``connected`` and ``start`` carrying exactly ``custom_parameters``."""
         await self.send(sim.connected_message())
         await self.send(sim.start_message(
             sequence_number=self._next(), stream_sid=self.stream_sid, account_sid=ACCOUNT,
-            call_sid=self.call_sid, custom_parameters=parameters))
+            call_sid=self.call_sid, custom_parameters=custom_parameters))
 
     async def frames(self, payloads: list[str]) -> None:
         for payload in payloads:
@@ -142,7 +149,7 @@ async def booking_call(bridge: Bridge, infra: ServerSet, n: int, number: str) ->
             "select count(*) from call_requests where request_id = $1", request_id))
 
     await eventually(projected)
-    async with connect(bridge.url) as ws:
+    async with bridge.connect() as ws:
         twilio = Twilio(ws, n)
         await twilio.start(direction="outbound", request_id=str(request_id),
                            tenant_id=str(TENANT), attempt="1")

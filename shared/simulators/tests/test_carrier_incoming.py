@@ -165,7 +165,8 @@ async def test_incoming_call_rings_the_voice_url_streams_and_reports_completed()
             "queued", "ringing", "in-progress", "completed"]
         assert ended["media"]["stop_sent"] and ended["media"]["sent_speech_frames"] > 0
         assert ended["voice_webhook"] == {"url": app.settings.incoming_call_url,
-                                          "http_status": 200, "error": None}
+                                          "method": "POST", "http_status": 200,
+                                          "error": None}
 
     # Only the final status reached the number's status callback, signed.
     (final,) = app.callbacks.for_call(sid)

@@ -14,6 +14,11 @@ TWILIO_API_BASE_URL             override of Twilio's API host (the simulator's U
 PUBLIC_BASE_URL                 how the carrier reaches this service (status callbacks; also
                                 the URL Twilio signed, so it must match exactly)
 MEDIA_STREAM_URL                the media-bridge websocket the call's audio connects to
+MEDIA_STREAM_TOKEN_SECRET       signs the stream token each call's <Stream> carries (the same
+                                value in media-bridge, which verifies it; >= 32 bytes; the
+                                development default is refused unless ENVIRONMENT=development)
+MEDIA_STREAM_TOKEN_TTL_SECONDS  how long a stream token admits its stream (120): from the
+                                answer to the stream's start, greeting included
 DIAL_RECONCILE_SECONDS          an attempt unconfirmed for this long counts as failed (120)
 CARRIER_CALLS_PER_SECOND        dials per second across all replicas (1, a Twilio account's
                                 default); CARRIER_DIAL_BURST calls may go back to back (1)
@@ -43,6 +48,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from ringbook.settings import Environment, ServiceSettings
+from ringbook.stream_tokens import (
+    DEV_MEDIA_STREAM_TOKEN_SECRET,
+    check_secret_length,
+    is_development_secret,
+)
 
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
 from call_orchestrator.domain.business_hours import WeeklyHours
@@ -72,6 +82,8 @@ class OrchestratorSettings(ServiceSettings):
 
     public_base_url: str = "http://127.0.0.1:8001"
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
+    media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
+    media_stream_token_ttl_seconds: float = Field(default=120, ge=10, le=600)
     dial_reconcile_seconds: float = Field(default=120, ge=5)
     carrier_calls_per_second: float = Field(default=1.0, gt=0)
     carrier_dial_burst: int = Field(default=1, ge=1)
@@ -101,8 +113,16 @@ class OrchestratorSettings(ServiceSettings):
         ZoneInfo(value)
         return value
 
+    @field_validator("media_stream_token_secret")
+    @classmethod
+    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value())
+        return value
+
     def development_values_in_use(self) -> list[str]:
         public = super().development_values_in_use()
+        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
+            public.append("MEDIA_STREAM_TOKEN_SECRET")  # it signs every call's stream token
         if self.twilio_auth_token.get_secret_value() in ("", SIMULATED_AUTH_TOKEN):
             public.append("TWILIO_AUTH_TOKEN")  # it also checks the webhooks' signatures
         if self.telephony_provider == "twilio" and (

@@ -20,15 +20,31 @@ ORCHESTRATOR_URL                    call-orchestrator, asked to hang up a call
 HANGUP_TIMEOUT_SECONDS              bound on that request (a failure is only logged)
 END_CALL_DRAIN_SECONDS              after ``end_call``, how long we let Twilio finish
                                     playing the goodbye before hanging up
+MEDIA_STREAM_URL                    this service's public websocket URL, exactly as the
+                                    TwiML's ``<Stream url>`` gives it to Twilio: Twilio
+                                    signs the upgrade over it (wss in production)
+TWILIO_AUTH_TOKEN                   the account's auth token, to check that signature
+MEDIA_STREAM_TOKEN_SECRET           verifies the stream tokens call-orchestrator mints
+                                    (the same value there; >= 32 bytes)
 ==================================  ==================================================
+
+The development defaults of OPENAI_API_KEY, TWILIO_AUTH_TOKEN and MEDIA_STREAM_TOKEN_SECRET
+are public, so they are refused unless ENVIRONMENT=development (``ringbook.settings``).
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from ringbook.settings import ServiceSettings
+from ringbook.stream_tokens import (
+    DEV_MEDIA_STREAM_TOKEN_SECRET,
+    check_secret_length,
+    is_development_secret,
+)
 
 DEV_OPENAI_API_KEY = "simulated"
+# The simulated carrier's auth token (ringbook_simulators.carrier's default).
+DEV_TWILIO_AUTH_TOKEN = "simulated-auth-token"
 
 DEFAULT_RECEPTIONIST_INSTRUCTIONS = (
     "You are the friendly phone receptionist of a small business. Greet the caller, "
@@ -55,8 +71,35 @@ class MediaBridgeSettings(ServiceSettings):
     hangup_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
     end_call_drain_seconds: float = Field(default=3.0, ge=0, le=30)
 
+    media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
+    twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
+    media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
+
+    @field_validator("media_stream_url")
+    @classmethod
+    def _stream_url_is_a_websocket(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("MEDIA_STREAM_URL must be a ws:// or wss:// URL")
+        return value
+
+    @field_validator("media_stream_token_secret")
+    @classmethod
+    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value())
+        return value
+
     def development_values_in_use(self) -> list[str]:
         public = super().development_values_in_use()
         if self.openai_api_key.get_secret_value() in ("", DEV_OPENAI_API_KEY):
             public.append("OPENAI_API_KEY")
+        if self.twilio_auth_token.get_secret_value() in ("", DEV_TWILIO_AUTH_TOKEN):
+            public.append("TWILIO_AUTH_TOKEN")  # it checks the signature of every upgrade
+        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
+            public.append("MEDIA_STREAM_TOKEN_SECRET")
         return public
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.media_stream_url.startswith("wss://"):
+            problems.append("MEDIA_STREAM_URL must be wss in production")
+        return problems

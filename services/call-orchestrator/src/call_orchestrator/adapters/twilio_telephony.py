@@ -10,13 +10,12 @@ the SDK's ``api`` domain, from which it builds every Calls URL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
-from twilio.twiml.voice_response import Connect, VoiceResponse
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from call_orchestrator.application.telephony import (
@@ -34,21 +33,6 @@ _CALL_NOT_ACTIVE = 21220
 _NOT_FOUND = 20404
 
 _T = TypeVar("_T")
-
-
-def stream_twiml(stream_url: str, parameters: Mapping[str, str]) -> str:
-    """``<Response><Connect><Stream url><Parameter .../></Stream></Connect></Response>``.
-
-    ``<Connect>`` (not ``<Start>``) makes the stream bidirectional, so the agent's
-    audio can be played back to the callee over the same websocket.
-    """
-    response = VoiceResponse()
-    connect = Connect()
-    stream = connect.stream(url=stream_url)
-    for name, value in parameters.items():
-        stream.parameter(name=name, value=value)
-    response.append(connect)
-    return str(response)
 
 
 def _request_may_have_been_sent(exc: OSError) -> bool:
@@ -90,13 +74,14 @@ class TwilioTelephony:
             self._client.region = None
 
     async def place_call(self, call: PlaceCall) -> str:
-        twiml = stream_twiml(call.stream_url, call.stream_parameters)
-
         def create() -> str:
+            # A TwiML URL, not inline TwiML: Twilio asks it (signed, with the CallSid)
+            # when the callee answers, and only then can the stream's token name the call.
             created = self._client.calls.create(
                 to=call.to,
                 from_=call.from_,
-                twiml=twiml,
+                url=call.answer_url,
+                method="POST",
                 status_callback=call.status_callback_url or None,
                 status_callback_event=list(STATUS_CALLBACK_EVENTS),
                 status_callback_method="POST",

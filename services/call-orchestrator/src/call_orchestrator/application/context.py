@@ -29,6 +29,11 @@ class Orchestration:
     def timezone_for(self, e164: str) -> ZoneInfo:
         return callee_timezone(e164, self.fallback_timezone)
 
+    def answer_url(self, attempt_id: object) -> str:
+        # Asked by the carrier when the callee answers (entrypoints.outbound): the attempt
+        # id says which call it is, the signed CallSid which sid its stream token names.
+        return f"{self.public_base_url.rstrip('/')}/webhook/outbound-call?attempt_id={attempt_id}"
+
     def status_callback_url(self, attempt_id: object) -> str:
         # The attempt id rides in the URL, so a callback identifies its attempt even when
         # we crashed before learning the call sid.

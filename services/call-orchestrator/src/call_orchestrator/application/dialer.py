@@ -167,10 +167,7 @@ class Dialer:
             call = PlaceCall(
                 to=job.number_to_call,
                 from_=ctx.from_number,
-                stream_url=ctx.media_stream_url,
-                stream_parameters={"request_id": str(job.request_id),
-                                   "attempt": str(attempt.attempt),
-                                   "tenant_id": str(job.tenant_id), "direction": "outbound"},
+                answer_url=ctx.answer_url(attempt.id),
                 status_callback_url=ctx.status_callback_url(attempt.id),
             )
             try:

@@ -14,7 +14,6 @@ what the caller should do next, not by which carrier produced them:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,12 +43,15 @@ class TelephonyUnavailable(Exception):
 
 @dataclass(frozen=True)
 class PlaceCall:
-    """An outbound call whose audio is bridged to our media websocket."""
+    """An outbound call whose audio is bridged to our media websocket.
+
+    Its TwiML is not given with the call: the carrier asks ``answer_url`` for it once
+    the callee answers, when the call sid (which the stream's token must name) is known.
+    """
 
     to: str
     from_: str
-    stream_url: str
-    stream_parameters: Mapping[str, str]
+    answer_url: str
     status_callback_url: str
 
 

@@ -3,6 +3,7 @@ results and bookings, the dialer, the hang-up loop, webhooks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from ringbook.clock import Clock, SystemClock
 from ringbook.contracts.calls import CONVERSATION
 from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
+from ringbook.stream_tokens import StreamTokens
 from ringbook.web.app import create_service_app
 
 import call_orchestrator
@@ -24,6 +26,7 @@ from call_orchestrator.entrypoints.hangup_loop import HangupLoop
 from call_orchestrator.entrypoints.inbound import InboundConfig
 from call_orchestrator.entrypoints.inbound import router as inbound
 from call_orchestrator.entrypoints.internal import router as internal
+from call_orchestrator.entrypoints.outbound import router as outbound
 from call_orchestrator.entrypoints.webhooks import router as webhooks
 from call_orchestrator.settings import OrchestratorSettings
 
@@ -90,9 +93,14 @@ def create_app(
     runtime.add_job("dialer", dialer)
     runtime.add_job("hangups", hangups)
     app = create_service_app(runtime, title="Ringbook call-orchestrator",
-                             routers=[webhooks, inbound, internal])
+                             routers=[webhooks, outbound, inbound, internal])
     app.state.orchestration = ctx
     app.state.public_base_url = settings.public_base_url
     app.state.twilio_auth_token = settings.twilio_auth_token.get_secret_value()
     app.state.inbound = InboundConfig.from_settings(settings)
+    # Mints the stream token of every call we connect to media-bridge (outbound, inbound).
+    app.state.stream_tokens = StreamTokens(
+        settings.media_stream_token_secret.get_secret_value(), clock=clock,
+        ttl=timedelta(seconds=settings.media_stream_token_ttl_seconds),
+    )
     return app

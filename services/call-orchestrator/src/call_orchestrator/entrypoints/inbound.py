@@ -2,9 +2,12 @@
 connects the call's audio to media-bridge (seed 004's ``/webhook/incoming-call``).
 
 The signature is checked like every Twilio webhook's (``signed_form``). The stream's
-``<Parameter>``s tell media-bridge who is calling and which assistant answers; its
-``request_id`` is the session id, so the conversation's events correlate with the
-call job's, exactly as for an outbound call.
+only ``<Parameter>`` is a stream token minted for this call (its call sid, the inbound
+tenant, the session id as its request, attempt 1, direction inbound): media-bridge
+admits the stream with it and believes nothing else the stream says, and the session
+id makes the conversation's events correlate with the call job's, exactly as for an
+outbound call. A retried webhook gets a fresh token for the same session: whichever
+answer Twilio runs, its stream opens once.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
 from ringbook.logging import correlation
+from ringbook.stream_tokens import TOKEN_PARAMETER, CallDirection, StreamTokens
 from ringbook.web.errors import ApiError
-from twilio.twiml.voice_response import Connect, VoiceResponse
 
+from call_orchestrator.adapters.twiml import Greeting, stream_twiml
 from call_orchestrator.application.inbound_calls import (
+    INBOUND_ATTEMPT,
     InboundSession,
     IncomingCall,
     answer_inbound_call,
 )
+from call_orchestrator.entrypoints.dependencies import StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
 from call_orchestrator.settings import OrchestratorSettings
 
@@ -49,29 +55,18 @@ class InboundConfig:
         )
 
 
-def inbound_twiml(config: InboundConfig, session: InboundSession) -> str:
-    """``<Response><Say/><Connect><Stream url><Parameter .../></Stream></Connect></Response>``."""
-    response = VoiceResponse()
-    response.say(config.greeting, voice=config.voice, language=config.language)
-    connect = Connect()
-    stream = connect.stream(url=config.media_stream_url)
-    parameters = {
-        "customer_phone": session.customer_phone,
-        "call_sid": session.call_sid,
-        "session_id": str(session.session_id),
-        "direction": "inbound",
-        "request_id": str(session.session_id),
-        "assistant": session.assistant,
-        "tenant_id": str(config.tenant_id),
-    }
-    for name, value in parameters.items():
-        stream.parameter(name=name, value=value)
-    response.append(connect)
-    return str(response)
+def inbound_twiml(config: InboundConfig, session: InboundSession, tokens: StreamTokens) -> str:
+    """``<Response><Say/><Connect><Stream url><Parameter stream_token/></Stream></Connect>
+    </Response>``."""
+    token = tokens.mint(call_sid=session.call_sid, tenant_id=session.tenant_id,
+                        request_id=session.session_id, attempt=INBOUND_ATTEMPT,
+                        direction=CallDirection.INBOUND)
+    greeting = Greeting(config.greeting, config.voice, config.language)
+    return stream_twiml(config.media_stream_url, {TOKEN_PARAMETER: token}, greeting)
 
 
 @router.post("/webhook/incoming-call", status_code=200)
-async def incoming_call(request: Request) -> Response:
+async def incoming_call(request: Request, tokens: StreamTokensDep) -> Response:
     params = await signed_form(request)
     call_sid, caller = params.get("CallSid", "").strip(), params.get("From", "").strip()
     if not call_sid or not caller:
@@ -87,4 +82,5 @@ async def incoming_call(request: Request) -> Response:
             request.app.state.runtime.pool, request.app.state.orchestration, call,
             tenant_id=config.tenant_id, assistant=config.assistant,
         )
-    return Response(content=inbound_twiml(config, session), media_type="text/xml")
+    twiml = inbound_twiml(config, session, tokens)
+    return Response(content=twiml, media_type="text/xml")

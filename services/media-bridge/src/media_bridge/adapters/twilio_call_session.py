@@ -13,6 +13,11 @@ Bad frames: before ``start`` nothing useful can follow, so the socket is closed 
 1003 (unsupported data); once the call is live one bad frame must not hang up on a
 caller, so it is logged, counted and skipped.
 
+Admission: a ``start`` is only believed once the ``gate`` has admitted it (its stream
+token verified and claimed, see :mod:`media_bridge.application.stream_admission`). A
+refused stream is closed with 1008 (policy violation; 1011 if admission itself failed)
+before the listener hears of it: no row, no model session, no event, no hang-up.
+
 Two lanes, one order. Once the stream is live, media and mark frames are taken inline,
 in the socket's read callback (:meth:`_take_inline`), while the reader is idle; anything
 else, and any frame the listener cannot take at once, is refused there and read by
@@ -29,6 +34,7 @@ from typing import Any
 
 from ringbook.clock import Clock
 from ringbook.logging import correlation, get_logger
+from ringbook.stream_tokens import StreamGrant
 
 from media_bridge.adapters.idle_watch import IdleWatch
 from media_bridge.adapters.twilio_caller_line import FRAME_COUNT_BATCH, TwilioCallerLine
@@ -43,14 +49,26 @@ from media_bridge.adapters.twilio_media_stream import (
     parse_twilio_message,
 )
 from media_bridge.application.metrics import ACTIVE_STREAMS, FRAMES_IN, PROTOCOL_ERRORS
-from media_bridge.application.ports import MediaSocket, SessionRecorder, StreamListener
-from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
+from media_bridge.application.ports import (
+    MediaSocket,
+    SessionRecorder,
+    StreamGate,
+    StreamListener,
+)
+from media_bridge.domain.call_stream import (
+    EndReason,
+    StreamIdentity,
+    StreamProgress,
+    StreamRefused,
+)
 
 log = get_logger(__name__)
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class CallSession:
@@ -59,11 +77,13 @@ class CallSession:
         *,
         socket: MediaSocket,
         recorder: SessionRecorder,
+        gate: StreamGate,
         clock: Clock,
         receive_timeout: float,
         listener: StreamListener | None = None,
     ) -> None:
         self._socket, self._recorder, self._clock = socket, recorder, clock
+        self._gate = gate
         self._listener = listener
         self._runner: asyncio.Task[Any] | None = None
         self._idle = IdleWatch(receive_timeout, self._timed_out)
@@ -95,15 +115,31 @@ class CallSession:
             log.info("call_stream_ended", reason=opening.value, started=False,
                      **self.progress.summary())
             return opening
+        grant = await self._admit(opening)
+        if isinstance(grant, EndReason):
+            self.end_reason = grant
+            return grant
         self.identity = StreamIdentity(
             stream_sid=opening.stream_sid,
             call_sid=opening.call_sid,
             account_sid=opening.account_sid,
-            custom_parameters=opening.custom_parameters,
+            grant=grant,
         )
-        cid = self.identity.request_id or opening.call_sid
+        cid = self.identity.request_id
         with correlation(cid, call_sid=opening.call_sid, stream_sid=opening.stream_sid):
             return await self._run_started(opening, self.identity)
+
+    async def _admit(self, start: Start) -> StreamGrant | EndReason:
+        try:
+            return await self._gate.admit(start.call_sid, start.custom_parameters)
+        except StreamRefused:
+            code = CLOSE_POLICY_VIOLATION
+        except Exception as exc:  # not admitted is the only safe answer to "cannot tell"
+            log.error("media_stream_admission_failed", error=repr(exc))
+            code = CLOSE_INTERNAL_ERROR
+        await self._socket.close(code, "stream not admitted")
+        log.info("call_stream_ended", reason=EndReason.REFUSED.value, started=False)
+        return EndReason.REFUSED
 
     def end(self, reason: EndReason) -> None:
         """End the stream from another task (the conversation hung up, or its model

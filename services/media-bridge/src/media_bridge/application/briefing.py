@@ -5,7 +5,6 @@ tools for the call's direction. An outbound call is briefed from its request, as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 from ringbook.logging import get_logger
 
@@ -15,7 +14,6 @@ from media_bridge.domain.booking_call import (
     SessionSpec,
     fallback_outbound_session,
     inbound_session,
-    is_german_number,
     outbound_session,
 )
 from media_bridge.domain.call_facts import CallFacts
@@ -30,7 +28,6 @@ LOOKUP_POLL_SECONDS = 0.1
 
 async def session_spec(
     facts: CallFacts,
-    parameters: Mapping[str, str],
     store: ConversationStore,
     receptionist_instructions: str,
 ) -> SessionSpec:
@@ -51,10 +48,11 @@ async def session_spec(
             await asyncio.sleep(LOOKUP_POLL_SECONDS)
     if data is None:
         # Still worth the call: the agent introduces itself and asks to be called back.
+        # The number called is not known here (only the request says it), so German,
+        # the language of the practices Ringbook calls.
         log.warning("call_request_unknown", request_id=str(facts.request_id))
-        number = parameters.get("to")
-        facts.german = is_german_number(number or "+49")
-        return fallback_outbound_session(number, facts.german)
+        facts.german = True
+        return fallback_outbound_session(None, facts.german)
     request = CallRequest.from_event_data(data)
     facts.german = request.german
     return outbound_session(request)

@@ -2,11 +2,13 @@
 
 Lifecycle (one :class:`Conversation` per websocket Twilio opens):
 
-1. ``run`` starts connecting to the model at once (before Twilio's ``start``), so the
-   handshake is done by the time the callee speaks;
-2. on ``start`` it waits for that connection, sends ``session.update`` (the briefing:
-   instructions and tools for the call's direction) and starts reading the model's
-   events, which :class:`AgentTurns` acts on (audio, barge-in, transcripts, tools);
+1. ``run`` serves the stream; nothing of the call exists before Twilio's ``start`` has
+   been admitted (its stream token verified and claimed): a stream that is not one of
+   our calls never costs a model session;
+2. on the admitted ``start`` it connects to the model (the call's facts are the token's
+   grant), sends ``session.update`` (the briefing: instructions and tools for the
+   call's direction) and starts reading the model's events, which :class:`AgentTurns`
+   acts on (audio, barge-in, transcripts, tools);
 3. caller audio goes to the model and model audio to Twilio as the base64 strings they
    arrived as: no decode, no transcode;
 4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: the call's
@@ -110,8 +112,8 @@ class Conversation:
 
     async def run(self, stream: CallStream) -> EndReason:
         """Serve one call's stream (its listener is this conversation) until the call has
-        ended and been reported."""
-        self._connecting = self._tasks.spawn("realtime-connect", self._model_factory())
+        ended and been reported. The model is dialled only once the stream's ``start``
+        has been admitted (``on_start``)."""
         self._session = stream
         reason = EndReason.SHUTDOWN
         try:
@@ -127,13 +129,15 @@ class Conversation:
         started = time.monotonic()
         self._identity = identity
         self._started_at = self._clock.now()
-        self.facts = CallFacts.from_stream(identity.call_sid, identity.custom_parameters)
+        # Connecting while the briefing is read: both are done by the time it is sent.
+        self._connecting = self._tasks.spawn("realtime-connect", self._model_factory())
+        self.facts = CallFacts.from_grant(identity.grant)
         self.tools = CallTools(self.facts, self._emit)
         model = await self._await_model()
         if model is None:
             self._end(EndReason.MODEL_DISCONNECTED)
             return
-        spec = await session_spec(self.facts, identity.custom_parameters, self._store,
+        spec = await session_spec(self.facts, self._store,
                                   self._config.receptionist_instructions)
         try:
             await model.configure(spec)

@@ -13,11 +13,12 @@ call) is refused by the inline handler and then travels the awaited lane, in ord
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from ringbook.events import Envelope
+from ringbook.stream_tokens import StreamGrant
 
 from media_bridge.domain.booking_call import SessionSpec
 from media_bridge.domain.call_stream import EndReason, StreamIdentity, StreamProgress
@@ -51,6 +52,23 @@ class MediaSocket(Protocol):
 
     async def close(self, code: int, reason: str = "") -> None:
         """Close if still open; never raises when the peer is already gone."""
+        ...
+
+
+class StreamGate(Protocol):
+    """Decides whether a started stream is one of our calls (application.stream_admission)."""
+
+    async def admit(self, call_sid: str, parameters: Mapping[str, str]) -> StreamGrant:
+        """The verified grant of the stream's token; raises ``StreamRefused`` if the
+        stream must not be served."""
+        ...
+
+
+class UsedStreamTokens(Protocol):
+    """Every stream token ever admitted, shared by all replicas: a token is good once."""
+
+    async def first_use(self, grant: StreamGrant, at: datetime) -> bool:
+        """Record ``grant``'s token as used; False if it had been used before."""
         ...
 
 

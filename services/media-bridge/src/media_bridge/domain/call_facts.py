@@ -1,30 +1,16 @@
-"""Who and what a call is: read from Twilio's ``start`` (the ``<Parameter>``s
-call-orchestrator put into the TwiML) and, for outbound calls, from the request."""
+"""Who and what a call is: the verified grant of its stream token (minted by
+call-orchestrator for this one call) and, for outbound calls, the request as our
+projection has it. Never the ``start`` message's own parameters: anyone can write those."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-OUTBOUND = "outbound"
-INBOUND = "inbound"
+from ringbook.stream_tokens import CallDirection, StreamGrant
 
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
-def _attempt(value: str | None) -> int:
-    try:
-        return max(0, int(value or "1"))
-    except ValueError:
-        return 1
+OUTBOUND = CallDirection.OUTBOUND.value
+INBOUND = CallDirection.INBOUND.value
 
 
 @dataclass
@@ -41,13 +27,11 @@ class CallFacts:
         return self.direction == OUTBOUND
 
     @classmethod
-    def from_stream(cls, call_sid: str, params: Mapping[str, str]) -> CallFacts:
-        """Parameters we cannot read (missing, not a UUID) stay unknown rather than
-        failing the call: the caller is on the line either way."""
+    def from_grant(cls, grant: StreamGrant) -> CallFacts:
         return cls(
-            call_sid=call_sid,
-            direction=OUTBOUND if params.get("direction") == OUTBOUND else INBOUND,
-            request_id=_uuid(params.get("request_id")),
-            tenant_id=_uuid(params.get("tenant_id")),
-            attempt=_attempt(params.get("attempt")),
+            call_sid=grant.call_sid,
+            direction=grant.direction.value,
+            request_id=grant.request_id,
+            tenant_id=grant.tenant_id,
+            attempt=grant.attempt,
         )

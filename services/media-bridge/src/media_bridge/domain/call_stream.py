@@ -3,9 +3,10 @@ no clock, no protocol details, so the rules hold whatever carrier feeds them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from ringbook.stream_tokens import StreamGrant
 
 
 class EndReason(StrEnum):
@@ -16,20 +17,35 @@ class EndReason(StrEnum):
     SHUTDOWN = "shutdown"  # this replica is going away
     AGENT_ENDED = "agent ended"  # the conversation ended the call (the end_call tool)
     MODEL_DISCONNECTED = "model disconnected"  # the realtime model's socket died
+    REFUSED = "refused"  # the stream was not admitted (see StreamRefused): never started
+
+
+class StreamRefused(Exception):
+    """A stream that must not be served: not Twilio, or not one of our calls (a token
+    missing, forged, expired, for another call, or already used). ``reason`` is for logs
+    and metrics; the peer learns nothing but the close code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
 class StreamIdentity:
+    """An admitted stream: Twilio's sids from ``start`` and the verified ``grant`` of its
+    stream token. Everything we believe about the call (tenant, request, attempt,
+    direction) is the grant's; ``start``'s other custom parameters are never read."""
+
     stream_sid: str
     call_sid: str
     account_sid: str
-    custom_parameters: Mapping[str, str]
+    grant: StreamGrant
 
     @property
-    def request_id(self) -> str | None:
-        """The Ringbook request the call belongs to (a TwiML ``<Parameter>`` set by
-        call-orchestrator); it is the correlation id of every log line of the call."""
-        return self.custom_parameters.get("request_id") or None
+    def request_id(self) -> str:
+        """The request (or inbound session) the call belongs to: the correlation id of
+        every log line of the call."""
+        return str(self.grant.request_id)
 
 
 @dataclass

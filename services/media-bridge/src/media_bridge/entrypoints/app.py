@@ -21,6 +21,7 @@ from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
 from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
+from ringbook.stream_tokens import StreamTokens
 from ringbook.web.app import create_service_app
 
 import media_bridge
@@ -28,9 +29,11 @@ from media_bridge.adapters.conversation_repository import (
     PostgresConversationStore,
     on_request_received,
 )
+from media_bridge.adapters.media_sessions_repository import PostgresSessionRecorder
 from media_bridge.adapters.openai_realtime import OpenAIRealtimeModel
 from media_bridge.adapters.orchestrator_client import OrchestratorHangup
-from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
+from media_bridge.adapters.used_stream_tokens import PostgresUsedStreamTokens
+from media_bridge.application.stream_admission import StreamAdmission
 from media_bridge.entrypoints.dependencies import CallWiring, call_wiring
 from media_bridge.entrypoints.media_stream import MediaStreamEndpoint, media_stream_router
 from media_bridge.settings import MediaBridgeSettings
@@ -78,6 +81,14 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
                 token=settings.internal_token.get_secret_value(),
                 timeout=settings.hangup_timeout_seconds,
             ),
+            gate=StreamAdmission(
+                StreamTokens(settings.media_stream_token_secret.get_secret_value(),
+                             clock=runtime.clock),
+                PostgresUsedStreamTokens(runtime.pool),
+                runtime.clock,
+            ),
+            recorder=PostgresSessionRecorder(runtime.pool),
+            clock=runtime.clock,
             closers=(http.aclose, openai.close),
         )
         # Everything alive now (modules, the app, the pools) lives as long as the process:
@@ -90,18 +101,7 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
     async def on_stop(app: FastAPI, runtime: ServiceRuntime) -> None:
         await call_wiring(app).close()
 
-    def model_factory(app: FastAPI) -> ModelFactory:
-        return call_wiring(app).model_factory
-
-    def store(app: FastAPI) -> ConversationStore:
-        return call_wiring(app).store
-
-    def hangup(app: FastAPI) -> CallHangup:
-        return call_wiring(app).hangup
-
-    router = media_stream_router(
-        MediaStreamEndpoint(settings, model_factory=model_factory, store=store, hangup=hangup)
-    )
+    router = media_stream_router(MediaStreamEndpoint(settings))
     return create_service_app(
         runtime,
         title="Ringbook media-bridge",

@@ -5,7 +5,9 @@
 This is wiring, so it lives here and not in the application: the conversation knows the
 stream only as the ``CallStream`` port, and the stream knows the conversation only as
 its ``StreamListener``. Both are plain objects calling each other: nothing is added
-between a frame and the model.
+between a frame and the model. The stream admits its ``start`` through the ``gate``
+(:class:`~media_bridge.application.stream_admission.StreamAdmission`) before the
+conversation hears of the call.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from media_bridge.application.ports import (
     MediaSocket,
     ModelFactory,
     SessionRecorder,
+    StreamGate,
 )
 from media_bridge.domain.call_stream import EndReason
 
@@ -32,9 +35,10 @@ class StreamedConversation:
         model_factory: ModelFactory,
         store: ConversationStore,
         hangup: CallHangup,
+        gate: StreamGate,
         clock: Clock,
     ) -> None:
-        self._receive_timeout, self._clock = config.receive_timeout, clock
+        self._receive_timeout, self._gate, self._clock = config.receive_timeout, gate, clock
         self.conversation = Conversation(
             config=config, model_factory=model_factory, store=store, hangup=hangup, clock=clock
         )
@@ -44,6 +48,7 @@ class StreamedConversation:
         stream = CallSession(
             socket=socket,
             recorder=recorder,
+            gate=self._gate,
             clock=self._clock,
             receive_timeout=self._receive_timeout,
             listener=self.conversation,

@@ -11,17 +11,29 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from ringbook.clock import Clock
 
-from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
+from media_bridge.application.ports import (
+    CallHangup,
+    ConversationStore,
+    ModelFactory,
+    SessionRecorder,
+    StreamGate,
+)
 
 
 @dataclass(frozen=True)
 class CallWiring:
-    """The collaborators all calls share (``app.state.calls``)."""
+    """The collaborators all calls share (``app.state.calls``). None of them holds
+    anything of one call: each is a client or a pool behind a port."""
 
     model_factory: ModelFactory
     store: ConversationStore
     hangup: CallHangup
+    # Admits a stream's ``start`` by its one-call token (verified, claimed in Postgres).
+    gate: StreamGate
+    recorder: SessionRecorder  # the media_sessions row of each stream
+    clock: Clock
     # Clients to close at shutdown (the model's and call-orchestrator's).
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
 

@@ -2,61 +2,85 @@
 
 It is a plain ASGI endpoint (see :mod:`media_bridge.adapters.asgi_socket` for why), routed
 by the FastAPI app like any other path.
+
+Two checks stand between a peer and a call. The upgrade must carry Twilio's signature
+over our public stream URL (``MEDIA_STREAM_URL``), or the handshake is refused (HTTP
+403, as a Twilio webhook with a bad signature is): nothing is read from that peer. Then
+the call's ``start`` must be admitted by its stream token
+(:mod:`media_bridge.application.stream_admission`), or the socket is closed with 1008
+before any model session opens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, FastAPI
-from ringbook.runtime import ServiceRuntime
+from ringbook.logging import get_logger
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from media_bridge.adapters.asgi_socket import AsgiMediaSocket
-from media_bridge.adapters.media_sessions_repository import PostgresSessionRecorder
+from media_bridge.adapters.twilio_signature import is_twilio_upgrade
 from media_bridge.application.conversation import ConversationConfig
-from media_bridge.application.ports import CallHangup, ConversationStore, ModelFactory
+from media_bridge.application.stream_admission import STREAMS_REFUSED
 from media_bridge.entrypoints.conversations import StreamedConversation as Conversation
+from media_bridge.entrypoints.dependencies import call_wiring
 from media_bridge.settings import MediaBridgeSettings
 
 MEDIA_STREAM_PATH = "/media-stream"
+SIGNATURE_HEADER = b"x-twilio-signature"
+# What an ASGI server answers a websocket closed before its handshake: HTTP 403.
+_REFUSE_HANDSHAKE = {"type": "websocket.close", "code": 1008}
+
+log = get_logger(__name__)
+
+
+def _signature(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or ():
+        if name.lower() == SIGNATURE_HEADER:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 class MediaStreamEndpoint:
-    """One :class:`Conversation` per websocket. The wiring (model, store, hang-up) is read
-    from the app's state per call, so it is whatever the lifespan set up."""
+    """One :class:`Conversation` per websocket. Its collaborators (model, store, hang-up,
+    gate, recorder, clock) are the app's :class:`~media_bridge.entrypoints.dependencies.
+    CallWiring`, read per call, so they are whatever the lifespan set up."""
 
-    def __init__(
-        self,
-        settings: MediaBridgeSettings,
-        *,
-        model_factory: Callable[[FastAPI], ModelFactory],
-        store: Callable[[FastAPI], ConversationStore],
-        hangup: Callable[[FastAPI], CallHangup],
-    ) -> None:
+    def __init__(self, settings: MediaBridgeSettings) -> None:
         self._config = ConversationConfig(
             receptionist_instructions=settings.receptionist_instructions,
             connect_timeout=settings.realtime_connect_timeout_seconds,
             receive_timeout=settings.media_receive_timeout_seconds,
             end_call_drain_seconds=settings.end_call_drain_seconds,
         )
-        self._model_factory, self._store, self._hangup = model_factory, store, hangup
+        self._stream_url = settings.media_stream_url
+        self._auth_token = settings.twilio_auth_token.get_secret_value()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: FastAPI = scope["app"]
-        runtime: ServiceRuntime = app.state.runtime
+        if not is_twilio_upgrade(self._auth_token, self._stream_url, _signature(scope)):
+            await self._refuse_handshake(receive, send)
+            return
+        wiring = call_wiring(app)
         socket = AsgiMediaSocket(scope, receive, send)
         if not await socket.accept():
             return
         conversation = Conversation(
             config=self._config,
-            model_factory=self._model_factory(app),
-            store=self._store(app),
-            hangup=self._hangup(app),
-            clock=runtime.clock,
+            model_factory=wiring.model_factory,
+            store=wiring.store,
+            hangup=wiring.hangup,
+            gate=wiring.gate,
+            clock=wiring.clock,
         )
-        await conversation.run(socket, PostgresSessionRecorder(runtime.pool))
+        await conversation.run(socket, wiring.recorder)
+
+    @staticmethod
+    async def _refuse_handshake(receive: Receive, send: Send) -> None:
+        STREAMS_REFUSED.labels("unsigned").inc()
+        log.warning("media_stream_refused", reason="unsigned")
+        if (await receive())["type"] == "websocket.connect":
+            await send(_REFUSE_HANDSHAKE)
 
 
 def media_stream_router(endpoint: MediaStreamEndpoint) -> APIRouter:

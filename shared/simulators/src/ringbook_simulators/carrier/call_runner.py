@@ -2,10 +2,13 @@
 
 Progress for an outbound call: ``initiated`` -> ``ringing`` -> ``in-progress`` (the
 "answered" event) -> Media Stream -> final status, or an earlier final status per
-scenario. An incoming call (``incoming``) is ``ringing`` while its voice webhook is
-asked for TwiML (:meth:`CallRunner.ring_in`), then ``in-progress`` while the TwiML's
-Media Stream runs (the caller speaks), then ``completed``; or ``failed`` at once if the
-webhook gave nothing usable.
+scenario. A call created with ``Url`` learns its TwiML only once answered: the Url is
+asked then (:mod:`~ringbook_simulators.carrier.voice_url`), and an answer without a
+stream (``<Hangup/>``, an error) ends the answered call at once. An incoming call
+(``incoming``) is ``ringing`` while its voice webhook is asked for TwiML
+(:meth:`CallRunner.ring_in`), then ``in-progress`` while the TwiML's Media Stream runs
+(the caller speaks), then ``completed``; or ``failed`` at once if the webhook gave
+nothing usable.
 Callbacks are posted from the call's own task, one after the other, so the receiver
 sees them in order, as with Twilio. The task ends when the call does; shutting the
 runner down cancels and awaits every task still running.
@@ -25,12 +28,12 @@ from ringbook_simulators.carrier.callbacks import (
     StatusCallbackSender,
     sign,
 )
-from ringbook_simulators.carrier.incoming import WebhookFailed, fetch_twiml
 from ringbook_simulators.carrier.media_stream_client import MediaStreamSession, StreamEnd
 from ringbook_simulators.carrier.practice import berlin_today, lines_for
 from ringbook_simulators.carrier.records import INBOUND, CallRecord, CallStatus, new_sid
 from ringbook_simulators.carrier.scenarios import Outcome
 from ringbook_simulators.carrier.settings import CarrierSettings
+from ringbook_simulators.carrier.voice_url import WebhookFailed, fetch_twiml
 from ringbook_simulators.realtime.scripts import PracticeLine, caller_lines
 
 _log = structlog.get_logger("ringbook_simulators.carrier.calls")
@@ -164,10 +167,23 @@ class CallRunner:
             return
         if not record.transition(CallStatus.IN_PROGRESS):
             return
+        if record.voice_url is not None:
+            await self._fetch_answer(record)
         await self._notify(record, "answered")
-        if not record.status.is_final:
+        if not record.status.is_final and (record.stream is not None or record.voice_url is None):
             await self._talk(record, self._settings.answered_hold_seconds)
         record.transition(CallStatus.COMPLETED)
+
+    async def _fetch_answer(self, record: CallRecord) -> None:
+        """A ``Url`` call was answered: ask for its TwiML now, as Twilio does."""
+        if self._http is None:
+            raise RuntimeError("the simulated carrier is not running")
+        try:
+            record.stream = await fetch_twiml(self._http, self._settings, record)
+        except WebhookFailed as exc:
+            # Twilio tells the callee "an application error has occurred" and hangs up.
+            record.voice_webhook_error = str(exc)
+            _log.warning("simulated call's Url failed", call_sid=record.sid, error=str(exc))
 
     async def _answer_incoming(self, record: CallRecord) -> None:
         # Not in progress if its webhook failed, or it was hung up meanwhile.

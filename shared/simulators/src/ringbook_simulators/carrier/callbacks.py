@@ -101,15 +101,33 @@ class StatusCallbackSender:
             return
 
     async def _send(self, url: str, method: str, params: dict[str, str]) -> httpx.Response:
-        headers = {
-            SIMULATOR_HEADER: SIMULATOR_NAME,
-            "User-Agent": "TwilioProxy/1.1 (ringbook-simulated-carrier)",
-        }
-        token = self._settings.auth_token
-        timeout = self._settings.callback_timeout_seconds
-        if method.upper() == "GET":
-            full_url = url + ("&" if "?" in url else "?") + urlencode(params)
-            headers["X-Twilio-Signature"] = sign(token, full_url, {})
-            return await self._http.get(full_url, headers=headers, timeout=timeout)
-        headers["X-Twilio-Signature"] = sign(token, url, params)
-        return await self._http.post(url, data=params, headers=headers, timeout=timeout)
+        return await send_signed(
+            self._http, self._settings.auth_token, method, url, params,
+            timeout=self._settings.callback_timeout_seconds,
+        )
+
+
+async def send_signed(
+    http: httpx.AsyncClient,
+    auth_token: str,
+    method: str,
+    url: str,
+    params: dict[str, str],
+    *,
+    timeout: float,  # noqa: ASYNC109 - httpx's own per-request timeout, passed through
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """A request from "Twilio" to the application (a status callback, a voice URL):
+    form-encoded for POST, in the query for GET, signed as Twilio signs each."""
+    sent = {
+        SIMULATOR_HEADER: SIMULATOR_NAME,
+        "User-Agent": "TwilioProxy/1.1 (ringbook-simulated-carrier)",
+        **(headers or {}),
+    }
+    if method.upper() == "GET":
+        # Twilio signs a GET over the full URL, its parameters in the query string.
+        full_url = url + ("&" if "?" in url else "?") + urlencode(params)
+        sent["X-Twilio-Signature"] = sign(auth_token, full_url, {})
+        return await http.get(full_url, headers=sent, timeout=timeout)
+    sent["X-Twilio-Signature"] = sign(auth_token, url, params)
+    return await http.post(url, data=params, headers=sent, timeout=timeout)

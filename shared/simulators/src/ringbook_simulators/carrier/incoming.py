@@ -8,7 +8,7 @@ does for such a call:
 1. the call is ``ringing``; the number's voice URL (``SIMCARRIER_INCOMING_CALL_URL``)
    gets Twilio's form-encoded webhook (CallSid, AccountSid, From, To, Caller, Called,
    CallStatus=ringing, Direction=inbound, ApiVersion, the geographic fields), signed
-   with ``X-Twilio-Signature`` exactly like the status callbacks;
+   with ``X-Twilio-Signature`` exactly like the status callbacks (see ``voice_url``);
 2. the TwiML answer runs: ``<Connect><Stream>`` opens a Media Stream whose ``start``
    carries the ``<Parameter>``s as ``customParameters``, and the caller says the
    receptionist script's lines (:func:`~ringbook_simulators.realtime.scripts.caller_lines`)
@@ -29,36 +29,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-import httpx
-import phonenumbers
 import structlog
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from ringbook.phone import InvalidPhoneNumber, to_e164
 
-from ringbook_simulators.carrier.callbacks import SIMULATOR_HEADER, SIMULATOR_NAME, sign
-from ringbook_simulators.carrier.records import (
-    API_VERSION,
-    INBOUND,
-    CallRecord,
-    CallStatus,
-    new_sid,
-)
+from ringbook_simulators.carrier.callbacks import SIMULATOR_NAME
+from ringbook_simulators.carrier.records import INBOUND, CallRecord, new_sid
 from ringbook_simulators.carrier.scenarios import Outcome, Scenario
 from ringbook_simulators.carrier.settings import CarrierSettings
-from ringbook_simulators.carrier.twiml import StreamInstruction, TwimlError, extract_stream
 
-if TYPE_CHECKING:  # the runner imports fetch_twiml from here
+if TYPE_CHECKING:  # an annotation only: rest_api builds the runner
     from ringbook_simulators.carrier.call_runner import CallRunner
 
 INCOMING: Final = Scenario(Outcome.ANSWER, "incoming call: the caller talks to the receptionist")
-_GEO_FIELDS: Final = ("City", "State", "Zip")
 
 _log = structlog.get_logger("ringbook_simulators.carrier.incoming")
-
-
-class WebhookFailed(Exception):
-    """The number's voice URL gave no usable TwiML (Twilio's errors 11200 / 12100)."""
 
 
 def error(status: int, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
@@ -88,59 +74,6 @@ def incoming_record(settings: CarrierSettings, from_: str, to: str) -> CallRecor
         direction=INBOUND,
         voice_url=settings.incoming_call_url,
     )
-
-
-def _country(number: str) -> str:
-    return phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or ""
-
-
-def webhook_params(record: CallRecord) -> dict[str, str]:
-    """The parameters Twilio posts to a number's voice URL when a call comes in."""
-    params = {
-        "AccountSid": record.account_sid,
-        "ApiVersion": API_VERSION,
-        "CallSid": record.sid,
-        "CallStatus": CallStatus.RINGING.value,
-        "Called": record.to,
-        "Caller": record.from_,
-        "Direction": INBOUND,
-        "From": record.from_,
-        "To": record.to,
-    }
-    # Twilio sends the geographic fields of both ends, empty where it knows nothing.
-    for side, number in (("From", record.from_), ("Caller", record.from_),
-                         ("To", record.to), ("Called", record.to)):
-        params[f"{side}Country"] = _country(number)
-        for name in _GEO_FIELDS:
-            params[f"{side}{name}"] = ""
-    return params
-
-
-async def fetch_twiml(
-    http: httpx.AsyncClient, settings: CarrierSettings, record: CallRecord
-) -> StreamInstruction | None:
-    """Post the signed voice webhook; the answer's ``<Connect><Stream>``, if any."""
-    url = record.voice_url or ""
-    params = webhook_params(record)
-    headers = {
-        "X-Twilio-Signature": sign(settings.auth_token, url, params),
-        "User-Agent": "TwilioProxy/1.1 (ringbook-simulated-carrier)",
-        "Accept": "text/xml, application/xml",
-        SIMULATOR_HEADER: SIMULATOR_NAME,
-    }
-    try:
-        response = await http.post(
-            url, data=params, headers=headers, timeout=settings.incoming_webhook_timeout_seconds
-        )
-    except httpx.HTTPError as exc:
-        raise WebhookFailed(f"voice URL {url} unreachable: {type(exc).__name__}: {exc}") from exc
-    record.voice_webhook_http_status = response.status_code
-    if not response.is_success:
-        raise WebhookFailed(f"voice URL {url} answered HTTP {response.status_code}")
-    try:
-        return extract_stream(response.text)
-    except TwimlError as exc:
-        raise WebhookFailed(f"voice URL {url} answered unusable TwiML: {exc}") from exc
 
 
 class IncomingCalls:

@@ -128,8 +128,11 @@ class CallRecord:
     status_callback_method: str
     status_callback_events: frozenset[str]
     direction: str = OUTBOUND_API
-    # Incoming calls only: the number's voice URL and how its webhook answered.
+    # Where the call's TwiML comes from when it was not given with the call (see
+    # ``voice_url``): an incoming call's number's voice URL, or the ``Url`` of a call
+    # created with one; and how that request was made and answered.
     voice_url: str | None = None
+    voice_method: str = "POST"
     voice_webhook_http_status: int | None = None
     voice_webhook_error: str | None = None
     status: CallStatus = CallStatus.QUEUED
@@ -225,6 +228,7 @@ class CallRecord:
             "voice_webhook": (
                 {
                     "url": self.voice_url,
+                    "method": self.voice_method,
                     "http_status": self.voice_webhook_http_status,
                     "error": self.voice_webhook_error,
                 }

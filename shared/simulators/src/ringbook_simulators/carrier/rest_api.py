@@ -80,10 +80,16 @@ def _invalid_create(form: FormData) -> JSONResponse | None:
         return twilio_error(400, 21201, "No 'To' number is specified")
     if not from_:
         return twilio_error(400, 21213, "No 'From' number is specified")
+    url = str(form.get("Url") or "").strip()
     if not form.get("Twiml"):
-        if form.get("Url") or form.get("ApplicationSid"):
-            return twilio_error(400, 21205, "The simulated carrier only supports 'Twiml'")
-        return twilio_error(400, 21205, "A 'Url', 'ApplicationSid' or 'Twiml' is required")
+        if form.get("ApplicationSid") and not url:
+            return twilio_error(400, 21205, "The simulated carrier supports 'Twiml' or 'Url'")
+        if not url:
+            return twilio_error(400, 21205, "A 'Url', 'ApplicationSid' or 'Twiml' is required")
+        if not url.startswith(("http://", "https://")):
+            return twilio_error(400, 21205, f"Url is not a valid URL: {url[:200]}")
+        if str(form.get("Method") or "POST").upper() not in ("GET", "POST"):
+            return twilio_error(400, 21200, "Method must be GET or POST")
     if not _is_e164(to):
         return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
     if not _is_e164(from_):
@@ -150,10 +156,15 @@ class _CarrierApi:
         form = await request.form()
         if (invalid := _invalid_create(form)) is not None:
             return invalid
-        try:
-            stream = extract_stream(str(form["Twiml"]))
-        except TwimlError as exc:
-            return twilio_error(400, 12100, f"Document parse failure: {exc}")
+        # Inline TwiML is read now; a Url is asked once the callee answers (call_runner).
+        stream, url = None, None
+        if form.get("Twiml"):
+            try:
+                stream = extract_stream(str(form["Twiml"]))
+            except TwimlError as exc:
+                return twilio_error(400, 12100, f"Document parse failure: {exc}")
+        else:
+            url = str(form["Url"]).strip()
         to = str(form["To"]).strip()
         record = CallRecord(
             sid=new_sid("CA"),
@@ -165,6 +176,8 @@ class _CarrierApi:
             status_callback=str(form.get("StatusCallback") or "") or None,
             status_callback_method=str(form.get("StatusCallbackMethod") or "POST").upper(),
             status_callback_events=_status_callback_events(form) & _KNOWN_EVENTS,
+            voice_url=url,
+            voice_method=str(form.get("Method") or "POST").upper(),
         )
         self.calls[record.sid] = record
         self.runner.launch(record)
