@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from ringbook.logging import correlation
 from ringbook.web.errors import ApiError
+from ringbook.web.state import wired
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from call_orchestrator.application.inbound_calls import (
@@ -22,6 +24,7 @@ from call_orchestrator.application.inbound_calls import (
     IncomingCall,
     answer_inbound_call,
 )
+from call_orchestrator.entrypoints.dependencies import OrchestratorDep
 from call_orchestrator.entrypoints.webhooks import signed_form
 from call_orchestrator.settings import OrchestratorSettings
 
@@ -49,6 +52,13 @@ class InboundConfig:
         )
 
 
+def get_inbound_config(request: Request) -> InboundConfig:
+    return wired(request, "inbound", InboundConfig)
+
+
+InboundConfigDep = Annotated[InboundConfig, Depends(get_inbound_config)]
+
+
 def inbound_twiml(config: InboundConfig, session: InboundSession) -> str:
     """``<Response><Say/><Connect><Stream url><Parameter .../></Stream></Connect></Response>``."""
     response = VoiceResponse()
@@ -71,12 +81,12 @@ def inbound_twiml(config: InboundConfig, session: InboundSession) -> str:
 
 
 @router.post("/webhook/incoming-call", status_code=200)
-async def incoming_call(request: Request) -> Response:
+async def incoming_call(request: Request, orchestrator: OrchestratorDep,
+                        config: InboundConfigDep) -> Response:
     params = await signed_form(request)
     call_sid, caller = params.get("CallSid", "").strip(), params.get("From", "").strip()
     if not call_sid or not caller:
         raise ApiError(400, "CallSid and From are required")
-    config: InboundConfig = request.app.state.inbound
     call = IncomingCall(
         call_sid=call_sid, from_number=caller, to_number=params.get("To", "").strip(),
         call_status=params.get("CallStatus", ""), from_country=params.get("FromCountry", ""),
@@ -84,7 +94,7 @@ async def incoming_call(request: Request) -> Response:
     )
     with correlation(None, call_sid=call_sid):
         session = await answer_inbound_call(
-            request.app.state.runtime.pool, request.app.state.orchestration, call,
+            orchestrator.uow, orchestrator.ctx, call,
             tenant_id=config.tenant_id, assistant=config.assistant,
         )
     return Response(content=inbound_twiml(config, session), media_type="text/xml")
