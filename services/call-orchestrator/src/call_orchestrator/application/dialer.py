@@ -69,7 +69,8 @@ class Dialer:
         return self._calls.running
 
     async def stop(self) -> None:
-        """Wait for (then cancel) the dials still in flight."""
+        """Cancel the dials still in flight and wait for them to end (an attempt cut
+        off mid-dial stays ``dialing`` and is reconciled like any crash's)."""
         await self._calls.stop()
 
     async def sweep(self) -> None:

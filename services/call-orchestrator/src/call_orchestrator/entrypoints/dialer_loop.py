@@ -6,7 +6,7 @@ channel per schema), and otherwise at the next timer, the next token of the rate
 every ``sweep_seconds``, whichever is sooner; the rows, not the wake-ups, are the truth,
 so a missed notification only delays a dial to the sweep. A database error skips the
 round and is retried a second later: the loop itself never ends but by cancellation,
-and then it lets the dials in flight finish (or cancels them) before it returns.
+and then it cancels the dials still in flight and waits for them before it returns.
 """
 
 from __future__ import annotations
