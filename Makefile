@@ -33,6 +33,7 @@ test-e2e: install  ## all five services as processes
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy shared/src shared/simulators/src shared/devtools/src services/*/src
+	$(UV) run --frozen lint-imports
 
 bench: bench-http bench-media  ## figures beside a baseline measured in the same run
 

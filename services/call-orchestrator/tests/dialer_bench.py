@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import orjson
-from call_orchestrator.adapters import job_repository as repo
+from call_orchestrator.adapters.unit_of_work import PgUnitOfWork
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
 from call_orchestrator.application.carrier_status import apply_carrier_status
 from call_orchestrator.application.context import Orchestration
@@ -22,6 +22,7 @@ from call_orchestrator.application.dialer import Dialer, TickResult
 from call_orchestrator.application.telephony import CallNotFound, CarrierCall, PlaceCall
 from call_orchestrator.domain.business_hours import WeeklyHours
 from call_orchestrator.domain.dial_pacing import DialLimits
+from call_orchestrator.domain.jobs import Job, JobState
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from call_orchestrator.entrypoints.app import MIGRATIONS
 from ringbook.clock import FakeClock
@@ -84,7 +85,7 @@ class Bench:
 
     def dialer(self, limits: DialLimits, *, pool: asyncpg.Pool | None = None,
                checks: CarrierChecks | None = None, batch: int = 20) -> Dialer:
-        return Dialer(pool=pool or self.pool, dsn=self.dsn, schema=self.schema, ctx=self.ctx,
+        return Dialer(uow=PgUnitOfWork(pool or self.pool), ctx=self.ctx,
                       limits=limits, checks=checks, batch=batch)
 
     async def tick(self, dialer: Dialer) -> TickResult:
@@ -98,10 +99,9 @@ class Bench:
     async def add_job(self, tenant: uuid.UUID, due_at: datetime, *, number: str = "+49305550100"
                       ) -> uuid.UUID:
         request_id = uuid.uuid4()
-        async with self.pool.acquire() as conn, conn.transaction():
-            await repo.create_job(conn, repo.Job(request_id, tenant, number, BERLIN, {},
-                                                 "active", 0))
-            await repo.set_timer(conn, request_id, 1, due_at)
+        async with PgUnitOfWork(self.pool).transaction() as tx:
+            await tx.jobs.add(Job(request_id, tenant, number, BERLIN, {}, JobState.ACTIVE, 0))
+            await tx.timers.set(request_id, 1, due_at)
         return request_id
 
     async def callback(self, placed: Placed, status: str) -> None:
@@ -110,7 +110,7 @@ class Bench:
             attempt_id = await conn.fetchval(
                 "select id from call_attempts where request_id = $1 order by attempt desc"
                 " limit 1", placed.request_id)
-        await apply_carrier_status(self.pool, self.ctx, attempt_id=attempt_id,
+        await apply_carrier_status(PgUnitOfWork(self.pool), self.ctx, attempt_id=attempt_id,
                                    call_sid=placed.sid, call_status=status, duration_seconds=3)
 
     async def live_by_tenant(self) -> dict[uuid.UUID, int]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
+from call_orchestrator.adapters.unit_of_work import PgTransaction
 from call_orchestrator.application.context import Orchestration
-from call_orchestrator.application.request_events import request_handler
+from call_orchestrator.application.request_events import on_request_event
 from call_orchestrator.application.telephony import (
     CarrierCall,
     PlaceCall,
@@ -25,6 +26,7 @@ from call_orchestrator.application.telephony import (
 from call_orchestrator.domain.business_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from call_orchestrator.entrypoints.app import MIGRATIONS
+from call_orchestrator.entrypoints.consumers import REQUESTS_CONSUMER
 from ringbook.clock import FakeClock
 from ringbook.contracts.requests import RequestCanceled, RequestReceived, UserProfile
 from ringbook.events import Envelope, EventData, new_event
@@ -33,8 +35,6 @@ from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.waiting import eventually
-
-REQUESTS_CONSUMER = "call-orchestrator-requests"
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Requests:
     async def handle(self, event: Envelope) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             if await inbox.claim(conn, REQUESTS_CONSUMER, event.id):
-                await request_handler(self.ctx)(conn, event)
+                await on_request_event(PgTransaction(conn), self.ctx, event)
 
 
 async def until_query(pool: asyncpg.Pool, sql: str, *args: object, equals: object,

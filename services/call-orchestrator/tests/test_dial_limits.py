@@ -15,8 +15,8 @@ from itertools import pairwise
 
 import pytest
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
-from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.domain.dial_pacing import DialLimits, DialRate
+from call_orchestrator.entrypoints.dialer_loop import DialerLoop
 from dialer_bench import Bench, dialer_bench
 from ringbook.store.database import create_pool
 from ringbook_devtools.testing.infra import ServerSet
@@ -178,8 +178,8 @@ async def test_a_call_the_carrier_does_not_know_is_failed_and_retried(
 
 
 @contextlib.asynccontextmanager
-async def running(dialer: Dialer) -> AsyncIterator[None]:
-    task = asyncio.create_task(dialer.run())
+async def running(loop: DialerLoop) -> AsyncIterator[None]:
+    task = asyncio.create_task(loop.run())
     try:
         yield
     finally:
@@ -197,8 +197,8 @@ async def test_a_call_that_ends_wakes_the_dialer_for_its_tenants_next_call(
     # only the wake-up under test can dial the second call in time.
     bench.clock.advance(timedelta(seconds=1))  # both due
     limits = DialLimits(rate=DialRate(calls_per_second=1.0, burst=5), tenant_max_live=1)
-    dialer = Dialer(pool=bench.pool, dsn=bench.dsn, schema=bench.schema, ctx=bench.ctx,
-                    sweep_seconds=600, limits=limits)
+    dialer = DialerLoop(bench.dialer(limits), dsn=bench.dsn, schema=bench.schema,
+                        sweep_seconds=600)
     async with running(dialer):
         await eventually(lambda: len(bench.carrier.placed) == 1)
         await bench.callback(bench.carrier.placed[0], "busy")
@@ -211,8 +211,8 @@ async def test_a_dialer_held_by_the_rate_wakes_for_the_next_token(bench: Bench) 
                      for k in range(2)]
     bench.clock.advance(timedelta(seconds=1))  # both due
     limits = DialLimits(rate=DialRate(calls_per_second=1.0), tenant_max_live=10)
-    dialer = Dialer(pool=bench.pool, dsn=bench.dsn, schema=bench.schema, ctx=bench.ctx,
-                    sweep_seconds=600, limits=limits)
+    dialer = DialerLoop(bench.dialer(limits), dsn=bench.dsn, schema=bench.schema,
+                        sweep_seconds=600)
     async with running(dialer):
         await eventually(lambda: len(bench.carrier.placed) == 1)
         bench.clock.advance(timedelta(seconds=1))

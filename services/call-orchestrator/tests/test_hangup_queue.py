@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from call_orchestrator.adapters.unit_of_work import PgUnitOfWork
 from call_orchestrator.application.hangups import hang_up_due, hang_up_later
 from call_orchestrator.application.telephony import (
     CallRejected,
@@ -55,12 +56,13 @@ class Queue:
 
     async def add(self, call_sid: str) -> None:
         ctx = orchestration(self.clock, self.carrier)
-        async with self.pool.acquire() as conn:
-            await hang_up_later(conn, ctx, call_sid=call_sid, request_id=uuid.uuid4(),
+        async with PgUnitOfWork(self.pool).transaction() as tx:
+            await hang_up_later(tx, ctx, call_sid=call_sid, request_id=uuid.uuid4(),
                                 reason="request canceled")
 
     async def run_once(self) -> int:
-        return await hang_up_due(self.pool, orchestration(self.clock, self.carrier))
+        return await hang_up_due(PgUnitOfWork(self.pool),
+                                 orchestration(self.clock, self.carrier))
 
     async def due_in(self, call_sid: str) -> float | None:
         due = await self.pool.fetchval(

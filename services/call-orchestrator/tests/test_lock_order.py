@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+from call_orchestrator.adapters.unit_of_work import PgUnitOfWork
 from call_orchestrator.application.dialer import Dialer
 from orchestration_db import Requests, UnconfirmedCarrier, migrated_pool, orchestration
 from ringbook.clock import FakeClock
@@ -29,8 +30,7 @@ async def test_cancels_racing_the_dialer_never_deadlock(
     ctx = orchestration(clock, carrier)
     async with migrated_pool(infra, fresh_schema, size=JOBS_PER_ROUND + 4) as pool:
         requests = Requests(pool, ctx, clock)
-        dialer = Dialer(pool=pool, dsn=infra.database_url, schema=fresh_schema, ctx=ctx,
-                        batch=JOBS_PER_ROUND)
+        dialer = Dialer(uow=PgUnitOfWork(pool), ctx=ctx, batch=JOBS_PER_ROUND)
         for _ in range(ROUNDS):
             ids = [uuid.uuid4() for _ in range(JOBS_PER_ROUND)]
             for request_id in ids:

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from call_orchestrator.adapters import job_repository as repo
-from call_orchestrator.domain.attempts import AttemptState
+from call_orchestrator.adapters.unit_of_work import PgTransaction
+from call_orchestrator.domain.attempts import Attempt, AttemptState
+from call_orchestrator.domain.jobs import Job, JobState
 from flow_harness import (
     ANSWERS,
     MONDAY_10_BERLIN,
@@ -43,17 +44,18 @@ class Answering:
         self.url, self.conn, self.clock = url, conn, clock
 
     async def attempt(self, *, job_state: str = "active", state: AttemptState,
-                      call_sid: str | None) -> repo.Attempt:
+                      call_sid: str | None) -> Attempt:
         request_id = uuid.uuid4()
-        job = repo.Job(request_id=request_id, tenant_id=TENANT, number_to_call=ANSWERS,
-                       timezone="Europe/Berlin", request={}, state="active", version=0)
+        job = Job(request_id=request_id, tenant_id=TENANT, number_to_call=ANSWERS,
+                  timezone="Europe/Berlin", request={}, state=JobState.ACTIVE, version=0)
         async with self.conn.transaction():
-            assert await repo.create_job(self.conn, job)
-            attempt = await repo.insert_attempt(self.conn, request_id, 1, self.clock.now())
+            tx = PgTransaction(self.conn)
+            assert await tx.jobs.add(job)
+            attempt = await tx.attempts.add(request_id, 1, self.clock.now())
             assert attempt is not None
-            await repo.update_attempt(self.conn, attempt.id, state, self.clock.now(), call_sid)
+            await tx.attempts.update(attempt.id, state, self.clock.now(), call_sid)
             if job_state != "active":
-                await repo.set_job_state(self.conn, request_id, job_state)
+                await tx.jobs.set_state(request_id, JobState(job_state))
         return attempt
 
     async def answer(self, attempt_id: object, call_sid: str,

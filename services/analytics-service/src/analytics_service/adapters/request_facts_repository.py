@@ -12,6 +12,8 @@ from datetime import date
 
 import asyncpg
 from ringbook.contracts.request_status import RequestStatus
+from ringbook.events import Envelope
+from ringbook.store import sequencing
 from ringbook.store.database import Conn
 
 from analytics_service.domain.request_fact import RequestFact
@@ -67,3 +69,23 @@ async def requests_per_day(
         since,
     )
     return [(r["day"], r["status"], int(r["requests"])) for r in rows]
+
+
+class PgFactsTransaction:
+    """The projection's port (``application.ports.FactsTransaction``) on the pull
+    worker's connection."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def insert(self, fact: RequestFact) -> bool:
+        return await insert(self._conn, fact)
+
+    async def get_for_update(self, request_id: uuid.UUID) -> RequestFact | None:
+        return await get_for_update(self._conn, request_id)
+
+    async def update_status(self, fact: RequestFact) -> None:
+        await update_status(self._conn, fact)
+
+    async def in_order(self, consumer: str, event: Envelope) -> bool:
+        return await sequencing.in_order(self._conn, consumer, event)

@@ -19,10 +19,8 @@ from ringbook.contracts.requests import RequestReceived
 from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.events import Envelope
 from ringbook.logging import get_logger
-from ringbook.store.database import Conn
-from ringbook.store.sequencing import in_order
 
-from analytics_service.adapters import request_facts_repository as facts
+from analytics_service.application.ports import FactsTransaction
 from analytics_service.domain.request_fact import RequestFact, advance, fact_from_received
 
 log = get_logger(__name__)
@@ -41,38 +39,38 @@ CALLS_SPEC = ConsumerSpec(durable=CALLS_CONSUMER, stream=CALLS, max_deliver=CALL
                           filter_subjects=REQUEST_SUBJECTS)
 
 
-async def on_request_event(conn: Conn, event: Envelope) -> None:
+async def on_request_event(facts: FactsTransaction, event: Envelope) -> None:
     """Handler of the ``analytics-requests`` consumer."""
-    if not await in_order(conn, REQUESTS_CONSUMER, event):
+    if not await facts.in_order(REQUESTS_CONSUMER, event):
         return  # an older version, already applied
     if isinstance(event.data, RequestReceived):
-        if not await facts.insert(conn, fact_from_received(event)):
+        if not await facts.insert(fact_from_received(event)):
             log.warning("request_already_projected", request_id=str(event.aggregate_id))
         return
     # Any later request event (request_canceled): version 1 was applied before this one
     # (in_order), so the fact exists unless request_received was dead-lettered.
-    fact = await facts.get_for_update(conn, event.aggregate_id)
+    fact = await facts.get_for_update(event.aggregate_id)
     if fact is None:
         raise PoisonEvent(f"{event.type} for request {event.aggregate_id} that was never received")
-    await _apply(conn, fact, event)
+    await _apply(facts, fact, event)
 
 
-async def on_call_event(conn: Conn, event: Envelope) -> None:
+async def on_call_event(facts: FactsTransaction, event: Envelope) -> None:
     """Handler of the ``analytics-calls`` consumer: every calls-context event correlates
     to its request, whichever aggregate (call_job, conversation) it belongs to."""
-    fact = await facts.get_for_update(conn, event.correlation_id)
+    fact = await facts.get_for_update(event.correlation_id)
     if fact is None:
         # The worker's transaction rolls back, so nothing (not even the inbox claim or
         # the aggregate position) is recorded; the redelivery starts afresh.
         raise RetryLater(
             f"request {event.correlation_id} not projected yet", delay=WAIT_FOR_REQUEST_SECONDS
         )
-    if not await in_order(conn, CALLS_CONSUMER, event):
+    if not await facts.in_order(CALLS_CONSUMER, event):
         return
-    await _apply(conn, fact, event)
+    await _apply(facts, fact, event)
 
 
-async def _apply(conn: Conn, fact: RequestFact, event: Envelope) -> None:
+async def _apply(facts: FactsTransaction, fact: RequestFact, event: Envelope) -> None:
     if event.tenant_id != fact.tenant_id:
         # Never let one tenant's event move another tenant's request.
         raise PoisonEvent(f"{event.type} of tenant {event.tenant_id} for a request of another")
@@ -90,4 +88,4 @@ async def _apply(conn: Conn, fact: RequestFact, event: Envelope) -> None:
         )
         return
     if moved is not None:
-        await facts.update_status(conn, moved)
+        await facts.update_status(moved)

@@ -11,13 +11,8 @@ from ringbook.runtime import ServiceRuntime
 from ringbook.web.app import create_service_app
 
 import analytics_service
-from analytics_service.application.projection import (
-    CALLS_SPEC,
-    REQUESTS_SPEC,
-    on_call_event,
-    on_request_event,
-)
 from analytics_service.entrypoints.api import router
+from analytics_service.entrypoints.consumers import calls_consumer, requests_consumer
 from analytics_service.entrypoints.dependencies import Analytics
 from analytics_service.settings import AnalyticsSettings
 
@@ -35,8 +30,8 @@ def create_app(settings: AnalyticsSettings, clock: Clock | None = None) -> FastA
         relay=False,
         clock=clock or SystemClock(),
     )
-    runtime.add_consumer(REQUESTS_SPEC, on_request_event)
-    runtime.add_consumer(CALLS_SPEC, on_call_event)
+    runtime.add_consumer(*requests_consumer())
+    runtime.add_consumer(*calls_consumer())
 
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
         app.state.analytics = Analytics(pool=rt.pool, clock=rt.clock)

@@ -27,15 +27,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ringbook.contracts.calls import AGGREGATE, BookingConfirmed, CallCompleted, CallOutcome
+from ringbook.contracts.calls import BookingConfirmed, CallCompleted, CallOutcome
 from ringbook.events import Envelope
 from ringbook.logging import get_logger
-from ringbook.store.database import Conn
 
-from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.failures import record_failure
 from call_orchestrator.application.hangups import hang_up_later
+from call_orchestrator.application.ports import Transaction, UnitOfWork
+from call_orchestrator.domain.jobs import JobState
 
 log = get_logger(__name__)
 
@@ -58,84 +58,81 @@ def settles(outcome: str) -> bool:
     return outcome in (CallOutcome.BOOKED.value, CallOutcome.NO_AVAILABILITY.value)
 
 
-def conversation_handler(ctx: Orchestration):  # type: ignore[no-untyped-def]
-    """The CALLS consumers of conversations' ``call_completed`` and
-    ``booking_confirmed`` (outbound calls)."""
-
-    async def handle(conn: Conn, event: Envelope) -> None:
-        # A conversation correlates to its request (the call job's id).
-        if isinstance(event.data, CallCompleted):
-            await settle_attempt(conn, ctx, event.correlation_id, event.data.attempt,
-                                 event.data.outcome)
-        elif isinstance(event.data, BookingConfirmed):
-            await settle_booked(conn, ctx, event, event.data.attempt)
-
-    return handle
+async def on_conversation_event(tx: Transaction, ctx: Orchestration, event: Envelope) -> None:
+    """The handler of the CALLS consumers of conversations' ``call_completed`` and
+    ``booking_confirmed`` (outbound calls), in the pull worker's transaction."""
+    # A conversation correlates to its request (the call job's id).
+    if isinstance(event.data, CallCompleted):
+        await settle_attempt(tx, ctx, event.correlation_id, event.data.attempt,
+                             event.data.outcome)
+    elif isinstance(event.data, BookingConfirmed):
+        await settle_booked(tx, ctx, event, event.data.attempt)
 
 
-async def settle_booked(conn: Conn, ctx: Orchestration, event: Envelope, attempt_no: int
+async def settle_booked(tx: Transaction, ctx: Orchestration, event: Envelope, attempt_no: int
                         ) -> None:
     request_id = event.correlation_id
-    job = await repo.lock_job(conn, request_id)
-    if job is None or job.aggregate != AGGREGATE or job.tenant_id != event.tenant_id:
+    job = await tx.jobs.lock(request_id)
+    if job is None or not job.outbound or job.tenant_id != event.tenant_id:
         log.warning("booking_for_unknown_request", request_id=str(request_id),
                     attempt=attempt_no)
         return
-    attempt = await repo.lock_attempt_number(conn, request_id, attempt_no)
+    attempt = await tx.attempts.lock_number(request_id, attempt_no)
     if attempt is not None and attempt.result is None:
         # The call's result: the sweep no longer waits for its report.
-        await repo.set_result(conn, attempt.id, CallOutcome.BOOKED.value, ctx.clock.now())
-    if job.state != "active":
+        await tx.attempts.set_result(attempt.id, CallOutcome.BOOKED.value, ctx.clock.now())
+    if not job.active:
         return  # finished already (or canceled: the user's word stands)
-    await repo.drop_timer(conn, request_id)
-    await repo.set_job_state(conn, request_id, "finished")
-    live = await repo.live_attempt(conn, request_id)
+    await tx.timers.drop(request_id)
+    await tx.jobs.set_state(request_id, JobState.FINISHED)
+    live = await tx.attempts.live(request_id)
     if live is not None and live.attempt != attempt_no and live.call_sid is not None:
         # A retry dialled before the booking was known: the practice has booked already.
-        await hang_up_later(conn, ctx, call_sid=live.call_sid, request_id=request_id,
+        await hang_up_later(tx, ctx, call_sid=live.call_sid, request_id=request_id,
                             reason="request booked")
     log.info("call_job_booked", request_id=str(request_id), attempt=attempt_no)
 
 
-async def settle_attempt(conn: Conn, ctx: Orchestration, request_id: uuid.UUID,
+async def settle_attempt(tx: Transaction, ctx: Orchestration, request_id: uuid.UUID,
                          attempt_no: int, outcome: str) -> None:
-    job = await repo.lock_job(conn, request_id)
-    attempt = await repo.lock_attempt_number(conn, request_id, attempt_no)
-    if job is None or attempt is None or job.aggregate != AGGREGATE:
+    job = await tx.jobs.lock(request_id)
+    attempt = await tx.attempts.lock_number(request_id, attempt_no)
+    if job is None or attempt is None or not job.outbound:
         # Inbound calls are not settled: nothing to retry, and no one to redial.
         log.warning("call_result_for_unknown_attempt", request_id=str(request_id),
                     attempt=attempt_no)
         return
     if attempt.result is not None:
         return  # settled already: the first result decided
-    await repo.set_result(conn, attempt.id, outcome, ctx.clock.now())
-    if job.state != "active":
+    await tx.attempts.set_result(attempt.id, outcome, ctx.clock.now())
+    if not job.active:
         return  # canceled (or finished): nothing left to decide
     if settles(outcome):
-        await repo.drop_timer(conn, job.request_id)
-        await repo.set_job_state(conn, job.request_id, "finished")
+        await tx.timers.drop(job.request_id)
+        await tx.jobs.set_state(job.request_id, JobState.FINISHED)
     else:
-        await record_failure(conn, ctx, job, attempt=attempt.attempt,
+        await record_failure(tx, ctx, job, attempt=attempt.attempt,
                              call_sid=attempt.call_sid, reason=failure_reason(outcome))
     log.info("call_result", request_id=str(request_id), attempt=attempt_no, outcome=outcome)
 
 
-async def conclude_unreported(conn: Conn, ctx: Orchestration, now: datetime,
+async def conclude_unreported(uow: UnitOfWork, ctx: Orchestration, now: datetime,
                               limit: int = 20) -> int:
     """Answered calls that ended with no conversation reporting in time: each gets its
     ``call_completed`` (``no_conversation``) and is settled as a failed attempt."""
-    overdue = await repo.overdue_results(conn, now, limit)
+    async with uow.transaction() as tx:
+        overdue = await tx.attempts.overdue_results(now, limit)
     for attempt_id, request_id, duration in overdue:
-        async with conn.transaction():
-            job = await repo.lock_job(conn, request_id)
-            attempt = await repo.lock_attempt(conn, attempt_id)
+        async with uow.transaction() as tx:
+            job = await tx.jobs.lock(request_id)
+            attempt = await tx.attempts.lock(attempt_id)
             if job is None or attempt is None or attempt.result is not None:
                 continue  # the conversation's report won the race
             outcome = CallOutcome.NO_CONVERSATION.value
-            job = await repo.emit(conn, job, ctx.clock, CallCompleted(
-                attempt=attempt.attempt, call_sid=attempt.call_sid or "",
-                duration_seconds=duration, outcome=outcome))
-            await settle_attempt(conn, ctx, request_id, attempt.attempt, outcome)
+            completed = CallCompleted(attempt=attempt.attempt, call_sid=attempt.call_sid or "",
+                                      duration_seconds=duration, outcome=outcome)
+            await tx.jobs.append(job, job.new_events(ctx.clock, [completed]))
+            await settle_attempt(tx, ctx, request_id, attempt.attempt, outcome)
             log.warning("call_without_conversation", request_id=str(request_id),
                         attempt=attempt.attempt, call_sid=attempt.call_sid)
     return len(overdue)

@@ -20,17 +20,17 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
 from ringbook.logging import correlation, get_logger
 
-from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.carrier_status import UnknownAttempt, apply_carrier_status
 from call_orchestrator.application.context import Orchestration
+from call_orchestrator.application.ports import UnitOfWork
 from call_orchestrator.application.telephony import (
     CallNotFound,
     CallRejected,
     TelephonyUnavailable,
 )
+from call_orchestrator.domain.attempts import Attempt
 
 log = get_logger(__name__)
 # What a sid the carrier does not know (any more) amounts to: nobody is on that line.
@@ -48,14 +48,14 @@ class CarrierChecks:
     connected_after: timedelta = timedelta(seconds=900)
 
 
-async def check_with_carrier(pool: asyncpg.Pool, ctx: Orchestration, checks: CarrierChecks,
+async def check_with_carrier(uow: UnitOfWork, ctx: Orchestration, checks: CarrierChecks,
                              now: datetime, limit: int = 20) -> int:
     """Ask the carrier about every overdue live attempt; returns how many were asked."""
-    async with pool.acquire() as conn:
-        overdue = await repo.claim_carrier_checks(
-            conn, now, placed_before=now - checks.placed_after,
+    async with uow.transaction() as tx:
+        overdue = await tx.attempts.claim_carrier_checks(
+            now, placed_before=now - checks.placed_after,
             connected_before=now - checks.connected_after, limit=limit)
-    outcomes = await asyncio.gather(*(_check(pool, ctx, a) for a in overdue),
+    outcomes = await asyncio.gather(*(_check(uow, ctx, a) for a in overdue),
                                     return_exceptions=True)
     for attempt, outcome in zip(overdue, outcomes, strict=True):
         if isinstance(outcome, Exception):
@@ -65,7 +65,7 @@ async def check_with_carrier(pool: asyncpg.Pool, ctx: Orchestration, checks: Car
     return len(overdue)
 
 
-async def _check(pool: asyncpg.Pool, ctx: Orchestration, attempt: repo.Attempt) -> None:
+async def _check(uow: UnitOfWork, ctx: Orchestration, attempt: Attempt) -> None:
     sid = attempt.call_sid
     assert sid is not None  # claimed only with a sid
     with correlation(str(attempt.request_id), call_sid=sid, attempt=attempt.attempt):
@@ -80,7 +80,7 @@ async def _check(pool: asyncpg.Pool, ctx: Orchestration, attempt: repo.Attempt) 
             status, duration = call.status, call.duration_seconds
         log.info("carrier_check", attempt_state=attempt.state.value, carrier_status=status)
         try:
-            await apply_carrier_status(pool, ctx, attempt_id=attempt.id, call_sid=sid,
+            await apply_carrier_status(uow, ctx, attempt_id=attempt.id, call_sid=sid,
                                        call_status=status, duration_seconds=duration)
         except UnknownAttempt:
             log.warning("carrier_check_for_unknown_attempt")

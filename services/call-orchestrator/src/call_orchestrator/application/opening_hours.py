@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 
 from ringbook.contracts.calls import Scheduled
 from ringbook.logging import get_logger
-from ringbook.store.database import Conn
 
-from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.context import Orchestration
+from call_orchestrator.application.ports import Transaction
+from call_orchestrator.domain.jobs import Job
 
 log = get_logger(__name__)
 
 
-async def defer_until_open(conn: Conn, ctx: Orchestration, job: repo.Job, attempt: int,
+async def defer_until_open(tx: Transaction, ctx: Orchestration, job: Job, attempt: int,
                            now: datetime) -> bool:
     """If the callee is closed at ``now``: the attempt's timer moves to the next opening
     and ``scheduled`` is emitted; True. False when open (dial now). The job is locked."""
@@ -31,8 +31,9 @@ async def defer_until_open(conn: Conn, ctx: Orchestration, job: repo.Job, attemp
     opens_at = ctx.hours.next_opening(now, tz)
     if opens_at <= now:
         return False
-    await repo.emit(conn, job, ctx.clock, Scheduled(run_at=opens_at, timezone=tz.key))
-    await repo.set_timer(conn, job.request_id, attempt, opens_at)
+    scheduled = Scheduled(run_at=opens_at, timezone=tz.key)
+    await tx.jobs.append(job, job.new_events(ctx.clock, [scheduled]))
+    await tx.timers.set(job.request_id, attempt, opens_at)
     log.info("dial_deferred_to_opening", request_id=str(job.request_id), attempt=attempt,
              opens_at=opens_at.isoformat())
     return True

@@ -18,9 +18,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
-
-from call_orchestrator.adapters import job_repository as repo
+from call_orchestrator.application.ports import UnitOfWork
+from call_orchestrator.domain.jobs import JobState
 
 
 @dataclass(frozen=True)
@@ -41,18 +40,18 @@ class HangUp:
 
 
 async def answer_outbound_call(
-    pool: asyncpg.Pool, *, attempt_id: uuid.UUID, call_sid: str
+    uow: UnitOfWork, *, attempt_id: uuid.UUID, call_sid: str
 ) -> OutboundStream | HangUp:
-    async with pool.acquire() as conn, conn.transaction():
-        request_id = await repo.attempt_request(conn, attempt_id)
+    async with uow.transaction() as tx:
+        request_id = await tx.attempts.request_of(attempt_id)
         if request_id is None:
             return HangUp("unknown attempt")
-        job = await repo.lock_job(conn, request_id)
-        attempt = await repo.lock_attempt(conn, attempt_id)
+        job = await tx.jobs.lock(request_id)
+        attempt = await tx.attempts.lock(attempt_id)
         if job is None or attempt is None:  # deleted meanwhile: a dial never sent
             return HangUp("unknown attempt")
-        if job.state != "active":
-            return HangUp(f"request {job.state}")
+        if job.state is not JobState.ACTIVE:
+            return HangUp(f"request {job.state.value}")
         if attempt.state.finished:
             return HangUp(f"attempt {attempt.state.value}")
         if attempt.call_sid is not None and attempt.call_sid != call_sid:

@@ -16,37 +16,36 @@ from ringbook.contracts.calls import Scheduled
 from ringbook.contracts.requests import RequestCanceled, RequestReceived
 from ringbook.events import Envelope
 from ringbook.logging import get_logger
-from ringbook.store.database import Conn
 
-from call_orchestrator.adapters import job_repository as repo
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.hangups import hang_up_later
+from call_orchestrator.application.ports import Transaction
+from call_orchestrator.domain.jobs import Job, JobState
 
 log = get_logger(__name__)
 
 
-def request_handler(ctx: Orchestration):  # type: ignore[no-untyped-def]
-    async def handle(conn: Conn, event: Envelope) -> None:
-        if isinstance(event.data, RequestReceived):
-            await _received(conn, ctx, event, event.data)
-        elif isinstance(event.data, RequestCanceled):
-            await _canceled(conn, ctx, event)
+async def on_request_event(tx: Transaction, ctx: Orchestration, event: Envelope) -> None:
+    """The requests consumer's handler, in the pull worker's transaction (which holds
+    the event's inbox claim)."""
+    if isinstance(event.data, RequestReceived):
+        await _received(tx, ctx, event, event.data)
+    elif isinstance(event.data, RequestCanceled):
+        await _canceled(tx, ctx, event)
 
-    return handle
 
-
-async def _received(conn: Conn, ctx: Orchestration, event: Envelope,
+async def _received(tx: Transaction, ctx: Orchestration, event: Envelope,
                     data: RequestReceived) -> None:
-    await repo.serialize_request(conn, event.aggregate_id)
-    canceled = await repo.canceled_early(conn, event.aggregate_id, event.tenant_id)
+    await tx.jobs.serialize_request(event.aggregate_id)
+    canceled = await tx.jobs.canceled_early(event.aggregate_id, event.tenant_id)
     tz = ctx.timezone_for(data.number_to_call)
-    job = repo.Job(
+    job = Job(
         request_id=event.aggregate_id, tenant_id=event.tenant_id,
         number_to_call=data.number_to_call, timezone=tz.key,
-        request=data.model_dump(mode="json"), state="canceled" if canceled else "active",
-        version=0,
+        request=data.model_dump(mode="json"),
+        state=JobState.CANCELED if canceled else JobState.ACTIVE, version=0,
     )
-    if not await repo.create_job(conn, job):
+    if not await tx.jobs.add(job):
         return  # already known (replayed from another consumer position)
     if canceled:
         log.info("request_canceled_before_received", request_id=str(job.request_id))
@@ -55,29 +54,29 @@ async def _received(conn: Conn, ctx: Orchestration, event: Envelope,
     # The callee's hours in the callee's zone, never the server's clock (G6).
     opens_at = ctx.hours.next_opening(now, tz)
     if opens_at > now:
-        await repo.emit(conn, job, ctx.clock, Scheduled(run_at=opens_at, timezone=tz.key),
-                        causation_id=event.id)
-    await repo.set_timer(conn, job.request_id, 1, opens_at)
+        scheduled = Scheduled(run_at=opens_at, timezone=tz.key)
+        await tx.jobs.append(job, job.new_events(ctx.clock, [scheduled], causation_id=event.id))
+    await tx.timers.set(job.request_id, 1, opens_at)
 
 
-async def _canceled(conn: Conn, ctx: Orchestration, event: Envelope) -> None:
-    await repo.serialize_request(conn, event.aggregate_id)
-    job = await repo.lock_job(conn, event.aggregate_id)
+async def _canceled(tx: Transaction, ctx: Orchestration, event: Envelope) -> None:
+    await tx.jobs.serialize_request(event.aggregate_id)
+    job = await tx.jobs.lock(event.aggregate_id)
     if job is None:
         # Overtaken by its own request_received, which will find this record.
-        await repo.record_early_cancel(conn, event.aggregate_id, event.tenant_id, event.id,
-                                       ctx.clock.now())
+        await tx.jobs.record_early_cancel(event.aggregate_id, event.tenant_id, event.id,
+                                          ctx.clock.now())
         log.info("request_canceled_before_received", request_id=str(event.aggregate_id))
         return
-    if job.state != "active":
+    if not job.active:
         return
-    await repo.drop_timer(conn, job.request_id)
-    await repo.set_job_state(conn, job.request_id, "canceled")
-    live = await repo.live_attempt(conn, job.request_id)
+    await tx.timers.drop(job.request_id)
+    await tx.jobs.set_state(job.request_id, JobState.CANCELED)
+    live = await tx.attempts.live(job.request_id)
     if live is not None and live.call_sid is not None:
         # Recorded, not done here: the cancel commits whatever the carrier answers. A
         # call still dialing has no sid yet; whoever learns it sees the job canceled.
-        await hang_up_later(conn, ctx, call_sid=live.call_sid, request_id=job.request_id,
+        await hang_up_later(tx, ctx, call_sid=live.call_sid, request_id=job.request_id,
                             reason="request canceled")
     log.info("call_job_canceled", request_id=str(job.request_id),
              live_call=live.call_sid if live else None)

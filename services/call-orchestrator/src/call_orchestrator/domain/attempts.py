@@ -9,6 +9,7 @@ callback harmless: it produces no second event.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +24,20 @@ class AttemptState(StrEnum):
     @property
     def finished(self) -> bool:
         return self in (AttemptState.ENDED, AttemptState.FAILED)
+
+
+# Dialing, ringing or answered: a call that is (or may be) on the line.
+LIVE_STATES = frozenset({AttemptState.DIALING, AttemptState.PLACED, AttemptState.CONNECTED})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: uuid.UUID
+    request_id: uuid.UUID
+    attempt: int
+    state: AttemptState
+    call_sid: str | None
+    result: str | None = None  # what the answered call came to (its conversation's outcome)
 
 
 # Twilio's CallStatus values, grouped by what they mean for us.

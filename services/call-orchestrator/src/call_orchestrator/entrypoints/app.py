@@ -7,9 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
-from ringbook.contracts.calls import CONVERSATION
 from ringbook.contracts.streams import CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
 from ringbook.stream_tokens import StreamTokens
@@ -17,11 +15,13 @@ from ringbook.web.app import create_service_app
 
 import call_orchestrator
 from call_orchestrator.adapters.twilio_telephony import TwilioTelephony
-from call_orchestrator.application.call_results import conversation_handler
+from call_orchestrator.adapters.unit_of_work import PgUnitOfWork
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer
-from call_orchestrator.application.request_events import request_handler
 from call_orchestrator.application.telephony import Telephony
+from call_orchestrator.entrypoints.consumers import conversation_consumers, requests_consumer
+from call_orchestrator.entrypoints.dependencies import Orchestrator, TwilioWebhookAuth
+from call_orchestrator.entrypoints.dialer_loop import DialerLoop
 from call_orchestrator.entrypoints.hangup_loop import HangupLoop
 from call_orchestrator.entrypoints.inbound import InboundConfig
 from call_orchestrator.entrypoints.inbound import router as inbound
@@ -57,46 +57,34 @@ def create_app(
         reconcile_seconds=settings.dial_reconcile_seconds,
         result_grace_seconds=settings.conversation_report_grace_seconds,
     )
-    runtime.add_consumer(
-        ConsumerSpec(durable="call-orchestrator-requests", stream=REQUESTS), request_handler(ctx)
-    )
-    runtime.add_consumer(
-        ConsumerSpec(
-            durable="call-orchestrator-call-results",
-            stream=CALLS,
-            filter_subjects=[CALLS.subject_filter(aggregate=CONVERSATION,
-                                                  event_type="call_completed")],
-        ),
-        conversation_handler(ctx),
-    )
-    # Its own durable: a booking settles the job even when the conversation's report
-    # (call_completed, above) is lost.
-    runtime.add_consumer(
-        ConsumerSpec(
-            durable="call-orchestrator-bookings",
-            stream=CALLS,
-            filter_subjects=[CALLS.subject_filter(aggregate=CONVERSATION,
-                                                  event_type="booking_confirmed")],
-        ),
-        conversation_handler(ctx),
-    )
+    runtime.add_consumer(*requests_consumer(ctx))
+    for consumer in conversation_consumers(ctx):
+        runtime.add_consumer(*consumer)
 
     async def dialer(rt: ServiceRuntime) -> None:
-        await Dialer(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
-                     ctx=ctx, sweep_seconds=settings.dialer_sweep_seconds,
-                     limits=settings.dial_limits, checks=settings.carrier_checks).run()
+        await DialerLoop(
+            Dialer(uow=PgUnitOfWork(rt.pool), ctx=ctx, limits=settings.dial_limits,
+                   checks=settings.carrier_checks),
+            dsn=settings.database_url, schema=settings.schema_name,
+            sweep_seconds=settings.dialer_sweep_seconds,
+        ).run()
 
     async def hangups(rt: ServiceRuntime) -> None:
-        await HangupLoop(pool=rt.pool, dsn=settings.database_url, schema=settings.schema_name,
-                         ctx=ctx).run()
+        await HangupLoop(uow=PgUnitOfWork(rt.pool), dsn=settings.database_url,
+                         schema=settings.schema_name, ctx=ctx).run()
 
     runtime.add_job("dialer", dialer)
     runtime.add_job("hangups", hangups)
+
+    async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
+        app.state.orchestrator = Orchestrator(ctx=ctx, uow=PgUnitOfWork(rt.pool))
+
     app = create_service_app(runtime, title="Ringbook call-orchestrator",
-                             routers=[webhooks, outbound, inbound, internal])
-    app.state.orchestration = ctx
-    app.state.public_base_url = settings.public_base_url
-    app.state.twilio_auth_token = settings.twilio_auth_token.get_secret_value()
+                             routers=[webhooks, outbound, inbound, internal], on_start=on_start)
+    app.state.twilio_webhooks = TwilioWebhookAuth(
+        public_base_url=settings.public_base_url,
+        auth_token=settings.twilio_auth_token.get_secret_value(),
+    )
     app.state.inbound = InboundConfig.from_settings(settings)
     # Mints the stream token of every call we connect to media-bridge (outbound, inbound).
     app.state.stream_tokens = StreamTokens(

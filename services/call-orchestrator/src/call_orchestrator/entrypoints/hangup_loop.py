@@ -16,14 +16,15 @@ from ringbook.store.database import connect
 
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.hangups import hang_up_due, seconds_to_next_hangup
+from call_orchestrator.application.ports import UnitOfWork
 
 log = get_logger(__name__)
 
 
 class HangupLoop:
-    def __init__(self, *, pool: asyncpg.Pool, dsn: str, schema: str, ctx: Orchestration,
+    def __init__(self, *, uow: UnitOfWork, dsn: str, schema: str, ctx: Orchestration,
                  sweep_seconds: float = 5.0, batch: int = 20) -> None:
-        self._pool, self._dsn, self._schema, self._ctx = pool, dsn, schema, ctx
+        self._uow, self._dsn, self._schema, self._ctx = uow, dsn, schema, ctx
         self._sweep, self._batch = sweep_seconds, batch
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
@@ -34,9 +35,9 @@ class HangupLoop:
                 self._wake.clear()
                 try:
                     await self._listen()
-                    if await hang_up_due(self._pool, self._ctx, self._batch) >= self._batch:
+                    if await hang_up_due(self._uow, self._ctx, self._batch) >= self._batch:
                         continue
-                    wait = await seconds_to_next_hangup(self._pool, self._ctx, self._sweep)
+                    wait = await seconds_to_next_hangup(self._uow, self._ctx, self._sweep)
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("hangup_loop_error", error=repr(exc))
                     wait = 1.0

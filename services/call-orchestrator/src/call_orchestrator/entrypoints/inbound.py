@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from ringbook.logging import correlation
 from ringbook.stream_tokens import TOKEN_PARAMETER, CallDirection, StreamTokens
 from ringbook.web.errors import ApiError
+from ringbook.web.state import wired
 
 from call_orchestrator.adapters.twiml import Greeting, stream_twiml
 from call_orchestrator.application.inbound_calls import (
@@ -27,7 +29,7 @@ from call_orchestrator.application.inbound_calls import (
     IncomingCall,
     answer_inbound_call,
 )
-from call_orchestrator.entrypoints.dependencies import StreamTokensDep
+from call_orchestrator.entrypoints.dependencies import OrchestratorDep, StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
 from call_orchestrator.settings import OrchestratorSettings
 
@@ -55,6 +57,13 @@ class InboundConfig:
         )
 
 
+def get_inbound_config(request: Request) -> InboundConfig:
+    return wired(request, "inbound", InboundConfig)
+
+
+InboundConfigDep = Annotated[InboundConfig, Depends(get_inbound_config)]
+
+
 def inbound_twiml(config: InboundConfig, session: InboundSession, tokens: StreamTokens) -> str:
     """``<Response><Say/><Connect><Stream url><Parameter stream_token/></Stream></Connect>
     </Response>``."""
@@ -66,12 +75,12 @@ def inbound_twiml(config: InboundConfig, session: InboundSession, tokens: Stream
 
 
 @router.post("/webhook/incoming-call", status_code=200)
-async def incoming_call(request: Request, tokens: StreamTokensDep) -> Response:
+async def incoming_call(request: Request, orchestrator: OrchestratorDep,
+                        config: InboundConfigDep, tokens: StreamTokensDep) -> Response:
     params = await signed_form(request)
     call_sid, caller = params.get("CallSid", "").strip(), params.get("From", "").strip()
     if not call_sid or not caller:
         raise ApiError(400, "CallSid and From are required")
-    config: InboundConfig = request.app.state.inbound
     call = IncomingCall(
         call_sid=call_sid, from_number=caller, to_number=params.get("To", "").strip(),
         call_status=params.get("CallStatus", ""), from_country=params.get("FromCountry", ""),
@@ -79,7 +88,7 @@ async def incoming_call(request: Request, tokens: StreamTokensDep) -> Response:
     )
     with correlation(None, call_sid=call_sid):
         session = await answer_inbound_call(
-            request.app.state.runtime.pool, request.app.state.orchestration, call,
+            orchestrator.uow, orchestrator.ctx, call,
             tenant_id=config.tenant_id, assistant=config.assistant,
         )
     twiml = inbound_twiml(config, session, tokens)

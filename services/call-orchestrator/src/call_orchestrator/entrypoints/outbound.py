@@ -17,9 +17,8 @@ from ringbook.stream_tokens import TOKEN_PARAMETER, CallDirection
 from ringbook.web.errors import ApiError
 
 from call_orchestrator.adapters.twiml import hangup_twiml, stream_twiml
-from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.outbound_answer import HangUp, answer_outbound_call
-from call_orchestrator.entrypoints.dependencies import StreamTokensDep
+from call_orchestrator.entrypoints.dependencies import OrchestratorDep, StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
 
 ANSWER_PATH = "/webhook/outbound-call"
@@ -30,16 +29,16 @@ log = get_logger(__name__)
 
 @router.post(ANSWER_PATH, status_code=200)
 async def outbound_call_answered(
-    request: Request, attempt_id: uuid.UUID, tokens: StreamTokensDep
+    request: Request, attempt_id: uuid.UUID, orchestrator: OrchestratorDep,
+    tokens: StreamTokensDep,
 ) -> Response:
     params = await signed_form(request)
     call_sid = params.get("CallSid", "").strip()
     if not call_sid:
         raise ApiError(400, "CallSid is required")
-    ctx: Orchestration = request.app.state.orchestration
     with correlation(None, call_sid=call_sid, attempt_id=str(attempt_id)):
         answer = await answer_outbound_call(
-            request.app.state.runtime.pool, attempt_id=attempt_id, call_sid=call_sid
+            orchestrator.uow, attempt_id=attempt_id, call_sid=call_sid
         )
         if isinstance(answer, HangUp):
             log.info("outbound_call_hung_up_at_answer", reason=answer.reason)
@@ -49,5 +48,5 @@ async def outbound_call_answered(
                             direction=CallDirection.OUTBOUND)
         log.info("outbound_call_streamed", request_id=str(answer.request_id),
                  attempt=answer.attempt)
-    twiml = stream_twiml(ctx.media_stream_url, {TOKEN_PARAMETER: token})
+    twiml = stream_twiml(orchestrator.ctx.media_stream_url, {TOKEN_PARAMETER: token})
     return Response(content=twiml, media_type="text/xml")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
-
-from catalog_service.adapters import business_hours_repository as repository
+from catalog_service.application.ports import BusinessHoursRepository
 from catalog_service.domain.business_hours import BusinessHours, business_hours, e164
 
 
@@ -14,15 +12,15 @@ class NumberOwnedByAnotherTenant(Exception):
     pass
 
 
-async def hours_for(pool: asyncpg.Pool, number: str) -> BusinessHours | None:
+async def hours_for(repository: BusinessHoursRepository, number: str) -> BusinessHours | None:
     """The stored hours of ``number`` (any E.164 spelling), or None.
 
     Raises InvalidBusinessHours for a number that is not E.164."""
-    return await repository.get(pool, e164(number))
+    return await repository.get(e164(number))
 
 
 async def set_hours(
-    pool: asyncpg.Pool,
+    repository: BusinessHoursRepository,
     *,
     number: str,
     tenant_id: uuid.UUID,
@@ -31,6 +29,6 @@ async def set_hours(
 ) -> BusinessHours:
     """Validate, then store; a bad input stores nothing."""
     hours = business_hours(number, tenant_id, weekly_hours, timezone)
-    if not await repository.upsert(pool, hours):
+    if not await repository.upsert(hours):
         raise NumberOwnedByAnotherTenant(hours.number)
     return hours

@@ -11,6 +11,7 @@ from ringbook.runtime import ServiceRuntime
 from ringbook.web.app import create_service_app
 
 import catalog_service
+from catalog_service.adapters.business_hours_repository import PgBusinessHoursRepository
 from catalog_service.entrypoints.dependencies import Catalog
 from catalog_service.entrypoints.internal_api import router as internal_router
 from catalog_service.settings import CatalogSettings
@@ -30,7 +31,7 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None) -> FastAPI
     )
 
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
-        app.state.catalog = Catalog(pool=rt.pool)
+        app.state.catalog = Catalog(hours=PgBusinessHoursRepository(rt.pool))
 
     return create_service_app(
         runtime, title="Ringbook catalog-service", routers=[internal_router], on_start=on_start

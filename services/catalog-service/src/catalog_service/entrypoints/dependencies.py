@@ -6,16 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 from ringbook.web.state import wired
+
+from catalog_service.application.ports import BusinessHoursRepository
 
 
 @dataclass(frozen=True)
 class Catalog:
     """The use cases' collaborators for this process (``app.state.catalog``)."""
 
-    pool: asyncpg.Pool
+    hours: BusinessHoursRepository
 
 
 def get_catalog(request: Request) -> Catalog:

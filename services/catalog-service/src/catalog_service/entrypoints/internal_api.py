@@ -71,7 +71,7 @@ async def get_business_hours(
     number_e164: str, catalog: CatalogDep, _: InternalCaller
 ) -> BusinessHoursOut:
     try:
-        hours = await hours_for(catalog.pool, number_e164)
+        hours = await hours_for(catalog.hours, number_e164)
     except InvalidBusinessHours as exc:
         raise _invalid_number(exc) from None
     if hours is None:
@@ -85,7 +85,7 @@ async def put_business_hours(
 ) -> BusinessHoursOut:
     try:
         hours = await set_hours(
-            catalog.pool,
+            catalog.hours,
             number=number_e164,
             tenant_id=body.tenant_id,
             weekly_hours=body.weekly_hours,
