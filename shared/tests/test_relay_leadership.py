@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import nats
@@ -26,20 +25,13 @@ from ringbook.store import event_store
 from ringbook.store.migrations import migrate
 from ringbook.store.outbox_relay import OutboxRelay
 from ringbook.tasks import TaskSupervisor
+from ringbook_devtools.testing.fault_proxy import FaultProxy
 from ringbook_devtools.testing.infra import ServerSet
-from ringbook_devtools.testing.tcp_proxy import TcpProxy
 from ringbook_devtools.testing.waiting import eventually
 
 CLOCK = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 # The promise is "replaced within 30 s"; the margin absorbs a loaded CI machine.
 FAILOVER_WITHIN_SECONDS = 45.0
-
-
-def through(proxy: TcpProxy, dsn: str) -> str:
-    """The DSN with the proxy in place of the server (user and password kept)."""
-    parts = urlsplit(dsn)
-    userinfo, at, _ = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}127.0.0.1:{proxy.port}"))
 
 
 async def append_one(conn: asyncpg.Connection) -> uuid.UUID:
@@ -72,15 +64,13 @@ async def nats_clients(infra: ServerSet) -> AsyncIterator[list[NATS]]:
 async def test_a_leader_that_vanishes_without_closing_its_socket_is_replaced(
     infra: ServerSet, outbox_schema: str, nats_clients: list[NATS]
 ) -> None:
-    host, port = urlsplit(infra.database_url).hostname, urlsplit(infra.database_url).port
-    assert host is not None and port is not None
-    proxy = await TcpProxy(host, port).start()
+    proxy = await FaultProxy.for_url(infra.database_url)
     tasks = TaskSupervisor()
     writer = await asyncpg.connect(infra.database_url,
                                    server_settings={"search_path": outbox_schema})
     for _ in range(2):
         nats_clients.append(await nats.connect(infra.nats_url))
-    leader = OutboxRelay(dsn=through(proxy, infra.database_url), schema=outbox_schema,
+    leader = OutboxRelay(dsn=proxy.url_through(infra.database_url), schema=outbox_schema,
                          js=nats_clients[0].jetstream())
     standby = OutboxRelay(dsn=infra.database_url, schema=outbox_schema,
                           js=nats_clients[1].jetstream())

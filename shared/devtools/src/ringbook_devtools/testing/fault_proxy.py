@@ -1,9 +1,17 @@
-"""A TCP proxy that a fault test puts between a client and a real server, then cuts.
+"""A TCP proxy that a fault test puts between a client and a real server.
 
-``cut()`` makes the server unreachable the way an outage does: established connections
-are reset and new ones refused (the port stops listening), so the client sees exactly
-what it would see if the server's host went away and came back on the same address.
-``restore()`` listens again on the same port. The proxy runs in the test's event loop.
+Two faults, because a client sees them differently:
+
+* ``cut()`` makes the server unreachable the way an outage does: established connections
+  are reset and new ones refused (the port stops listening), as if the server's host went
+  away and came back on the same address; ``restore()`` listens again on the same port.
+* ``blackhole()`` makes the path behave like a host that vanished or a network partition:
+  nothing is forwarded any more, in either direction, yet every socket stays open, so
+  neither end sees a FIN or RST and each learns of the failure only from its own timeouts
+  (the kernel answers for a dead process, but not for a vanished host); ``resume()``
+  forwards again what was held, as TCP would retransmit it once a partition heals.
+
+The proxy runs in the test's event loop.
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ class FaultProxy:
     _server: asyncio.Server | None = field(default=None, init=False)
     _writers: set[asyncio.StreamWriter] = field(default_factory=set, init=False)
     _tasks: TaskSupervisor = field(default_factory=TaskSupervisor, init=False)
+    _forwarding: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
+        self._forwarding.set()
 
     @classmethod
     async def for_url(cls, url: str) -> FaultProxy:
@@ -57,11 +69,21 @@ class FaultProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def blackhole(self) -> None:
+        """Stop forwarding; keep every connection open and accept new ones silently."""
+        self._forwarding.clear()
+
+    def resume(self) -> None:
+        self._forwarding.set()
+
     async def close(self) -> None:
         await self.cut()
         await self._tasks.stop(grace_seconds=2)
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        self._writers.add(client_w)
+        # A vanished host takes the connection attempt into the void too.
+        await self._forwarding.wait()
         try:
             server_r, server_w = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
@@ -76,6 +98,7 @@ class FaultProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while chunk := await reader.read(_CHUNK):
+                await self._forwarding.wait()  # held, not dropped, while blackholed
                 writer.write(chunk)
                 await writer.drain()
         except (ConnectionError, OSError):
