@@ -22,6 +22,7 @@ import httpx
 import nats.errors
 
 from ringbook.store.event_store import ConcurrencyConflict
+from ringbook.store.unavailable import CONNECTION_ERRORS
 
 
 class RetryLater(Exception):
@@ -50,12 +51,9 @@ class TransientFailure(Exception):
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientFailure,
-    # Refused or reset connections, unreachable hosts; TimeoutError is an OSError too
-    # (asyncio's and nats-py's timeouts included).
-    OSError,
-    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
-    asyncpg.InterfaceError,  # the client's connection is closed or unusable
-    asyncpg.exceptions.OperatorInterventionError,  # 57: shutdown, starting up, canceled
+    # Postgres refused, reset, shut down or closed under us; any OSError, so also
+    # unreachable hosts and timeouts (asyncio's and nats-py's TimeoutError is one).
+    *CONNECTION_ERRORS,
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.exceptions.TransactionRollbackError,  # 40: serialization failure, deadlock
     asyncpg.exceptions.LockNotAvailableError,  # 55P03: lock_timeout
