@@ -26,8 +26,10 @@ from enum import StrEnum
 from typing import Literal
 
 import jwt
+from pydantic import SecretStr, field_validator
 
 from ringbook.clock import Clock
+from ringbook.settings import ServiceSettings
 
 TOKEN_PARAMETER = "stream_token"
 AUDIENCE = "ringbook-media-stream"
@@ -160,3 +162,22 @@ def _attempt(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError("attempt must be a positive integer")
     return value
+
+
+class StreamTokenSettings(ServiceSettings):
+    """Settings of a service on either end of a media stream: call-orchestrator mints the
+    tokens, media-bridge checks them, both with ``MEDIA_STREAM_TOKEN_SECRET``."""
+
+    media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
+
+    @field_validator("media_stream_token_secret")
+    @classmethod
+    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        check_secret_length(value.get_secret_value())
+        return value
+
+    def development_values_in_use(self) -> list[str]:
+        public = super().development_values_in_use()
+        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
+            public.append("MEDIA_STREAM_TOKEN_SECRET")  # it signs every call's stream token
+        return public

@@ -1,4 +1,4 @@
-"""call-orchestrator settings (on top of ringbook.settings.ServiceSettings).
+"""call-orchestrator settings (on top of the kernel's ServiceSettings and StreamTokenSettings).
 
 ==============================  ===========================================================
 DEFAULT_BUSINESS_HOURS          weekly opening hours of callees: "mon-fri 08:00-18:00"
@@ -47,12 +47,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
-from ringbook.settings import Environment, ServiceSettings
-from ringbook.stream_tokens import (
-    DEV_MEDIA_STREAM_TOKEN_SECRET,
-    check_secret_length,
-    is_development_secret,
-)
+from ringbook.settings import Environment
+from ringbook.stream_tokens import StreamTokenSettings
 
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
 from call_orchestrator.domain.business_hours import WeeklyHours
@@ -65,7 +61,7 @@ SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 DEV_INBOUND_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
-class OrchestratorSettings(ServiceSettings):
+class OrchestratorSettings(StreamTokenSettings):
     service_name: str = "call-orchestrator"
     http_port: int = 8001
 
@@ -82,7 +78,6 @@ class OrchestratorSettings(ServiceSettings):
 
     public_base_url: str = "http://127.0.0.1:8001"
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
-    media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
     media_stream_token_ttl_seconds: float = Field(default=120, ge=10, le=600)
     dial_reconcile_seconds: float = Field(default=120, ge=5)
     carrier_calls_per_second: float = Field(default=1.0, gt=0)
@@ -113,16 +108,8 @@ class OrchestratorSettings(ServiceSettings):
         ZoneInfo(value)
         return value
 
-    @field_validator("media_stream_token_secret")
-    @classmethod
-    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
-        check_secret_length(value.get_secret_value())
-        return value
-
     def development_values_in_use(self) -> list[str]:
         public = super().development_values_in_use()
-        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
-            public.append("MEDIA_STREAM_TOKEN_SECRET")  # it signs every call's stream token
         if self.twilio_auth_token.get_secret_value() in ("", SIMULATED_AUTH_TOKEN):
             public.append("TWILIO_AUTH_TOKEN")  # it also checks the webhooks' signatures
         if self.telephony_provider == "twilio" and (

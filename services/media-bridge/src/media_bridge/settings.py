@@ -35,12 +35,7 @@ are public, so they are refused unless ENVIRONMENT=development (``ringbook.setti
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
-from ringbook.settings import ServiceSettings
-from ringbook.stream_tokens import (
-    DEV_MEDIA_STREAM_TOKEN_SECRET,
-    check_secret_length,
-    is_development_secret,
-)
+from ringbook.stream_tokens import StreamTokenSettings
 
 DEV_OPENAI_API_KEY = "simulated"
 # The simulated carrier's auth token (ringbook_simulators.carrier's default).
@@ -54,7 +49,7 @@ DEFAULT_RECEPTIONIST_INSTRUCTIONS = (
 )
 
 
-class MediaBridgeSettings(ServiceSettings):
+class MediaBridgeSettings(StreamTokenSettings):
     service_name: str = "media-bridge"
     http_port: int = 8002
     media_receive_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -73,7 +68,6 @@ class MediaBridgeSettings(ServiceSettings):
 
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
     twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
-    media_stream_token_secret: SecretStr = SecretStr(DEV_MEDIA_STREAM_TOKEN_SECRET)
 
     @field_validator("media_stream_url")
     @classmethod
@@ -82,20 +76,12 @@ class MediaBridgeSettings(ServiceSettings):
             raise ValueError("MEDIA_STREAM_URL must be a ws:// or wss:// URL")
         return value
 
-    @field_validator("media_stream_token_secret")
-    @classmethod
-    def _stream_token_secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
-        check_secret_length(value.get_secret_value())
-        return value
-
     def development_values_in_use(self) -> list[str]:
         public = super().development_values_in_use()
         if self.openai_api_key.get_secret_value() in ("", DEV_OPENAI_API_KEY):
             public.append("OPENAI_API_KEY")
         if self.twilio_auth_token.get_secret_value() in ("", DEV_TWILIO_AUTH_TOKEN):
             public.append("TWILIO_AUTH_TOKEN")  # it checks the signature of every upgrade
-        if is_development_secret(self.media_stream_token_secret.get_secret_value()):
-            public.append("MEDIA_STREAM_TOKEN_SECRET")
         return public
 
     def production_problems(self) -> list[str]:
