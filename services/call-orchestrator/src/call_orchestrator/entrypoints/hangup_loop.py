@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import asyncpg
 from ringbook.logging import get_logger
-from ringbook.store.database import connect
 
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.hangups import hang_up_due, seconds_to_next_hangup
 from call_orchestrator.application.ports import UnitOfWork
+from call_orchestrator.entrypoints.wakeups import LOOP_ERRORS, Wakeups
 
 log = get_logger(__name__)
 
@@ -26,31 +25,21 @@ class HangupLoop:
                  sweep_seconds: float = 5.0, batch: int = 20) -> None:
         self._uow, self._dsn, self._schema, self._ctx = uow, dsn, schema, ctx
         self._sweep, self._batch = sweep_seconds, batch
-        self._wake = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
+        self._wakeups = Wakeups(dsn=dsn, schema=schema, topic="hangups")
 
     async def run(self) -> None:
         try:
             while True:
-                self._wake.clear()
+                self._wakeups.wake.clear()
                 try:
-                    await self._listen()
+                    await self._wakeups.listen()
                     if await hang_up_due(self._uow, self._ctx, self._batch) >= self._batch:
                         continue
                     wait = await seconds_to_next_hangup(self._uow, self._ctx, self._sweep)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except LOOP_ERRORS as exc:
                     log.warning("hangup_loop_error", error=repr(exc))
                     wait = 1.0
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    await asyncio.wait_for(self._wakeups.wake.wait(), wait)
         finally:
-            if self._listener is not None:
-                await self._listener.close()
-
-    async def _listen(self) -> None:
-        """(Re)open the LISTEN connection; until it is back, the sweep alone wakes us."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        self._listener = await connect(self._dsn, schema=self._schema)
-        await self._listener.add_listener(f"ringbook_hangups_{self._schema}",
-                                          lambda *_: self._wake.set())
+            await self._wakeups.close()
