@@ -2,6 +2,12 @@
 SHELL := /bin/bash
 UV := python3 -m uv
 PYTEST_ARGS ?=
+# Three pytest workers (pytest-xdist), each with its own embedded Postgres and NATS; a
+# test file stays on one worker, so a module's system fixture starts once. Most of the
+# suite waits on servers rather than computing, so three share two cores well.
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 3
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 .PHONY: install run test test-unit test-integration test-e2e lint bench bench-http bench-media clean
 
@@ -17,7 +23,7 @@ run: install  ## start NATS, Postgres, the simulated carrier and all five servic
 	$(UV) run --frozen python -m ringbook_devtools.run
 
 test: install  ## the whole suite: unit, integration (real Postgres + NATS), e2e
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The kinds are markers the test plugin sets on every test (ringbook_devtools.testing.plugin):
 # e2e by folder, integration when a test depends on the `infra` fixture, unit otherwise.
@@ -25,10 +31,10 @@ test-unit: install  ## pure tests: no Postgres, no NATS, no service processes
 	$(UV) run --frozen pytest -m unit $(PYTEST_ARGS)
 
 test-integration: install  ## each service in-process against real Postgres + NATS
-	$(UV) run --frozen pytest -m integration $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -m integration $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-e2e: install  ## all five services as processes
-	$(UV) run --frozen pytest -m e2e $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -m e2e $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run --frozen ruff check .
