@@ -11,9 +11,8 @@ Three minutes outlast every backoff of the old consumers (about two minutes to
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 from ringbook_devtools.system import SERVICES, LocalSystem
+from ringbook_devtools.testing.waiting import eventually
 
 from tests.e2e.support import ANSWERS, BUSY, User, register, running_system
 
@@ -59,13 +59,6 @@ def system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
 async def user(system: LocalSystem) -> AsyncIterator[User]:
     async with httpx.AsyncClient(base_url=system.gateway, timeout=10) as client:
         yield await register(client)
-
-
-async def until(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, f"not reached in {within} s: {what}"
-        await asyncio.sleep(0.5)
 
 
 async def carrier_calls(system: LocalSystem) -> list[dict[str, Any]]:
@@ -129,7 +122,7 @@ async def test_postgres_stopped_for_three_minutes_with_fifty_requests_in_flight(
     async def calls_under_way() -> bool:
         return len(await carrier_calls(system)) >= REQUESTS // 2
 
-    await until(calls_under_way, within=120, what=f"{REQUESTS // 2} calls placed")
+    await eventually(calls_under_way, within=120, what=f"{REQUESTS // 2} calls placed")
     before = await statuses(user, request_ids)
     in_flight = [r for r in request_ids if before.get(r) not in FINAL]
     assert len(in_flight) >= REQUESTS // 2, f"too few requests in flight to prove much: {before}"
@@ -147,7 +140,7 @@ async def test_postgres_stopped_for_three_minutes_with_fifty_requests_in_flight(
     # Every check is made and reported together: one failing says little about the others.
     problems: list[str] = []
     try:
-        await until(all_final, within=240, what="every request final")
+        await eventually(all_final, within=240, what="every request final")
     except AssertionError as exc:
         problems.append(f"{exc}: {Counter(latest.values())}")
     wrong = {r: (latest.get(r), want) for r, want in expected.items() if latest.get(r) != want}

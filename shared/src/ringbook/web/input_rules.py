@@ -112,7 +112,7 @@ def check_path(raw_path: bytes) -> Refusal | None:
 
 
 class _OutOfRange(ValueError):
-    pass
+    """A number outside the range the platform accepts."""
 
 
 def _bounded_int(digits: str) -> int:

@@ -41,11 +41,11 @@ HTTP_LATENCY = Histogram(
 
 
 class BodyTooLarge(Exception):
-    pass
+    """The body is longer than MAX_BODY_BYTES: answered 413 before it is parsed."""
 
 
 class _ClientGone(Exception):
-    pass
+    """The client disconnected while its body was being read."""
 
 
 TOO_LARGE = Refusal(413, "Request body too large")

@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 
 class NotWired(RuntimeError):
-    pass
+    """app.state lacks what a handler needs: a wiring bug, never client input."""
 
 
 def wired(request: Request, name: str, kind: type[T]) -> T:
