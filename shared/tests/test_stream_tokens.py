@@ -120,3 +120,11 @@ def test_the_development_secret_is_known_and_every_secret_must_be_long_enough() 
     assert check_secret_length(DEV_MEDIA_STREAM_TOKEN_SECRET) == DEV_MEDIA_STREAM_TOKEN_SECRET
     with pytest.raises(ValueError, match="32 bytes"):
         check_secret_length("short")
+
+
+def test_an_inbound_token_carries_the_line_the_caller_dialled() -> None:
+    service = tokens()
+    token = service.mint(call_sid=CALL, tenant_id=TENANT, request_id=REQUEST, attempt=1,
+                         direction=CallDirection.INBOUND, line="+390612345678")
+    assert service.verify(token, call_sid=CALL).line == "+390612345678"
+    assert service.verify(minted(service), call_sid=CALL).line is None

@@ -73,6 +73,9 @@ class StreamGrant:
     attempt: int
     direction: CallDirection
     expires_at: datetime
+    # The business's own number on an inbound call (the one the caller dialled), which
+    # picks the assistant that answers; None on outbound calls.
+    line: str | None = None
 
 
 def is_development_secret(secret: str) -> bool:
@@ -104,9 +107,10 @@ class StreamTokens:
         request_id: uuid.UUID,
         attempt: int,
         direction: CallDirection,
+        line: str | None = None,
     ) -> str:
         now = self._clock.now()
-        claims = {
+        claims: dict[str, object] = {
             "iss": ISSUER,
             "aud": AUDIENCE,
             "jti": str(uuid.uuid4()),
@@ -118,6 +122,8 @@ class StreamTokens:
             "iat": int(now.timestamp()),
             "exp": int((now + self._ttl).timestamp()),
         }
+        if line is not None:
+            claims["line"] = line
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str | None, *, call_sid: str) -> StreamGrant:
@@ -144,6 +150,7 @@ class StreamTokens:
                 attempt=_attempt(claims["attempt"]),
                 direction=CallDirection(claims["direction"]),
                 expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+                line=_line(claims.get("line")),
             )
             issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError) as exc:
@@ -156,6 +163,14 @@ class StreamTokens:
         if grant.call_sid != call_sid:
             raise InvalidStreamToken("wrong_call")
         return grant
+
+
+def _line(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError("line must be a non-empty string")
+    return value
 
 
 def _attempt(value: object) -> int:

@@ -24,8 +24,9 @@ class StreamSpec:
 
 REQUESTS = StreamSpec(name="REQUESTS", context="requests")
 CALLS = StreamSpec(name="CALLS", context="calls")
+CATALOG = StreamSpec(name="CATALOG", context="catalog")
 
-ALL_STREAMS: tuple[StreamSpec, ...] = (REQUESTS, CALLS)
+ALL_STREAMS: tuple[StreamSpec, ...] = (REQUESTS, CALLS, CATALOG)
 
 # JetStream's de-duplication window: long enough to cover a relay that crashed after
 # publishing and before marking its outbox row, short enough to bound server memory.
