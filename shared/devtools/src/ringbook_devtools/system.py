@@ -116,6 +116,11 @@ class LocalSystem:
             "TWILIO_API_BASE_URL": f"http://127.0.0.1:{p['carrier']}",
             "SIMCARRIER_PORT": str(p["carrier"]),
             "ORCHESTRATOR_URL": orchestrator,
+            # The gateway forwards catalog's and analytics' public paths to these.
+            "CATALOG_SERVICE_URL": self.url("catalog-service"),
+            "ANALYTICS_SERVICE_URL": self.url("analytics-service"),
+            # catalog-service's blob store (uploaded knowledge files), kept with the run.
+            "FILE_STORE_DIR": str(self.root / "files"),
             # The simulated numbers' webhooks: an incoming call rings call-orchestrator,
             # at the very URL (PUBLIC_BASE_URL + path) its signature check expects.
             "SIMCARRIER_INCOMING_CALL_URL": f"{orchestrator}/webhook/incoming-call",
