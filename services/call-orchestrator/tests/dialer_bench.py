@@ -20,7 +20,7 @@ from call_orchestrator.application.carrier_status import apply_carrier_status
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer, TickResult
 from call_orchestrator.application.telephony import CallNotFound, CarrierCall, PlaceCall
-from call_orchestrator.domain.business_hours import WeeklyHours
+from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.dial_pacing import DialLimits
 from call_orchestrator.domain.jobs import Job, JobState
 from call_orchestrator.domain.retry_policy import RetryPolicy

@@ -23,7 +23,7 @@ from call_orchestrator.application.telephony import (
     Telephony,
     TelephonyUnavailable,
 )
-from call_orchestrator.domain.business_hours import WeeklyHours
+from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from call_orchestrator.entrypoints.app import MIGRATIONS
 from call_orchestrator.entrypoints.consumers import REQUESTS_CONSUMER

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from call_orchestrator.domain.business_hours import WeeklyHours
+from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -51,7 +51,7 @@ from ringbook.settings import Environment
 from ringbook.stream_tokens import StreamTokenSettings
 
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
-from call_orchestrator.domain.business_hours import WeeklyHours
+from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.dial_pacing import DialLimits, DialRate
 from call_orchestrator.domain.retry_policy import RetryPolicy
 

@@ -8,10 +8,12 @@ Rules every consumer may rely on:
 
 * ``*_created`` and ``*_updated`` carry the aggregate's WHOLE state after the change (a
   snapshot), so a projection upserts it and never merges partial changes.
-* A deletion ends the aggregate: no event follows it. Links end with it: deleting a
-  tool or file first appends ``assistant_tool_unlinked`` / ``assistant_file_unlinked``
-  to every assistant that had it; deleting an assistant appends ``phone_number_updated``
-  (``assistant_id`` None: the default receptionist) to every number routed to it.
+* A deletion ends the aggregate: no event follows it, and a consumer drops the
+  aggregate's links with it (in whatever order the events arrive). catalog-service also
+  records the other side, so each aggregate's own history is complete: a deleted tool
+  or file gets ``assistant_tool_unlinked`` / ``assistant_file_unlinked`` on every
+  assistant that had it; a deleted assistant gets ``phone_number_updated``
+  (``assistant_id`` None: the default receptionist) on every number routed to it.
 * Secrets never travel in the clear: a tool's headers, authentication and signing secret
   are sealed with :class:`ringbook.secret_box.SecretBox` (``*_sealed`` fields).
 * A file's text travels in ``file_text_extracted`` batches (each well under NATS's

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from ringbook.clock import Clock
 
 from call_orchestrator.application.telephony import Telephony
-from call_orchestrator.domain.business_hours import WeeklyHours, callee_timezone
+from ringbook.weekly_hours import WeeklyHours, callee_timezone
 from call_orchestrator.domain.retry_policy import RetryPolicy
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from call_orchestrator.domain.business_hours import WeeklyHours, ensure_aware
+from ringbook.weekly_hours import WeeklyHours, ensure_aware
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
-from call_orchestrator.domain.business_hours import DAYS, WeeklyHours, callee_timezone
+from ringbook.weekly_hours import DAYS, WeeklyHours, callee_timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -1,6 +1,9 @@
 """Weekly business hours, evaluated in the callee's local wall-clock time.
 
-Pure domain logic: callers pass the instant and the zone, nothing here reads a clock.
+A contract as much as logic: catalog-service accepts a business's hours only if they
+parse here, and ``business_hours_set`` carries them as this text, which
+call-orchestrator evaluates with the same code, so what is accepted is what is obeyed.
+Pure: callers pass the instant and the zone, nothing here reads a clock.
 """
 
 from __future__ import annotations
