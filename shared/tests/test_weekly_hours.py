@@ -5,9 +5,9 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
-from ringbook.weekly_hours import DAYS, WeeklyHours, callee_timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ringbook.weekly_hours import DAYS, WeeklyHours, callee_timezone
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

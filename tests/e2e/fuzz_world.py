@@ -57,6 +57,7 @@ class World:
                 "email": f"fuzz-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD,
                 "name": "Max Mustermann"},
             ("POST", "/api/auth/login"): lambda: {"email": self.email, "password": PASSWORD},
+            ("POST", "/token"): lambda: {"email": self.email, "password": PASSWORD},
             ("POST", SEED_PATH): self.seed_body,
             ("POST", "/api/requests/{request_id}/cancel"): lambda: {"reason": "changed plans"},
             ("PUT", "/internal/business-hours/{number_e164}"): lambda: {

@@ -184,9 +184,10 @@ async def test_timeline_streams_as_server_sent_events(system: LocalSystem, user:
 
 
 async def test_analytics_counts_requests_per_status_per_day(system: LocalSystem, user: User) -> None:
+    """Through the gateway, the one base URL: it forwards analytics' public paths."""
     await user.submit(ANSWERS)
     data: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(base_url=system.url("analytics-service")) as client:
+    async with httpx.AsyncClient(base_url=system.gateway) as client:
 
         async def counted() -> bool:
             nonlocal data
@@ -198,3 +199,9 @@ async def test_analytics_counts_requests_per_status_per_day(system: LocalSystem,
         await eventually(counted, 20, what=lambda: f"last answer: {data}", poll=0.2)
     assert data[0]["total"] == 1
     assert sum(data[0]["by_status"].values()) == 1
+    async with httpx.AsyncClient(base_url=system.url("analytics-service")) as direct:
+        answer = await direct.get("/api/analytics/requests-per-day", headers=user.auth)
+    assert answer.json()["data"][0]["total"] == 1  # the same service behind both
+    async with httpx.AsyncClient(base_url=system.gateway) as client:
+        refused = await client.get("/api/analytics/requests-per-day")
+    assert refused.status_code == 401  # the upstream checks the token itself

@@ -49,9 +49,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from ringbook.settings import Environment
 from ringbook.stream_tokens import StreamTokenSettings
+from ringbook.weekly_hours import WeeklyHours
 
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
-from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.dial_pacing import DialLimits, DialRate
 from call_orchestrator.domain.retry_policy import RetryPolicy
 

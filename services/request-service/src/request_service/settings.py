@@ -8,6 +8,12 @@ PASSWORD_TIME_COST          argon2id passes
 PASSWORD_MEMORY_KIB         argon2id memory per hash, in KiB
 PASSWORD_PARALLELISM        argon2id lanes
 SSE_PING_SECONDS            keep-alive comment interval on timeline streams
+ANALYTICS_SERVICE_URL       where the gateway forwards analytics-service's public paths
+CATALOG_SERVICE_URL         likewise for catalog-service (its paths join the route
+                            table as its endpoints are built)
+PROXY_CONNECT_SECONDS       connecting to an upstream takes longer: 502 (default 2)
+PROXY_READ_SECONDS          an upstream silent this long: 504 (default 30)
+PROXY_MAX_CONNECTIONS       connections to each upstream, pooled (default 100)
 ==========================  ==========================================================
 
 The argon2 defaults are RFC 9106's low-memory profile (argon2-cffi's own defaults).
@@ -38,6 +44,18 @@ class RequestServiceSettings(ServiceSettings):
     password_parallelism: int = Field(default=4, ge=1)
 
     sse_ping_seconds: float = Field(default=15.0, gt=0)
+
+    # Where the gateway forwards other services' public paths (gateway_routes); the
+    # defaults are the ports `make run` gives them on one machine.
+    analytics_service_url: str = "http://127.0.0.1:8004"
+    catalog_service_url: str = "http://127.0.0.1:8003"
+    proxy_connect_seconds: float = Field(default=2.0, gt=0)
+    proxy_read_seconds: float = Field(default=30.0, gt=0)
+    proxy_max_connections: int = Field(default=100, ge=1)
+
+    def upstreams(self) -> dict[str, str]:
+        return {"analytics-service": self.analytics_service_url.rstrip("/"),
+                "catalog-service": self.catalog_service_url.rstrip("/")}
 
     @field_validator("cors_origins", mode="before")
     @classmethod

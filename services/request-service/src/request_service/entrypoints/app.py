@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from ringbook.clock import Clock, SystemClock
@@ -25,6 +26,7 @@ from request_service.application.ports import StoreUnavailable
 from request_service.entrypoints import auth_routes, process_request, request_routes, stream_routes
 from request_service.entrypoints.consumers import calls_consumer
 from request_service.entrypoints.dependencies import Gateway
+from request_service.entrypoints.proxy import proxy_router
 from request_service.entrypoints.routing import store_unavailable_handler
 from request_service.entrypoints.seed_error_body import SeedErrorBodyMiddleware
 from request_service.settings import RequestServiceSettings
@@ -62,6 +64,12 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
             users=PgUserRepository(rt.pool), hasher=hasher, tokens=rt.tokens, clock=clock
         )
         await auth.prepare()
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.proxy_read_seconds,
+                                  connect=settings.proxy_connect_seconds, pool=1.0),
+            limits=httpx.Limits(max_connections=settings.proxy_max_connections),
+            follow_redirects=False,
+        )
         app.state.gateway = Gateway(
             settings=settings,
             clock=clock,
@@ -70,18 +78,28 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
             uow=PgUnitOfWork(rt.pool),
             queries=PgRequestQueries(rt.pool),
             hub=hub,
+            http=http,
+            upstreams=settings.upstreams(),
         )
+
+    async def on_stop(app: FastAPI, _: ServiceRuntime) -> None:
+        gateway = getattr(app.state, "gateway", None)
+        if gateway is not None:
+            await gateway.http.aclose()
 
     app = create_service_app(
         runtime,
         title="Ringbook request-service",
         routers=[
             auth_routes.router,
+            auth_routes.token_router,
             process_request.router,
             request_routes.router,
             stream_routes.router,
+            proxy_router(),
         ],
         on_start=on_start,
+        on_stop=on_stop,
     )
     app.add_exception_handler(StoreUnavailable, store_unavailable_handler)
     # Middleware added last runs first: CORS outermost, so even a 413 carries its
@@ -91,7 +109,7 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=False,  # bearer tokens, no cookies
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Correlation-Id"],
         expose_headers=["X-Correlation-Id"],
     )

@@ -50,6 +50,7 @@ async def register(body: RegisterBody, gateway: GatewayDep) -> SessionOut:
 
 @router.post("/login", response_model=SessionOut)
 async def login(body: LoginBody, gateway: GatewayDep) -> SessionOut:
+    """Seed 002's login; seed 001 calls the same as ``POST /token``."""
     try:
         session = await gateway.auth.login(email=body.email, password=body.password)
     except InvalidCredentials:
@@ -76,3 +77,9 @@ async def refresh(principal: CurrentPrincipal, gateway: GatewayDep) -> SessionOu
     except UnknownUser:
         raise ApiError(401, "User no longer exists") from None
     return _session(session)
+
+
+# Seed 001's login path: the same handler, so both answer alike in success and error.
+token_router = APIRouter(tags=["auth"], route_class=PlatformRoute)
+token_router.add_api_route("/token", login, methods=["POST"], response_model=SessionOut,
+                           summary="Login (seed 001's path; same as /api/auth/login)")
