@@ -8,14 +8,15 @@ call-orchestrator would.
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import nats
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from request_service.entrypoints.app import create_app
@@ -24,14 +25,7 @@ from request_service.testing import FAST_HASHING, Api, Bus
 from ringbook.clock import FakeClock
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
-
-# pytest runs with --import-mode=importlib: this folder goes on the import path so the
-# tests share ``loopback``.
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from loopback import served_on_loopback  # noqa: E402
+from ringbook_devtools.testing.waiting import eventually
 
 
 @pytest.fixture
@@ -81,5 +75,22 @@ async def bus(infra: ServerSet, app: FastAPI, clock: FakeClock) -> AsyncIterator
 async def live_url(app: FastAPI) -> AsyncIterator[str]:
     """The app behind a real uvicorn on a loopback port: httpx's ASGI transport buffers
     whole responses, so a never-ending SSE stream needs a real socket."""
-    async with served_on_loopback(app) as url:
-        yield url
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, lifespan="off", log_config=None, access_log=False, timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def started() -> bool:
+        return server.started
+
+    await eventually(started, what="uvicorn started")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()

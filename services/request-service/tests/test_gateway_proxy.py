@@ -12,14 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from loopback import served_on_loopback
 from request_service.entrypoints.app import create_app
 from request_service.gateway_routes import forwarded, owner_of
 from request_service.settings import RequestServiceSettings
 from request_service.testing import Api
 from ringbook.clock import FakeClock
+from ringbook_devtools.testing.waiting import eventually
 
 
 def echo_app(seen: list[dict[str, Any]]) -> FastAPI:
@@ -37,10 +38,29 @@ def echo_app(seen: list[dict[str, Any]]) -> FastAPI:
     return upstream
 
 
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None,
+                                           access_log=False, timeout_graceful_shutdown=2))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def started() -> bool:
+        return server.started
+
+    await eventually(started, what="upstream started")
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
+
+
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     seen: list[dict[str, Any]] = []
-    async with served_on_loopback(echo_app(seen)) as url:
+    async for url in serve(echo_app(seen)):
         yield url, seen
 
 
