@@ -1,0 +1,55 @@
+"""Stand-ins for the outside world the catalog talks to, speaking the same contracts.
+
+* :class:`FakeDns`: the resolver of tool endpoints (no test may need the internet).
+  Literal addresses go through ``ringbook.net_guard.resolve_public`` itself; names are
+  looked up in a table instead of DNS, and the answers are judged by the same rule
+  (``is_public_address``), so a name resolving to 10.0.0.1 is refused as in production.
+* :class:`MemoryBlobs`: a blob store keeping bytes in a dict (``memory://`` locations).
+"""
+
+from __future__ import annotations
+
+from ringbook.net_guard import (
+    Destination,
+    RefusedDestination,
+    is_public_address,
+    literal_address,
+    resolve_public,
+)
+
+# Public addresses (documentation ranges are not global, so real ones are used).
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+class FakeDns:
+    def __init__(self, records: dict[str, list[str]] | None = None) -> None:
+        self.records = {"api.calendar.com": [PUBLIC_ADDRESS], "tools.example.com": [PUBLIC_ADDRESS],
+                        **(records or {})}
+        self.asked: list[str] = []
+
+    async def __call__(self, destination: Destination, *, allow_private: bool) -> str:
+        if literal_address(destination.host) is not None:
+            return await resolve_public(destination, allow_private=allow_private)
+        self.asked.append(destination.host)
+        addresses = self.records.get(destination.host.lower(), [])
+        if not addresses:
+            raise RefusedDestination(f"the host {destination.host!r} does not resolve")
+        if not allow_private and not all(is_public_address(a) for a in addresses):
+            raise RefusedDestination("the URL's host resolves to a private or local address")
+        return addresses[0]
+
+
+class MemoryBlobs:
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    async def put(self, key: str, data: bytes, content_type: str) -> str:
+        location = f"memory://{key}"
+        self.blobs[location] = data
+        return location
+
+    async def get(self, location: str) -> bytes:
+        return self.blobs[location]
+
+    async def delete(self, location: str) -> None:
+        self.blobs.pop(location, None)
