@@ -14,7 +14,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -66,5 +70,7 @@ class TwilioNumbers:
             raise ProvisioningUnavailable(f"Twilio refused: {exc.status} {exc.msg}") from exc
         except TwilioServiceException as exc:
             raise ProvisioningUnavailable(f"Twilio refused: {exc.status} {exc.title}") from exc
+        except TwilioException as exc:  # a list page it refused ("Unable to fetch page")
+            raise ProvisioningUnavailable(f"Twilio refused: {exc}") from exc
         except OSError as exc:  # requests' exceptions all derive from OSError
             raise ProvisioningUnavailable(f"Twilio unreachable: {exc}") from exc
