@@ -23,7 +23,7 @@ from catalog_service.adapters.pg_repositories import (
     PgPhoneNumbers,
     PgTools,
 )
-from catalog_service.application.ports import StoreUnavailable
+from catalog_service.application.ports import ConcurrentChange, StoreUnavailable
 
 
 class PgCatalogTransaction:
@@ -57,11 +57,14 @@ class PgUnitOfWork:
     async def transaction(self) -> AsyncIterator[PgCatalogTransaction]:
         # A connection lost mid-transaction (or at commit) is "unavailable" too: 503.
         with reraise_unavailable(StoreUnavailable):
-            async with (
-                self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn,
-                conn.transaction(),
-            ):
-                yield PgCatalogTransaction(conn)
+            try:
+                async with (
+                    self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn,
+                    conn.transaction(),
+                ):
+                    yield PgCatalogTransaction(conn)
+            except asyncpg.TransactionRollbackError as exc:
+                raise ConcurrentChange(str(exc)) from exc
 
 
 class PgToolUsage:

@@ -35,6 +35,11 @@ class StoreUnavailable(Exception):
     """Postgres could not be reached: nothing was stored (answered 503)."""
 
 
+class ConcurrentChange(Exception):
+    """Postgres gave up a transaction for a concurrent one (a serialization failure or
+    a deadlock): nothing was stored, and the same request may simply be sent again."""
+
+
 class NumberTaken(Exception):
     """The number is claimed already, by a phone number or a client of any tenant."""
 

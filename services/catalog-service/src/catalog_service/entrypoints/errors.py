@@ -6,6 +6,7 @@ NotFound               404     ``"<Thing> not found"`` (another tenant's id too)
 InvalidInput           422     details ``[{"field", "problem"}]``
 Conflict               409     a taken name or number
 ConcurrencyConflict    409     another request changed it first: read, retry
+ConcurrentChange       409     Postgres gave the transaction up for another: retry
 UnsupportedFile        415     the upload's type is not one we read
 FileTooLarge           413
 ProvisioningFailed     502     the carrier could not be asked; nothing stored
@@ -30,7 +31,7 @@ from catalog_service.application.errors import (
     ProvisioningFailed,
     UnsupportedFile,
 )
-from catalog_service.application.ports import StoreUnavailable
+from catalog_service.application.ports import ConcurrentChange, StoreUnavailable
 
 CONCURRENT_CHANGE = "Changed by another request at the same time: read it again and retry"
 
@@ -47,7 +48,7 @@ def _to_response(exc: Exception) -> JSONResponse:
         return _answer(422, "Invalid request", [{"field": exc.field, "problem": exc.problem}])
     if isinstance(exc, Conflict):
         return _answer(409, str(exc))
-    if isinstance(exc, ConcurrencyConflict):
+    if isinstance(exc, ConcurrencyConflict | ConcurrentChange):
         return _answer(409, CONCURRENT_CHANGE)
     if isinstance(exc, UnsupportedFile):
         return _answer(415, "Unsupported file type", [{"field": "file", "problem": str(exc)}])
@@ -61,7 +62,8 @@ def _to_response(exc: Exception) -> JSONResponse:
 
 
 HANDLED: tuple[type[Exception], ...] = (
-    NotFound, InvalidInput, Conflict, ConcurrencyConflict, UnsupportedFile, FileTooLarge,
+    NotFound, InvalidInput, Conflict, ConcurrencyConflict, ConcurrentChange, UnsupportedFile,
+    FileTooLarge,
     ProvisioningFailed, StoreUnavailable,
 )
 

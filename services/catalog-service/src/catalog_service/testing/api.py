@@ -44,8 +44,9 @@ class CatalogApi:
         """POST ``body``; the created resource (the answer must be 201)."""
         response = await self.call("POST", path, tenant, json=body)
         assert response.status_code == 201, response.text
-        data: dict[str, Any] = response.json()
-        return data.get("data", data)
+        answer: dict[str, Any] = response.json()
+        created: dict[str, Any] = answer.get("data", answer)
+        return created
 
     async def event_types(self, aggregate_id: uuid.UUID | str | None = None) -> list[str]:
         if aggregate_id is None:
