@@ -112,3 +112,19 @@ async def test_deleting_a_file_unlinks_it_from_each_assistant(catalog: CatalogAp
         "assistant_created", "assistant_file_linked", "assistant_file_unlinked"]
     got = (await catalog.call("GET", f"/api/assistants/{assistant['id']}", tenant)).json()
     assert got["data"]["files"] == []
+
+
+async def test_text_no_column_can_hold_is_refused_in_multipart_too(catalog: CatalogApi) -> None:
+    tenant = uuid.uuid4()
+    nul_description = await upload(catalog, tenant, description="a\x00b")
+    assert nul_description.status_code == 422, nul_description.text
+    assert nul_description.json()["details"][0]["field"] == "description"
+    assert await catalog.count("events") == 0
+    # httpx escapes a NUL in a file name; a raw client need not.
+    raw = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="bad\x00name.txt"\r\n'
+           b"Content-Type: text/plain\r\n\r\nhello\r\n--B--\r\n")
+    control = await catalog.call("POST", "/api/files/", tenant, content=raw,
+                                 headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert control.status_code == 201, control.text
+    data = control.json()["data"]
+    assert (data["filename"], data["original_name"]) == ("bad_name.txt", "bad_name.txt")

@@ -40,6 +40,8 @@ HEAD_BYTES = 8192
 # The catalog-files helper's classify_upload: the file type, or a ValueError saying why not.
 Classify = Callable[[str, str | None, bytes], str]
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_ORIGINAL_NAME_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ def stored_name(original: str) -> str:
     return name
 
 
+def original_name(raw: str) -> str:
+    """The upload's own name as kept: control characters (NUL included, which no text
+    column holds) replaced, bounded."""
+    return _CONTROL.sub("_", raw)[:MAX_ORIGINAL_NAME_CHARS] or "file"
+
+
 async def upload_file(uow: UnitOfWork, clock: Clock, blobs: Blobs, classify: Classify,
                       tenant_id: uuid.UUID, *, upload: Upload) -> FileRecord:
     try:
@@ -80,7 +88,7 @@ async def upload_file(uow: UnitOfWork, clock: Clock, blobs: Blobs, classify: Cla
             batch = EventBatch(tenant_id, clock)
             batch.add(file_id, FileUploaded(
                 filename=filename,
-                original_name=upload.original_name[:1000],
+                original_name=original_name(upload.original_name),
                 file_type=file_type,
                 file_size=len(upload.data),
                 s3_url=location,

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from ringbook.web.errors import ApiError
+from ringbook.web.input_rules import text_problem
 from ringbook.web.routing import PlatformRoute
 
 from catalog_service.application import knowledge_files as files
@@ -73,6 +74,9 @@ async def upload_file(
     if unknown:
         raise ApiError(422, "Invalid request", [
             {"field": name, "problem": "Extra inputs are not permitted"} for name in unknown])
+    if description is not None and (problem := text_problem(description)) is not None:
+        # Multipart bodies pass the platform's input rules unread; a NUL would reach Postgres.
+        raise ApiError(422, "Invalid request", [{"field": "description", "problem": problem}])
     data = await _read_bounded(file, catalog.file_max_bytes)
     upload = files.Upload(original_name=file.filename or "file", content_type=file.content_type,
                           data=data, description=description)
