@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from catalog_service.adapters import blob_store_fs
 from catalog_service.adapters.blob_store_fs import FilesystemBlobStore
 from catalog_service.application.blob_store import (
     BlobMissing,
@@ -54,7 +53,7 @@ async def test_a_failed_write_leaves_the_old_blob_whole(
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(blob_store_fs.os, "fsync", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space left"):
         await store.put("t/f/a.txt", b"the new content, never finished", "text/plain")
     monkeypatch.undo()
@@ -72,7 +71,7 @@ async def test_file_io_runs_off_the_event_loop(
         threads.append(threading.current_thread())
         real_fsync(fd)
 
-    monkeypatch.setattr(blob_store_fs.os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "fsync", recording_fsync)
     await store.put("t/f/a.txt", b"x", "text/plain")
     assert threads
     assert all(t is not threading.main_thread() for t in threads)

@@ -18,7 +18,7 @@ from catalog_service.application.blob_store import (
 )
 from moto.server import ThreadedMotoServer
 
-CREDENTIALS = {"access_key_id": "test-key", "secret_access_key": "test-secret"}
+KEY_ID, SECRET = "test-key", "test-secret"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def endpoint() -> Iterator[str]:
 def raw_client(endpoint: str) -> Any:
     return boto3.session.Session().client(
         "s3", endpoint_url=endpoint, region_name="eu-central-1",
-        aws_access_key_id="test-key", aws_secret_access_key="test-secret",
+        aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
     )
 
 
@@ -50,7 +50,8 @@ def bucket(endpoint: str) -> str:
 
 def store_for(endpoint: str, bucket: str, **options: Any) -> S3BlobStore:
     return S3BlobStore(bucket=bucket, endpoint_url=endpoint, region="eu-central-1",
-                       path_style=True, **CREDENTIALS, **options)
+                       path_style=True, access_key_id=KEY_ID, secret_access_key=SECRET,
+                       **options)
 
 
 async def test_round_trip(endpoint: str, bucket: str) -> None:
@@ -85,7 +86,7 @@ async def test_auto_addressing_works_with_an_ip_endpoint(
 ) -> None:
     # "auto" addressing: botocore uses the path for an endpoint given as an IP address.
     store = S3BlobStore(bucket=bucket, endpoint_url=endpoint, region="eu-central-1",
-                        **CREDENTIALS)
+                        access_key_id=KEY_ID, secret_access_key=SECRET)
     location = await store.put("t/f/b.txt", b"auto", "text/plain")
     assert await store.get(location) == b"auto"
 
@@ -110,6 +111,7 @@ async def test_an_unreachable_endpoint_is_the_store_failing() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     store = S3BlobStore(bucket="b", endpoint_url=f"http://127.0.0.1:{port}", path_style=True,
-                        region="eu-central-1", connect_timeout_seconds=1, **CREDENTIALS)
+                        region="eu-central-1", connect_timeout_seconds=1,
+                        access_key_id=KEY_ID, secret_access_key=SECRET)
     with pytest.raises(BlobStoreUnavailable, match="Could not connect"):
         await store.get("s3://b/t/f/a.txt")

@@ -8,11 +8,11 @@ import asyncio
 import dataclasses
 import functools
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from catalog_service.adapters import extraction_sandbox
 from catalog_service.adapters.extraction_sandbox import (
     ExtractedText,
     SandboxUnavailable,
@@ -120,7 +120,7 @@ async def test_a_child_that_cannot_start_is_not_the_files_fault(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # An installation whose interpreter cannot import the readers.
-    monkeypatch.setattr(extraction_sandbox.sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", "/bin/false")
     with pytest.raises(SandboxUnavailable) as failed:
         await extract_isolated(b"text", "txt", LIMITS)
     assert is_transient(failed.value)

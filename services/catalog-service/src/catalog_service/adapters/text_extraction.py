@@ -208,7 +208,8 @@ _SPACES = re.compile(r"\s+")
 
 
 def _html_text(data: bytes) -> str:
-    from bs4 import BeautifulSoup, NavigableString
+    from bs4 import BeautifulSoup
+    from bs4.element import NavigableString
 
     try:
         # Bytes, so Beautiful Soup reads the document's own charset declaration.
