@@ -1,4 +1,6 @@
-"""catalog-service settings, on top of the kernel's (ServiceSettings, SecretBoxSettings).
+"""catalog-service settings: the kernel's (ServiceSettings, SecretBoxSettings), the
+knowledge files' (FileStoreSettings: FILE_MAX_BYTES, FILE_STORE, S3_*, EXTRACTION_*), and
+these.
 
 ==============================  ===========================================================
 SECRETS_ENCRYPTION_KEYS         Fernet keys sealing tools' headers, credentials and signing
@@ -27,16 +29,17 @@ from pydantic import SecretStr, model_validator
 from ringbook.secret_box import SecretBoxSettings
 from ringbook.settings import Environment
 
+from catalog_service.file_settings import FileStoreSettings
+
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 
 
-class CatalogSettings(SecretBoxSettings):
+class CatalogSettings(FileStoreSettings, SecretBoxSettings):
     service_name: str = "catalog-service"
     http_port: int = 8003
 
     tool_allow_private_addresses: bool = False
-    file_max_bytes: int = 20 * 1024 * 1024
 
     telephony_provider: Literal["simulated", "twilio"] = "simulated"
     twilio_account_sid: str = SIMULATED_ACCOUNT_SID

@@ -27,9 +27,10 @@ from ringbook.contracts.catalog import (
 from ringbook.ids import new_id
 from ringbook.logging import get_logger
 
+from catalog_service.application.blob_store import BlobStore, blob_key
 from catalog_service.application.errors import NotFound, UnsupportedFile
 from catalog_service.application.events import EventBatch
-from catalog_service.application.ports import Blobs, UnitOfWork
+from catalog_service.application.ports import UnitOfWork
 from catalog_service.domain.records import FileRecord
 
 log = get_logger(__name__)
@@ -72,7 +73,7 @@ def original_name(raw: str) -> str:
     return _CONTROL.sub("_", raw)[:MAX_ORIGINAL_NAME_CHARS] or "file"
 
 
-async def upload_file(uow: UnitOfWork, clock: Clock, blobs: Blobs, classify: Classify,
+async def upload_file(uow: UnitOfWork, clock: Clock, blobs: BlobStore, classify: Classify,
                       tenant_id: uuid.UUID, *, upload: Upload) -> FileRecord:
     try:
         file_type = classify(upload.original_name, upload.content_type,
@@ -81,7 +82,7 @@ async def upload_file(uow: UnitOfWork, clock: Clock, blobs: Blobs, classify: Cla
         raise UnsupportedFile(str(exc)) from None
     file_id = new_id()
     filename = stored_name(upload.original_name)
-    location = await blobs.put(f"{tenant_id}/{file_id}/{filename}", upload.data,
+    location = await blobs.put(blob_key(tenant_id, file_id, filename), upload.data,
                                upload.content_type or "application/octet-stream")
     try:
         async with uow.transaction() as tx:
@@ -103,7 +104,7 @@ async def upload_file(uow: UnitOfWork, clock: Clock, blobs: Blobs, classify: Cla
     return record
 
 
-async def _forget_blob(blobs: Blobs, location: str) -> None:
+async def _forget_blob(blobs: BlobStore, location: str) -> None:
     try:
         await blobs.delete(location)
     except Exception as exc:  # the row's fate is decided; a stray blob is only logged
@@ -143,7 +144,7 @@ async def update_file(uow: UnitOfWork, clock: Clock, tenant_id: uuid.UUID, file_
     return record
 
 
-async def delete_file(uow: UnitOfWork, clock: Clock, blobs: Blobs, tenant_id: uuid.UUID,
+async def delete_file(uow: UnitOfWork, clock: Clock, blobs: BlobStore, tenant_id: uuid.UUID,
                       file_id: uuid.UUID) -> list[uuid.UUID]:
     """The file goes; each assistant that had it gets ``assistant_file_unlinked`` first.
     The assistants it was unlinked from are returned."""

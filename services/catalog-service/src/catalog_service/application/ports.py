@@ -190,18 +190,6 @@ class EndpointGuard(Protocol):
         ...
 
 
-class Blobs(Protocol):
-    """Where uploaded files' bytes are kept (the catalog-files helper's BlobStore)."""
-
-    async def put(self, key: str, data: bytes, content_type: str) -> str:
-        """Store the bytes; the location (``file://…`` or ``s3://bucket/key``)."""
-        ...
-
-    async def get(self, location: str) -> bytes: ...
-
-    async def delete(self, location: str) -> None: ...
-
-
 class NumberNotInAccount(Exception):
     """The carrier account has no such number, so it cannot be imported."""
 

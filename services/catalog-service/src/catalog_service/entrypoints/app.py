@@ -3,8 +3,8 @@ stream it publishes through its outbox, and the tool usage consumer of CALLS.
 
 Nothing happens at import or in ``create_app`` beyond building objects: migrations,
 the pool, NATS and the consumer start in the lifespan. The outside edges (DNS, the
-carrier, the blob store) can be replaced by a test through :class:`Edges`; production
-uses what the settings say.
+carrier) can be replaced by a test through :class:`Edges`; production uses what the
+settings say (the blob store too: FILE_STORE).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from catalog_service.adapters.endpoint_guard import NetGuardEndpoints, Resolver
 from catalog_service.adapters.pg_catalog import PgUnitOfWork
 from catalog_service.adapters.simulated_numbers import SimulatedNumbers
 from catalog_service.adapters.twilio_numbers import TwilioNumbers
-from catalog_service.application.knowledge_files import Classify
-from catalog_service.application.ports import Blobs, NumberProvisioning
+from catalog_service.application.ports import NumberProvisioning
 from catalog_service.application.tools import ToolSecrets
 from catalog_service.entrypoints import (
     assistant_link_routes,
@@ -54,8 +53,6 @@ class Edges:
 
     resolve: Resolver | None = None  # DNS of tool endpoints
     provisioning: NumberProvisioning | None = None
-    blobs: Blobs | None = None
-    classify: Classify | None = None
     extraction: bool = True  # False: no extraction worker (uploads stay "uploading")
 
 
@@ -82,9 +79,9 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
         clock=clock,
     )
     runtime.add_consumer(*tool_usage_consumer())
-    blobs = edges.blobs or blob_store(settings)
+    blobs = blob_store(settings)
     if edges.extraction:
-        runtime.add_consumer(*extraction(settings, blobs))
+        runtime.add_consumer(*extraction(settings, blobs, clock))
     allow_private = (settings.tool_allow_private_addresses
                      and settings.environment is Environment.DEVELOPMENT)
     endpoints = (NetGuardEndpoints(allow_private=allow_private) if edges.resolve is None
@@ -98,7 +95,7 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
             endpoints=endpoints,
             provisioning=edges.provisioning or provisioning_for(settings),
             blobs=blobs,
-            classify=edges.classify or classifier(),
+            classify=classifier(),
             file_max_bytes=settings.file_max_bytes,
         )
 

@@ -12,9 +12,9 @@ from ringbook.clock import Clock
 from ringbook.web.security import CurrentPrincipal
 from ringbook.web.state import wired
 
+from catalog_service.application.blob_store import BlobStore
 from catalog_service.application.knowledge_files import Classify
 from catalog_service.application.ports import (
-    Blobs,
     EndpointGuard,
     NumberProvisioning,
     UnitOfWork,
@@ -31,7 +31,7 @@ class Catalog:
     tool_secrets: ToolSecrets
     endpoints: EndpointGuard
     provisioning: NumberProvisioning
-    blobs: Blobs
+    blobs: BlobStore
     classify: Classify
     file_max_bytes: int
 

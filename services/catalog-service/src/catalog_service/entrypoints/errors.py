@@ -11,6 +11,7 @@ UnsupportedFile        415     the upload's type is not one we read
 FileTooLarge           413
 ProvisioningFailed     502     the carrier could not be asked; nothing stored
 StoreUnavailable       503     Postgres away; nothing stored (Retry-After)
+BlobStoreUnavailable   503     the file store away; nothing stored (Retry-After)
 =====================  ======  ===============================================
 """
 
@@ -23,6 +24,7 @@ from fastapi.responses import JSONResponse
 from ringbook.store.event_store import ConcurrencyConflict
 from ringbook.web.errors import error_body
 
+from catalog_service.application.blob_store import BlobStoreUnavailable
 from catalog_service.application.errors import (
     Conflict,
     FileTooLarge,
@@ -57,6 +59,9 @@ def _to_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, ProvisioningFailed):
         return _answer(502, "The carrier could not be asked; nothing was stored",
                        [{"field": "phone_number", "problem": str(exc)}])
+    if isinstance(exc, BlobStoreUnavailable):
+        return _answer(503, "File store temporarily unavailable; nothing was stored",
+                       headers={"Retry-After": "2"})
     assert isinstance(exc, StoreUnavailable)
     return _answer(503, "Service temporarily unavailable", headers={"Retry-After": "2"})
 
@@ -64,7 +69,7 @@ def _to_response(exc: Exception) -> JSONResponse:
 HANDLED: tuple[type[Exception], ...] = (
     NotFound, InvalidInput, Conflict, ConcurrencyConflict, ConcurrentChange, UnsupportedFile,
     FileTooLarge,
-    ProvisioningFailed, StoreUnavailable,
+    ProvisioningFailed, StoreUnavailable, BlobStoreUnavailable,
 )
 
 

@@ -1,10 +1,9 @@
-"""Stand-ins for the outside world the catalog talks to, speaking the same contracts.
+"""A stand-in for the outside world the catalog talks to, speaking the same contract.
 
-* :class:`FakeDns`: the resolver of tool endpoints (no test may need the internet).
-  Literal addresses go through ``ringbook.net_guard.resolve_public`` itself; names are
-  looked up in a table instead of DNS, and the answers are judged by the same rule
-  (``is_public_address``), so a name resolving to 10.0.0.1 is refused as in production.
-* :class:`MemoryBlobs`: a blob store keeping bytes in a dict (``memory://`` locations).
+:class:`FakeDns` is the resolver of tool endpoints (no test may need the internet).
+Literal addresses go through ``ringbook.net_guard.resolve_public`` itself; names are
+looked up in a table instead of DNS, and the answers are judged by the same rule
+(``is_public_address``), so a name resolving to 10.0.0.1 is refused as in production.
 """
 
 from __future__ import annotations
@@ -37,19 +36,3 @@ class FakeDns:
         if not allow_private and not all(is_public_address(a) for a in addresses):
             raise RefusedDestination("the URL's host resolves to a private or local address")
         return addresses[0]
-
-
-class MemoryBlobs:
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-
-    async def put(self, key: str, data: bytes, content_type: str) -> str:
-        location = f"memory://{key}"
-        self.blobs[location] = data
-        return location
-
-    async def get(self, location: str) -> bytes:
-        return self.blobs[location]
-
-    async def delete(self, location: str) -> None:
-        self.blobs.pop(location, None)
