@@ -184,8 +184,7 @@ async def list_tools(uow: UnitOfWork, secrets: ToolSecrets, tenant_id: uuid.UUID
 async def create_tool(uow: UnitOfWork, clock: Clock, secrets: ToolSecrets, guard: EndpointGuard,
                       tenant_id: uuid.UUID, *, definition: ToolDefinition) -> ToolView:
     _no_clash(definition)
-    for where, value in _masked_values(definition):
-        raise InvalidInput(where, f"{value!r} looks masked: send the value itself")
+    _nothing_masked(definition)
     await _check_endpoint(guard, definition.endpoint)
     signing_secret = new_signing_secret()
     tool_id = new_id()
@@ -198,15 +197,14 @@ async def create_tool(uow: UnitOfWork, clock: Clock, secrets: ToolSecrets, guard
     return secrets.view(tool, reveal=signing_secret)
 
 
-def _masked_values(definition: ToolDefinition) -> list[tuple[str, str]]:
-    found = [(f"headers.{k}", v) for k, v in (definition.headers or {}).items()
-             if v.startswith(MASK)]
-    auth = definition.authentication
-    if auth is not None:
-        secret = {"bearer": "token", "basic": "password", "api_key": "value"}[auth.type]
-        if str(getattr(auth, secret)).startswith(MASK):
-            found.append((f"authentication.{secret}", str(getattr(auth, secret))))
-    return found
+def _nothing_masked(definition: ToolDefinition) -> None:
+    """A new tool has no stored secret a masked value could stand for."""
+    try:
+        merge_headers(definition.headers or {}, {})
+        if definition.authentication is not None:
+            merge_authentication(definition.authentication, None)
+    except MaskedValueMismatch as exc:
+        raise InvalidInput(exc.field, str(exc)) from None
 
 
 def _no_clash(definition: ToolDefinition) -> None:
