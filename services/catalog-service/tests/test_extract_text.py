@@ -184,6 +184,12 @@ def test_csv_keeps_its_rows() -> None:
     )
 
 
+def test_a_byte_order_mark_that_lies_is_unreadable() -> None:
+    assert refusal(b"\xef\xbb\xbfGr\xfc\xdfe", "txt") == (
+        "the file starts with a UTF-8 byte order mark but is not UTF-8 text"
+    )
+
+
 def test_text_holding_nothing_is_unreadable() -> None:
     assert refusal(b" \n\t\r\n ", "txt") == "the file holds no text"
 

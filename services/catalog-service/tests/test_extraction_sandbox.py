@@ -125,3 +125,19 @@ async def test_a_child_that_cannot_start_is_not_the_files_fault(
         await extract_isolated(b"text", "txt", LIMITS)
     assert is_transient(failed.value)
     assert not isinstance(failed.value, UnreadableFile)
+
+
+async def test_files_wait_their_turn_beyond_the_concurrency() -> None:
+    from catalog_service.adapters.extraction_sandbox import _gate
+
+    limits = dataclasses.replace(NO_CHECKS, concurrency=1)
+    before = children()
+    first = asyncio.create_task(extract_isolated(pdf_with_text([GERMAN]), "pdf", limits))
+    second = asyncio.create_task(extract_isolated(pdf_with_text([GERMAN]), "pdf", limits))
+    await eventually(lambda: bool(children() - before), 20, what="the first child started")
+    # The first child runs; the second file waits at the gate, with no child of its own.
+    assert len(children() - before) == 1
+    assert _gate(1).locked()
+    results = await asyncio.gather(first, second)
+    assert [r.language for r in results] == ["german", "german"]
+    assert children() <= before

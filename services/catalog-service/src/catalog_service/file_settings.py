@@ -19,8 +19,8 @@ EXTRACTION_MAX_UNZIPPED_BYTES       a DOCX's unpacked size at most (100 MiB)
 EXTRACTION_MAX_COMPRESSION_RATIO    a DOCX part's compression ratio at most (100)
 EXTRACTION_MAX_ZIP_MEMBERS          a DOCX's parts at most (2000)
 EXTRACTION_MEMORY_BYTES             address space of the reading process (1 GiB)
-EXTRACTION_CPU_SECONDS              its CPU time (120)
-EXTRACTION_TIMEOUT_SECONDS          its wall-clock time, then it is killed (180)
+EXTRACTION_CPU_SECONDS              its CPU time (90)
+EXTRACTION_TIMEOUT_SECONDS          its wall-clock time, then it is killed (120)
 EXTRACTION_CONCURRENCY              files read at once per process (1)
 ==================================  ==================================================
 """
@@ -55,8 +55,8 @@ class FileStoreSettings(ServiceSettings):
     extraction_max_compression_ratio: float = Field(default=100.0, ge=10)
     extraction_max_zip_members: int = Field(default=2000, ge=10)
     extraction_memory_bytes: int = Field(default=1024 * MIB, ge=256 * MIB)
-    extraction_cpu_seconds: int = Field(default=120, ge=1)
-    extraction_timeout_seconds: float = Field(default=180.0, gt=0)
+    extraction_cpu_seconds: int = Field(default=90, ge=1)
+    extraction_timeout_seconds: float = Field(default=120.0, gt=0)
     extraction_concurrency: int = Field(default=1, ge=1, le=16)
 
     @model_validator(mode="after")

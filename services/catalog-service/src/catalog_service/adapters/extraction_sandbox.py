@@ -63,8 +63,12 @@ async def extract_isolated(
 
 
 def _gate(concurrency: int) -> asyncio.Semaphore:
+    """One semaphore per event loop (a semaphore belongs to the loop it first waits on)
+    and size, so every caller with the same settings shares it."""
     per_size = _gates.setdefault(asyncio.get_running_loop(), {})
-    return per_size.setdefault(concurrency, asyncio.Semaphore(concurrency))
+    if concurrency not in per_size:
+        per_size[concurrency] = asyncio.Semaphore(concurrency)
+    return per_size[concurrency]
 
 
 async def _run_child(data: bytes, file_type: str, limits: ExtractionLimits) -> ExtractedText:

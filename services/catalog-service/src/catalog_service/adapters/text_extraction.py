@@ -28,8 +28,8 @@ from catalog_service.domain.extraction import (
 
 __all__ = ["ExtractionLimits", "UnreadableFile", "extract_text"]
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
 
 
 def extract_text(data: bytes, file_type: str, limits: ExtractionLimits) -> str:
@@ -56,12 +56,14 @@ def extract_text(data: bytes, file_type: str, limits: ExtractionLimits) -> str:
 def decode_text(data: bytes) -> str:
     """UTF-8 (or UTF-16) when a BOM says so, else UTF-8, else Windows-1252: what text
     files from Windows editors and spreadsheet exports are in when they are not UTF-8."""
-    for bom, encoding in _BOMS:
+    for bom, codec, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding)
+                return data.decode(codec)
             except UnicodeDecodeError:
-                raise UnreadableFile(f"the file announces {encoding} but is not") from None
+                raise UnreadableFile(
+                    f"the file starts with a {name} byte order mark but is not {name} text"
+                ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -33,8 +33,8 @@ class ExtractionLimits:
     max_chars: int = 2_000_000
     # The child process that extracts (catalog_service.adapters.extraction_sandbox).
     memory_bytes: int = 1024 * MIB
-    cpu_seconds: int = 120
-    timeout_seconds: float = 180.0
+    cpu_seconds: int = 90
+    timeout_seconds: float = 120.0
     concurrency: int = 1
 
 
