@@ -60,14 +60,12 @@ class World:
             ("POST", "/token"): lambda: {"email": self.email, "password": PASSWORD},
             ("POST", SEED_PATH): self.seed_body,
             ("POST", "/api/requests/{request_id}/cancel"): lambda: {"reason": "changed plans"},
-            ("PUT", "/internal/business-hours/{number_e164}"): lambda: {
-                "tenant_id": str(uuid.uuid4()), "weekly_hours": "Mon-Fri 08:00-18:00",
-                "timezone": "Europe/Berlin"},
+            **catalog_bodies(),
         }
 
     def path_values(self) -> dict[str, str]:
         return {"request_id": self.request_id, "number_e164": "+49305550100",
-                "call_sid": "CA" + "0" * 32}
+                "call_sid": "CA" + "0" * 32, **CATALOG_PATH_VALUES}
 
     def operations(self) -> list[Operation]:
         return [op for service, spec in self.specs.items() for op in operations(service, spec)]
@@ -78,6 +76,41 @@ class World:
         for name in op.path_params:
             path = path.replace("{" + name + "}", values[name])
         return path
+
+
+# catalog-service's ids name nothing of the fuzzing user's: its probes test input handling
+# (validation runs before the lookup), not the resources.
+CATALOG_PATH_VALUES = {name: str(uuid.uuid4()) for name in
+                       ("assistant_id", "tool_id", "file_id", "number_id", "client_id")}
+CATALOG_PATH_VALUES["number"] = "+49305550100"
+
+
+def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
+    assistant = {"name": "Kundenservice Bot", "language": "de-DE", "temperature": 0.7}
+    tool = {"name": "kalender_api", "endpoint": "https://api.calendar.com/v1/events",
+            "headers": {"X-Api-Key": "k"}, "authentication": {"type": "bearer", "token": "t"}}
+    hours = {"weekly_hours": "mon-fri 08:00-18:00", "timezone": "Europe/Berlin"}
+    client = {"name": "Dr. Mike's Dental", "phone_number": "+1 212 555 0100",
+              "profession": "dentist", "voice_name": "af_sarah"}
+    file_link = {"file_id": CATALOG_PATH_VALUES["file_id"], "settings": {"priority": 1}}
+    return {
+        ("POST", "/api/assistants/"): lambda: dict(assistant),
+        ("PUT", "/api/assistants/{assistant_id}"): lambda: dict(assistant),
+        ("POST", "/api/assistants/{assistant_id}/tools"): lambda: {
+            "tool_ids": [CATALOG_PATH_VALUES["tool_id"]]},
+        ("POST", "/api/assistants/{assistant_id}/files"): lambda: dict(file_link),
+        ("PUT", "/api/assistants/{assistant_id}/files"): lambda: dict(file_link),
+        ("POST", "/api/tools/"): lambda: dict(tool),
+        ("PUT", "/api/tools/{tool_id}"): lambda: dict(tool),
+        ("PUT", "/api/files/{file_id}"): lambda: {"filename": "info.txt", "description": "d"},
+        ("POST", "/api/phone-numbers/"): lambda: {"phone_number": "+49 30 5550199",
+                                                  "friendly_name": "Praxis"},
+        ("PUT", "/api/phone-numbers/{number_id}"): lambda: {"friendly_name": "Praxis"},
+        ("PUT", "/api/phone-numbers/{number_id}/business-hours"): lambda: dict(hours),
+        ("PUT", "/api/business-hours/{number}"): lambda: dict(hours),
+        ("POST", "/api/clients"): lambda: dict(client),
+        ("PUT", "/api/clients/{client_id}"): lambda: dict(client),
+    }
 
 
 @contextmanager

@@ -1,157 +1,96 @@
-"""catalog-service against real Postgres and nats-server: platform endpoints and the
-internal business-hours API."""
+"""catalog-service against real Postgres and nats-server: the platform endpoints, its
+migrations, the CATALOG stream, and the envelope on every error."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
-import pytest
-from catalog_service.entrypoints.app import create_app
-from catalog_service.settings import CatalogSettings
+import nats
+from catalog_service.testing.api import CatalogApi
 from fastapi import FastAPI
 from ringbook_devtools.testing.infra import ServerSet
-from ringbook_devtools.testing.plugin import settings_for
-
-INTERNAL_TOKEN = "catalog-test-internal-token"
-AUTH = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
-NUMBER = "+4930123456"
 
 
-@pytest.fixture
-async def app(infra: ServerSet, fresh_schema: str, fresh_streams: None) -> AsyncIterator[FastAPI]:
-    settings = settings_for(
-        infra,
-        CatalogSettings,
-        service="catalog-service",
-        schema=fresh_schema,
-        internal_token=INTERNAL_TOKEN,
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-        yield c
-
-
-
-def body(tenant: uuid.UUID, **overrides: Any) -> dict[str, Any]:
-    return {
-        "tenant_id": str(tenant),
-        "weekly_hours": "mon-fri 08:00-18:00",
-        "timezone": "Europe/Berlin",
-        **overrides,
-    }
-
-
-async def test_put_then_get_round_trip(client: httpx.AsyncClient) -> None:
-    tenant = uuid.uuid4()
-    url = f"/internal/business-hours/{NUMBER}"
-    put = await client.put(url, json=body(tenant), headers=AUTH)
-    assert put.status_code == 200, put.text
-    expected = {"number": NUMBER, "weekly_hours": "mon-fri 08:00-18:00", "timezone": "Europe/Berlin"}
-    assert put.json() == expected
-    got = await client.get(url, headers=AUTH)
-    assert got.status_code == 200
-    assert got.json() == expected
-
-    # A second PUT replaces the hours; the zone is optional.
-    replaced = await client.put(
-        url, json=body(tenant, weekly_hours="mon-sat 09:00-13:00", timezone=None), headers=AUTH
-    )
-    assert replaced.status_code == 200
-    got = await client.get(url, headers=AUTH)
-    assert got.json() == {"number": NUMBER, "weekly_hours": "mon-sat 09:00-13:00", "timezone": None}
-    # Any spelling of the number finds the same row (URL-encoded "+" included).
-    assert (await client.get("/internal/business-hours/%2B49%2030%20123456", headers=AUTH)).json()[
-        "number"
-    ] == NUMBER
-
-
-async def test_unknown_number_is_404(client: httpx.AsyncClient) -> None:
-    response = await client.get("/internal/business-hours/+12125550100", headers=AUTH)
-    assert response.status_code == 404
-    assert response.json() == {"error": "No business hours for this number"}
-
-
-async def test_another_tenants_number_is_not_overwritten(client: httpx.AsyncClient) -> None:
-    url = f"/internal/business-hours/{NUMBER}"
-    assert (await client.put(url, json=body(uuid.uuid4()), headers=AUTH)).status_code == 200
-    other = await client.put(url, json=body(uuid.uuid4(), weekly_hours="always"), headers=AUTH)
-    assert other.status_code == 409
-    assert (await client.get(url, headers=AUTH)).json()["weekly_hours"] == "mon-fri 08:00-18:00"
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": INTERNAL_TOKEN}],
-)
-async def test_internal_endpoints_need_the_internal_token(
-    client: httpx.AsyncClient, app: FastAPI, headers: dict[str, str]
-) -> None:
-    url = f"/internal/business-hours/{NUMBER}"
-    assert (await client.get(url, headers=headers)).status_code == 401
-    put = await client.put(url, json=body(uuid.uuid4()), headers=headers)
-    assert put.status_code == 401
-    assert set(put.json()) == {"error"}
-    rows = await app.state.runtime.pool.fetchval("select count(*) from business_hours_overrides")
-    assert rows == 0
-
-
-@pytest.mark.parametrize(
-    ("number", "overrides", "field"),
-    [
-        ("030123456", {}, "number_e164"),
-        ("+999123", {}, "number_e164"),
-        ("not-a-number", {}, "number_e164"),
-        (NUMBER, {"timezone": "Mars/Olympus"}, "timezone"),
-        (NUMBER, {"timezone": "CEST"}, "timezone"),
-        (NUMBER, {"weekly_hours": "   "}, "weekly_hours"),
-        (NUMBER, {"weekly_hours": "x" * 501}, "weekly_hours"),
-        (NUMBER, {"tenant_id": "nope"}, "tenant_id"),
-        (NUMBER, {"unexpected": 1}, "unexpected"),
-    ],
-)
-async def test_bad_input_is_422_and_stores_nothing(
-    client: httpx.AsyncClient, app: FastAPI, number: str, overrides: dict[str, Any], field: str
-) -> None:
-    response = await client.put(
-        f"/internal/business-hours/{number}", json=body(uuid.uuid4(), **overrides), headers=AUTH
-    )
-    assert response.status_code == 422, response.text
-    assert response.json()["details"][0]["field"] == field
-    rows = await app.state.runtime.pool.fetchval("select count(*) from business_hours_overrides")
-    assert rows == 0
-
-
-async def test_get_with_a_bad_number_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.get("/internal/business-hours/12345", headers=AUTH)
-    assert response.status_code == 422
-    assert response.json()["error"] == "Invalid phone number"
-
-
-async def test_health_ready_and_metrics(client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_health_ready_and_metrics(catalog: CatalogApi) -> None:
+    client = catalog.client
     health = await client.get("/health")
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "service": "catalog-service"}
-
-    await app.state.runtime.wait_bus_ready(10)
     ready = await client.get("/ready")
     assert ready.status_code == 200, ready.text
     assert ready.json() == {"status": "ready", "checks": {"postgres": "ok", "nats": "ok"}}
-
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
-    assert "ringbook_http_requests_total" in metrics.text
     assert 'route="/ready"' in metrics.text
 
-    # The service's own migration ran in its schema.
-    applied = await app.state.runtime.pool.fetch("select name from schema_migrations")
-    assert "service/0001_business_hours_overrides.sql" in {r["name"] for r in applied}
+
+async def test_migrations_replace_the_internal_business_hours_table(catalog: CatalogApi) -> None:
+    applied = {r["name"] for r in await catalog.pool.fetch("select name from schema_migrations")}
+    assert {"service/0001_business_hours_overrides.sql", "service/0003_catalog.sql",
+            "service/0004_drop_business_hours_overrides.sql"} <= applied
+    old = await catalog.pool.fetchval("select to_regclass('business_hours_overrides')")
+    assert old is None
+    gone = await catalog.client.get("/internal/business-hours/+4930123456")
+    assert gone.status_code == 404
+
+
+async def test_the_runtime_declares_the_catalog_and_calls_streams(
+        catalog: CatalogApi, infra: ServerSet) -> None:
+    nc = await nats.connect(infra.nats_url)
+    try:
+        js = nc.jetstream()
+        for name in ("CATALOG", "CALLS"):
+            info = await js.stream_info(name)
+            assert info.config.name == name
+    finally:
+        await nc.close()
+
+
+async def test_every_api_call_needs_a_bearer_token(catalog: CatalogApi) -> None:
+    for path in ("/api/assistants/", "/api/tools/", "/api/files/", "/api/phone-numbers/",
+                 "/api/business-hours/+4930123456"):
+        response = await catalog.client.get(path)
+        assert response.status_code == 401, path
+        assert response.json() == {"success": False,
+                                   "error": "Missing or malformed Authorization header"}
+    response = await catalog.client.get("/api/clients")
+    assert response.status_code == 401
+    assert response.json() == {"error": "Missing or malformed Authorization header"}
+
+
+async def test_errors_the_platform_answers_before_any_route_are_enveloped(
+        catalog: CatalogApi, app: FastAPI) -> None:
+    tenant = uuid.uuid4()
+    huge = await catalog.call("POST", "/api/assistants/", tenant,
+                              content=b'{"name": "' + b"x" * 70_000 + b'"}',
+                              headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413
+    assert huge.json() == {"success": False, "error": "Request body too large"}
+    nul = await catalog.call("POST", "/api/assistants/", tenant, json={"name": "a\u0000b"})
+    assert nul.status_code == 422
+    assert nul.json()["success"] is False and nul.json()["details"][0]["field"] == "name"
+    broken = await catalog.call("POST", "/api/tools/", tenant, content=b"{not json",
+                                headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400
+    assert broken.json()["success"] is False
+    assert await catalog.count("events") == 0
+
+
+async def test_the_seed_paths_answer_with_and_without_the_trailing_slash(
+        catalog: CatalogApi) -> None:
+    tenant = uuid.uuid4()
+    for path in ("/api/assistants", "/api/assistants/", "/api/tools", "/api/phone-numbers",
+                 "/api/files", "/api/clients", "/api/clients/"):
+        response = await catalog.call("GET", path, tenant)
+        assert response.status_code == 200, (path, response.text)
+    assert isinstance((await catalog.call("GET", "/api/clients", tenant)).json()["clients"], list)
+
+
+async def test_openapi_documents_the_api(catalog: CatalogApi) -> None:
+    schema = (await catalog.client.get("/openapi.json")).json()
+    paths = set(schema["paths"])
+    assert {"/api/assistants/", "/api/assistants/{assistant_id}",
+            "/api/assistants/{assistant_id}/tools", "/api/assistants/{assistant_id}/files",
+            "/api/tools/", "/api/tools/{tool_id}/rotate-signing-secret", "/api/files/",
+            "/api/phone-numbers/{number_id}/business-hours", "/api/business-hours/{number}",
+            "/api/clients", "/api/clients/{client_id}"} <= paths

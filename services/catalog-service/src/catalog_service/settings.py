@@ -1,10 +1,73 @@
-"""catalog-service settings: the shared ones, with this service's name and port."""
+"""catalog-service settings: the kernel's (ServiceSettings, SecretBoxSettings), the
+knowledge files' (FileStoreSettings: FILE_MAX_BYTES, FILE_STORE, S3_*, EXTRACTION_*), and
+these.
+
+==============================  ===========================================================
+SECRETS_ENCRYPTION_KEYS         Fernet keys sealing tools' headers, credentials and signing
+                                secrets (the first seals, all open; the public development
+                                key only with ENVIRONMENT=development)
+TOOL_ALLOW_PRIVATE_ADDRESSES    accept tool endpoints on private, loopback or link-local
+                                addresses (false); only with ENVIRONMENT=development, for
+                                local demos: any other environment refuses to start with it
+TELEPHONY_PROVIDER              "simulated" (a number is only claimed) or "twilio" (a
+                                number is imported from the Twilio account and pointed at
+                                call-orchestrator)
+TWILIO_ACCOUNT_SID / _AUTH_TOKEN  the Twilio account's credentials (simulated defaults only
+                                with ENVIRONMENT=development)
+TWILIO_API_BASE_URL             override of Twilio's API host (the simulated carrier's URL)
+PUBLIC_WEBHOOK_BASE_URL         how Twilio reaches call-orchestrator: a number's voice URL
+                                becomes <this>/webhook/incoming-call, its status callback
+                                <this>/webhook/call-status (https in production)
+==============================  ===========================================================
+"""
 
 from __future__ import annotations
 
-from ringbook.settings import ServiceSettings
+from typing import Literal, Self
+
+from pydantic import SecretStr, model_validator
+from ringbook.secret_box import SecretBoxSettings
+from ringbook.settings import Environment
+
+from catalog_service.file_settings import FileStoreSettings
+
+SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
+SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 
 
-class CatalogSettings(ServiceSettings):
+class CatalogSettings(FileStoreSettings, SecretBoxSettings):
     service_name: str = "catalog-service"
     http_port: int = 8003
+
+    tool_allow_private_addresses: bool = False
+
+    telephony_provider: Literal["simulated", "twilio"] = "simulated"
+    twilio_account_sid: str = SIMULATED_ACCOUNT_SID
+    twilio_auth_token: SecretStr = SecretStr(SIMULATED_AUTH_TOKEN)
+    twilio_api_base_url: str | None = None
+    public_webhook_base_url: str = "http://127.0.0.1:8001"
+
+    @model_validator(mode="after")
+    def _private_addresses_only_in_development(self) -> Self:
+        if self.tool_allow_private_addresses and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                "TOOL_ALLOW_PRIVATE_ADDRESSES lets tenants reach private networks; it is "
+                f"allowed only with ENVIRONMENT=development (not {self.environment.value})")
+        return self
+
+    def development_values_in_use(self) -> list[str]:
+        public = super().development_values_in_use()
+        if self.telephony_provider == "twilio":
+            if self.twilio_auth_token.get_secret_value() in ("", SIMULATED_AUTH_TOKEN):
+                public.append("TWILIO_AUTH_TOKEN")
+            if self.twilio_account_sid == SIMULATED_ACCOUNT_SID:
+                public.append("TWILIO_ACCOUNT_SID")
+        return public
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.telephony_provider != "twilio":
+            problems.append("TELEPHONY_PROVIDER must be twilio in production")
+        if not self.public_webhook_base_url.startswith("https://"):
+            problems.append("PUBLIC_WEBHOOK_BASE_URL must be https in production")
+        return problems

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Response
@@ -24,7 +24,10 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     on_start: Hook | None = None,
     on_stop: Hook | None = None,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """``body_limits``: exact paths whose request bodies may exceed MAX_BODY_BYTES (an
+    upload route), each with its own limit."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -42,7 +45,8 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan)
     install_error_handlers(app)
-    app.add_middleware(PlatformMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(PlatformMiddleware, max_body_bytes=runtime.settings.max_body_bytes,
+                       body_limits=body_limits)
 
     @app.get("/health", tags=["platform"])
     async def health() -> JSONResponse:

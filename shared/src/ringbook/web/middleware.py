@@ -2,7 +2,8 @@
 
 * Correlation: ``X-Correlation-Id`` (or a fresh id) is bound to every log line and echoed.
 * Body limit: a declared or streamed body over ``max_body_bytes`` answers 413 before
-  the route parses it, so a huge body costs us at most the limit.
+  the route parses it, so a huge body costs us at most the limit. A service may give a
+  few exact paths a limit of their own (``body_limits``: an upload route).
 * Input rules (:mod:`ringbook.web.input_rules`): headers, path, query and JSON or form
   bodies that no route may receive are refused here with a JSON 4xx, so no service can
   forget a check and meet them as a 500 in Postgres.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 
 import orjson
 from prometheus_client import Counter, Histogram
@@ -123,8 +125,10 @@ async def _send_json(send: Send, status: int, body: dict[str, object]) -> None:
 
 
 class PlatformMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int,
+                 body_limits: Mapping[str, int] | None = None) -> None:
         self.app, self.max_body_bytes = app, max_body_bytes
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,7 +136,7 @@ class PlatformMiddleware:
             return
         headers = dict(scope["headers"])
         cid = headers.get(b"x-correlation-id", b"").decode("latin-1")[:100] or str(uuid.uuid4())
-        limit, seen = self.max_body_bytes, 0
+        limit, seen = self.body_limits.get(scope["path"], self.max_body_bytes), 0
 
         async def limited_receive() -> Message:
             nonlocal seen

@@ -1,19 +1,213 @@
-"""What the catalog's use cases need from their store, as protocols; the asyncpg
-adapter in ``catalog_service.adapters`` implements them."""
+"""What the catalog's use cases need from the outside world, as protocols.
+
+Handlers depend on these, never on asyncpg, NATS, Twilio or DNS; the adapters in
+``catalog_service.adapters`` implement them, and the unit tests' fakes do too.
+
+Writes go through one :class:`CatalogTransaction`: the events a command decides are
+``record``-ed (appended to the event store with their outbox rows AND applied to the
+read models) in one Postgres transaction, so the read models never disagree with the
+events. Every read takes the tenant and sees only that tenant's rows.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from catalog_service.domain.business_hours import BusinessHours
+from ringbook.events import Envelope
+
+from catalog_service.domain.records import (
+    AssistantLinks,
+    AssistantRecord,
+    ClientRecord,
+    FileRecord,
+    HoursRecord,
+    Lock,
+    PhoneNumberRecord,
+    ToolRecord,
+)
+
+
+class StoreUnavailable(Exception):
+    """Postgres could not be reached: nothing was stored (answered 503)."""
+
+
+class ConcurrentChange(Exception):
+    """Postgres gave up a transaction for a concurrent one (a serialization failure or
+    a deadlock): nothing was stored, and the same request may simply be sent again."""
+
+
+class NumberTaken(Exception):
+    """The number is claimed already, by a phone number or a client of any tenant."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class DuplicateToolName(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class AssistantRepository(Protocol):
+    async def get(
+        self, tenant_id: uuid.UUID, assistant_id: uuid.UUID, *, lock: Lock = "none"
+    ) -> AssistantRecord | None: ...
+
+    async def all(self, tenant_id: uuid.UUID) -> list[AssistantRecord]:
+        """Oldest first."""
+        ...
+
+    async def links(self, assistant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AssistantLinks]:
+        """Each assistant's linked tools and files (every id given has an entry)."""
+        ...
+
+    async def linked_to_tool(self, tool_id: uuid.UUID) -> list[AssistantRecord]:
+        """The assistants linked to a tool, locked for update, in id order."""
+        ...
+
+    async def linked_to_file(self, file_id: uuid.UUID) -> list[AssistantRecord]:
+        """The assistants linked to a file, locked for update, in id order."""
+        ...
+
+
+class ToolRepository(Protocol):
+    async def get(
+        self, tenant_id: uuid.UUID, tool_id: uuid.UUID, *, lock: Lock = "none"
+    ) -> ToolRecord | None: ...
+
+    async def all(self, tenant_id: uuid.UUID) -> list[ToolRecord]: ...
+
+    async def owned(
+        self, tenant_id: uuid.UUID, tool_ids: Sequence[uuid.UUID], *, lock: Lock = "none"
+    ) -> set[uuid.UUID]:
+        """Which of ``tool_ids`` are the tenant's (locked as asked)."""
+        ...
+
+
+class FileRepository(Protocol):
+    async def get(
+        self, tenant_id: uuid.UUID, file_id: uuid.UUID, *, lock: Lock = "none"
+    ) -> FileRecord | None: ...
+
+    async def all(self, tenant_id: uuid.UUID) -> list[FileRecord]:
+        """Without ``extracted_text`` (None on each)."""
+        ...
+
+    async def owned(
+        self, tenant_id: uuid.UUID, file_ids: Sequence[uuid.UUID], *, lock: Lock = "none"
+    ) -> set[uuid.UUID]: ...
+
+
+class PhoneNumberRepository(Protocol):
+    async def get(
+        self, tenant_id: uuid.UUID, number_id: uuid.UUID, *, lock: Lock = "none"
+    ) -> PhoneNumberRecord | None: ...
+
+    async def all(self, tenant_id: uuid.UUID) -> list[PhoneNumberRecord]: ...
+
+    async def routed_to(self, assistant_id: uuid.UUID) -> list[PhoneNumberRecord]:
+        """The numbers an assistant answers, locked for update, in id order."""
+        ...
+
+
+class ClientRepository(Protocol):
+    async def get(
+        self, tenant_id: uuid.UUID, client_id: uuid.UUID, *, lock: Lock = "none"
+    ) -> ClientRecord | None: ...
+
+    async def all(self, tenant_id: uuid.UUID) -> list[ClientRecord]: ...
 
 
 class BusinessHoursRepository(Protocol):
-    async def get(self, number: str) -> BusinessHours | None:
-        """The stored hours of an E.164 number, or None."""
+    async def get(self, tenant_id: uuid.UUID, number: str) -> HoursRecord | None: ...
+
+
+class CatalogTransaction(Protocol):
+    """The catalog's store inside ONE database transaction."""
+
+    @property
+    def assistants(self) -> AssistantRepository: ...
+
+    @property
+    def tools(self) -> ToolRepository: ...
+
+    @property
+    def files(self) -> FileRepository: ...
+
+    @property
+    def numbers(self) -> PhoneNumberRepository: ...
+
+    @property
+    def clients(self) -> ClientRepository: ...
+
+    @property
+    def hours(self) -> BusinessHoursRepository: ...
+
+    async def version(self, aggregate_id: uuid.UUID) -> int:
+        """The aggregate's last version in the event store (0: no event yet)."""
         ...
 
-    async def upsert(self, hours: BusinessHours) -> bool:
-        """Insert or replace the hours of a number; False (and nothing written) when
-        the number already belongs to another tenant."""
+    async def is_claimed(self, number: str) -> bool: ...
+
+    async def record(self, events: Sequence[Envelope]) -> None:
+        """Append the events (with their outbox rows) and apply them to the read models.
+
+        Raises ConcurrencyConflict (another writer appended a version first),
+        NumberTaken and DuplicateToolName; the caller's transaction then rolls back."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[CatalogTransaction]:
+        """Begin a transaction; raises StoreUnavailable if Postgres cannot be reached."""
+        ...
+
+
+class Sealer(Protocol):
+    """Seals secrets before they are stored (``ringbook.secret_box.SecretBox``)."""
+
+    def seal(self, plain: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """Raises an exception if the value cannot be opened (tampered, old key)."""
+        ...
+
+
+class EndpointRefused(ValueError):
+    """A tool's endpoint may not be requested; the message says why (for its owner)."""
+
+
+class EndpointGuard(Protocol):
+    async def check(self, url: str) -> None:
+        """Raise EndpointRefused unless ``url`` is an http(s) URL whose host resolves to
+        public addresses only."""
+        ...
+
+
+class NumberNotInAccount(Exception):
+    """The carrier account has no such number, so it cannot be imported."""
+
+
+class ProvisioningUnavailable(Exception):
+    """The carrier could not be asked (unreachable, or it refused our request)."""
+
+
+@dataclass(frozen=True)
+class ProvisionedNumber:
+    provider: str
+    provider_sid: str | None = None
+    friendly_name: str | None = None
+    capabilities: dict[str, Any] = field(default_factory=dict)
+
+
+class NumberProvisioning(Protocol):
+    async def import_number(self, number: str) -> ProvisionedNumber:
+        """Make the carrier send the number's calls to us; raises NumberNotInAccount or
+        ProvisioningUnavailable."""
         ...

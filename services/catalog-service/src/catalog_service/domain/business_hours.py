@@ -1,23 +1,19 @@
-"""A business's opening hours as the catalog stores them, and the rules for accepting
-them. Pure: validation only, no I/O (zoneinfo reads the bundled tzdata, nothing else).
+"""A tenant's opening hours for one number, and the rules for accepting them. Pure.
 
-The hours themselves (``"mon-fri 08:00-18:00"``) are interpreted by call-orchestrator;
-here they are only bounded text, so the catalog never rejects a format the orchestrator
-has learned and the catalog has not.
+The hours are accepted only if ``ringbook.weekly_hours.WeeklyHours`` parses them, the
+very parser call-orchestrator evaluates them with, so what the catalog accepts is what
+the dialer obeys; they are stored in that parser's canonical spelling.
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
-from ringbook.phone import InvalidPhoneNumber, to_e164
+from ringbook.weekly_hours import WeeklyHours
 
 MAX_WEEKLY_HOURS_CHARS = 500
-_DIALABLE = re.compile(r"\+[0-9][0-9 ().-]{1,40}")
 
 
 class InvalidBusinessHours(ValueError):
@@ -27,27 +23,8 @@ class InvalidBusinessHours(ValueError):
 @dataclass(frozen=True)
 class BusinessHours:
     number: str  # E.164
-    tenant_id: uuid.UUID
-    weekly_hours: str
-    timezone: str | None
-
-
-def e164(raw: str) -> str:
-    """The number in canonical E.164 form, or InvalidBusinessHours.
-
-    The platform's one rule for numbers (``ringbook.phone``): the country code is
-    required (no region to guess from), extensions are refused, and the number must be
-    valid in its country's numbering plan, so the key here matches what others dial.
-    """
-    # libphonenumber reads letters as vanity digits ("+4930l23456" with an "l" becomes
-    # ...523456): a typo would silently become another business's number. Only digits
-    # and the usual separators are accepted.
-    if not _DIALABLE.fullmatch(raw.strip()):
-        raise InvalidBusinessHours("a phone number is '+', a country code and digits only")
-    try:
-        return to_e164(raw, field="number")
-    except InvalidPhoneNumber as exc:
-        raise InvalidBusinessHours(exc.reason) from None
+    weekly_hours: str  # canonical (str(WeeklyHours))
+    timezone: str | None  # IANA; None: derived from the number by the dialer
 
 
 @cache
@@ -64,6 +41,7 @@ def iana_zone(name: str) -> str:
 
 
 def weekly_hours_text(text: str) -> str:
+    """The canonical spelling of ``text`` if call-orchestrator can obey it."""
     stripped = text.strip()
     if not stripped:
         raise InvalidBusinessHours("weekly_hours must not be empty")
@@ -71,16 +49,7 @@ def weekly_hours_text(text: str) -> str:
         raise InvalidBusinessHours(
             f"weekly_hours must be at most {MAX_WEEKLY_HOURS_CHARS} characters"
         )
-    return stripped
-
-
-def business_hours(
-    number: str, tenant_id: uuid.UUID, weekly_hours: str, timezone: str | None
-) -> BusinessHours:
-    """Validate and normalize everything, or raise InvalidBusinessHours."""
-    return BusinessHours(
-        number=e164(number),
-        tenant_id=tenant_id,
-        weekly_hours=weekly_hours_text(weekly_hours),
-        timezone=None if timezone is None else iana_zone(timezone),
-    )
+    try:
+        return str(WeeklyHours.parse(stripped))
+    except ValueError as exc:
+        raise InvalidBusinessHours(str(exc)) from None

@@ -1,19 +1,45 @@
-"""catalog-service's app. It declares no stream yet (CATALOG comes with the catalog's
-first events) but runs the outbox relay, so the first event it appends is published."""
+"""catalog-service's app: the catalog's HTTP API (seeds 001 and 002), the CATALOG
+stream it publishes through its outbox, and the tool usage consumer of CALLS.
+
+Nothing happens at import or in ``create_app`` beyond building objects: migrations,
+the pool, NATS and the consumer start in the lifespan. The outside edges (DNS, the
+carrier) can be replaced by a test through :class:`Edges`; production uses what the
+settings say (the blob store too: FILE_STORE).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
 from ringbook.clock import Clock, SystemClock
+from ringbook.contracts.streams import CALLS, CATALOG
 from ringbook.runtime import ServiceRuntime
+from ringbook.settings import Environment
 from ringbook.web.app import create_service_app
 
 import catalog_service
-from catalog_service.adapters.business_hours_repository import PgBusinessHoursRepository
+from catalog_service.adapters.endpoint_guard import NetGuardEndpoints, Resolver
+from catalog_service.adapters.pg_catalog import PgUnitOfWork
+from catalog_service.adapters.simulated_numbers import SimulatedNumbers
+from catalog_service.adapters.twilio_numbers import TwilioNumbers
+from catalog_service.application.ports import NumberProvisioning
+from catalog_service.application.tools import ToolSecrets
+from catalog_service.entrypoints import (
+    assistant_link_routes,
+    assistant_routes,
+    business_hours_routes,
+    client_routes,
+    errors,
+    file_routes,
+    phone_number_routes,
+    tool_routes,
+)
+from catalog_service.entrypoints.consumers import tool_usage_consumer
 from catalog_service.entrypoints.dependencies import Catalog
-from catalog_service.entrypoints.internal_api import router as internal_router
+from catalog_service.entrypoints.envelope import SeedEnvelopeMiddleware
+from catalog_service.entrypoints.file_wiring import blob_store, classifier, extraction
 from catalog_service.settings import CatalogSettings
 
 
@@ -21,18 +47,76 @@ def migrations_dir() -> Path:
     return Path(catalog_service.__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: CatalogSettings, clock: Clock | None = None) -> FastAPI:
+@dataclass(frozen=True)
+class Edges:
+    """Replacements for the outside world (tests); None: what the settings say."""
+
+    resolve: Resolver | None = None  # DNS of tool endpoints
+    provisioning: NumberProvisioning | None = None
+    extraction: bool = True  # False: no extraction worker (uploads stay "uploading")
+
+
+def provisioning_for(settings: CatalogSettings) -> NumberProvisioning:
+    if settings.telephony_provider == "twilio":
+        production = settings.environment is Environment.PRODUCTION
+        return TwilioNumbers(
+            settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+            webhook_base_url=settings.public_webhook_base_url,
+            api_base_url=None if production else settings.twilio_api_base_url,
+        )
+    return SimulatedNumbers()
+
+
+def create_app(settings: CatalogSettings, clock: Clock | None = None,
+               edges: Edges | None = None) -> FastAPI:
+    edges = edges or Edges()
+    clock = clock or SystemClock()
     runtime = ServiceRuntime(
         settings=settings,
         migrations_dir=migrations_dir(),
-        streams=[],
+        streams=[CATALOG, CALLS],
         relay=True,
-        clock=clock or SystemClock(),
+        clock=clock,
     )
+    runtime.add_consumer(*tool_usage_consumer())
+    blobs = blob_store(settings)
+    if edges.extraction:
+        runtime.add_consumer(*extraction(settings, blobs, clock))
+    allow_private = (settings.tool_allow_private_addresses
+                     and settings.environment is Environment.DEVELOPMENT)
+    endpoints = (NetGuardEndpoints(allow_private=allow_private) if edges.resolve is None
+                 else NetGuardEndpoints(allow_private=allow_private, resolve=edges.resolve))
 
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
-        app.state.catalog = Catalog(hours=PgBusinessHoursRepository(rt.pool))
+        app.state.catalog = Catalog(
+            uow=PgUnitOfWork(rt.pool),
+            clock=clock,
+            tool_secrets=ToolSecrets(settings.secret_box()),
+            endpoints=endpoints,
+            provisioning=edges.provisioning or provisioning_for(settings),
+            blobs=blobs,
+            classify=classifier(),
+            file_max_bytes=settings.file_max_bytes,
+        )
 
-    return create_service_app(
-        runtime, title="Ringbook catalog-service", routers=[internal_router], on_start=on_start
+    upload_limit = file_routes.upload_limit(settings.file_max_bytes)
+    app = create_service_app(
+        runtime,
+        title="Ringbook catalog-service",
+        routers=[
+            assistant_routes.router,
+            assistant_link_routes.router,
+            tool_routes.router,
+            file_routes.router,
+            phone_number_routes.router,
+            business_hours_routes.router,
+            client_routes.router,
+        ],
+        on_start=on_start,
+        # Only the upload route takes bodies larger than MAX_BODY_BYTES.
+        body_limits={file_routes.PATH: upload_limit, file_routes.PATH + "/": upload_limit},
     )
+    errors.install(app)
+    # Added last, so outermost: it sees the platform middleware's own refusals too.
+    app.add_middleware(SeedEnvelopeMiddleware)
+    return app
