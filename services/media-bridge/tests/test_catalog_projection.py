@@ -101,7 +101,8 @@ async def test_deletions_drop_links_and_passages_in_any_order(
     view = PostgresCatalogView(bridge.pool)
     a, f, t, n = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await feed.publish(feed.event(a, assistant()),
-                       *file_events(feed, f, "Preise.txt", "german", ["Eine Reinigung kostet 90 Euro."]),
+                       *file_events(feed, f, "Preise.txt", "german",
+                                    ["Eine Reinigung kostet 90 Euro."]),
                        feed.event(t, tool("https://tools.example.com/slots")),
                        feed.event(a, c.AssistantFileLinked(file_id=f)),
                        feed.event(a, c.AssistantToolLinked(tool_id=t)),
