@@ -47,8 +47,8 @@ def twilio_signature(url: str, auth_token: str = TWILIO_AUTH_TOKEN) -> str:
 def stream_token(call_sid: str, parameters: dict[str, str] | None = None, *,
                  tokens: StreamTokens | None = None) -> str:
     """What call-orchestrator would mint for ``call_sid``, from the old-style parameters
-    (direction, request_id, tenant_id, attempt; inbound, a fresh session, the test
-    tenant and 1 when absent)."""
+    (direction, request_id, tenant_id, attempt, line; inbound, a fresh session, the test
+    tenant, 1 and no line when absent)."""
     p = parameters or {}
     minter = tokens or StreamTokens(STREAM_TOKEN_SECRET, clock=SystemClock())
     return minter.mint(
@@ -57,6 +57,7 @@ def stream_token(call_sid: str, parameters: dict[str, str] | None = None, *,
         request_id=uuid.UUID(p.get("request_id") or str(uuid.uuid4())),
         attempt=int(p.get("attempt") or "1"),
         direction=CallDirection(p.get("direction") or "inbound"),
+        line=p.get("line"),
     )
 
 

@@ -8,7 +8,8 @@ PRODUCTION = {"environment": "production", "jwt_secret": "x" * 40,
               "internal_token": "prod-token", "nats_monitor_url": "http://n:8222",
               "nats_stream_replicas": 3, "twilio_auth_token": "real-twilio-auth-token",
               "media_stream_token_secret": "s" * 40,
-              "media_stream_url": "wss://media.example.com/media-stream"}
+              "media_stream_url": "wss://media.example.com/media-stream",
+              "secrets_encryption_keys": "Mv5mz4EnypUbAYlIXzcfMLiQuVgzNPpcWt0SyIQF7lI="}
 
 
 def test_defaults_point_at_the_simulated_model() -> None:
@@ -58,6 +59,7 @@ def test_without_environment_the_simulated_model_key_is_refused(
     monkeypatch.setenv("INTERNAL_TOKEN", "a-real-internal-token")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "the-test-carriers-token")
     monkeypatch.setenv("MEDIA_STREAM_TOKEN_SECRET", "m" * 40)
+    monkeypatch.setenv("SECRETS_ENCRYPTION_KEYS", PRODUCTION["secrets_encryption_keys"])
     with pytest.raises(ValidationError, match="OPENAI_API_KEY"):
         MediaBridgeSettings()
     monkeypatch.setenv("OPENAI_API_KEY", "any-key-the-test-model-accepts")

@@ -26,15 +26,30 @@ MEDIA_STREAM_URL                    this service's public websocket URL, exactly
 TWILIO_AUTH_TOKEN                   the account's auth token, to check that signature
 MEDIA_STREAM_TOKEN_SECRET           verifies the stream tokens call-orchestrator mints
                                     (the same value there; >= 32 bytes)
+SECRETS_ENCRYPTION_KEYS             opens the tools' sealed headers, authentication
+                                    and signing secrets (the same keys as
+                                    catalog-service's: ``ringbook.secret_box``)
+TOOL_TIMEOUT_MAX_SECONDS            cap on a tool's own ``timeout_seconds``
+TOOL_MAX_RESPONSE_BYTES             a tool answer larger than this is an error
+TOOL_ALLOW_PRIVATE_ADDRESSES        lets tools reach loopback and private addresses;
+                                    refused unless ENVIRONMENT=development
+CATALOG_LOOKUP_TIMEOUT_SECONDS      bound on reading who answers a number (local
+                                    Postgres); late or failed: the default receptionist
+KNOWLEDGE_SEARCH_TIMEOUT_SECONDS    bound on one ``search_knowledge``
 ==================================  ==================================================
 
-The development defaults of OPENAI_API_KEY, TWILIO_AUTH_TOKEN and MEDIA_STREAM_TOKEN_SECRET
-are public, so they are refused unless ENVIRONMENT=development (``ringbook.settings``).
+The development defaults of OPENAI_API_KEY, TWILIO_AUTH_TOKEN, MEDIA_STREAM_TOKEN_SECRET and
+SECRETS_ENCRYPTION_KEYS are public, so they are refused unless ENVIRONMENT=development
+(``ringbook.settings``).
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from ringbook.secret_box import SecretBoxSettings
+from ringbook.settings import Environment
 from ringbook.stream_tokens import StreamTokenSettings
 
 DEV_OPENAI_API_KEY = "simulated"
@@ -49,7 +64,7 @@ DEFAULT_RECEPTIONIST_INSTRUCTIONS = (
 )
 
 
-class MediaBridgeSettings(StreamTokenSettings):
+class MediaBridgeSettings(StreamTokenSettings, SecretBoxSettings):
     service_name: str = "media-bridge"
     http_port: int = 8002
     media_receive_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -69,12 +84,26 @@ class MediaBridgeSettings(StreamTokenSettings):
     media_stream_url: str = "ws://127.0.0.1:8002/media-stream"
     twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
 
+    tool_timeout_max_seconds: float = Field(default=10.0, gt=0, le=60)
+    tool_max_response_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    tool_allow_private_addresses: bool = False
+    catalog_lookup_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    knowledge_search_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+
     @field_validator("media_stream_url")
     @classmethod
     def _stream_url_is_a_websocket(cls, value: str) -> str:
         if not value.startswith(("ws://", "wss://")):
             raise ValueError("MEDIA_STREAM_URL must be a ws:// or wss:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _private_tool_addresses_only_in_development(self) -> Self:
+        if self.tool_allow_private_addresses and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                "TOOL_ALLOW_PRIVATE_ADDRESSES lets a tenant's tools reach this network's own "
+                "services; it is allowed only with ENVIRONMENT=development")
+        return self
 
     def development_values_in_use(self) -> list[str]:
         public = super().development_values_in_use()

@@ -41,6 +41,7 @@ from typing import Any
 import orjson
 from openai import AsyncOpenAI
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
+from openai.types.realtime import RealtimeSessionCreateRequestParam
 from ringbook.logging import get_logger
 from ringbook.websocket_inline import InlineClientConnection
 from ringbook.websocket_writes import write_now
@@ -156,28 +157,32 @@ class OpenAIRealtimeModel:
         return ws if isinstance(ws, Connection) else None
 
     async def configure(self, spec: SessionSpec) -> None:
+        """``session.update``: the spec's instructions, tools, voice (else
+        ``REALTIME_VOICE``) and, if it has one, its output limit per response."""
         s = self._settings
-        await self._conn.session.update(
-            session={
-                "type": "realtime",
-                "instructions": spec.instructions,
-                "output_modalities": ["audio"],
-                "tools": [tool.as_param() for tool in spec.tools],  # type: ignore[misc]
-                "tool_choice": "auto",
-                "audio": {
-                    "input": {
-                        "format": PCMU,  # type: ignore[typeddict-item]
-                        "transcription": {"model": s.realtime_transcription_model},
-                        "turn_detection": {
-                            "type": "server_vad",
-                            "create_response": True,
-                            "interrupt_response": True,
-                        },
+        session: RealtimeSessionCreateRequestParam = {
+            "type": "realtime",
+            "instructions": spec.instructions,
+            "output_modalities": ["audio"],
+            "tools": [tool.as_param() for tool in spec.tools],  # type: ignore[misc]
+            "tool_choice": "auto",
+            "audio": {
+                "input": {
+                    "format": PCMU,  # type: ignore[typeddict-item]
+                    "transcription": {"model": s.realtime_transcription_model},
+                    "turn_detection": {
+                        "type": "server_vad",
+                        "create_response": True,
+                        "interrupt_response": True,
                     },
-                    "output": {"format": PCMU, "voice": s.realtime_voice},  # type: ignore[typeddict-item]
                 },
-            }
-        )
+                "output": {"format": PCMU,  # type: ignore[typeddict-item]
+                           "voice": spec.voice or s.realtime_voice},
+            },
+        }
+        if spec.max_output_tokens is not None:
+            session["max_output_tokens"] = spec.max_output_tokens
+        await self._conn.session.update(session=session)
 
     async def append_audio(self, payload: str) -> None:
         """Caller audio, the base64 string exactly as Twilio sent it (see module doc)."""
@@ -219,8 +224,11 @@ class OpenAIRealtimeModel:
             )
         )
 
-    async def create_response(self) -> None:
-        await self._guard(self._conn.response.create())
+    async def create_response(self, instructions: str | None = None) -> None:
+        if instructions is None:
+            await self._guard(self._conn.response.create())
+        else:
+            await self._guard(self._conn.response.create(response={"instructions": instructions}))
 
     async def events(self) -> AsyncIterator[ModelEvent]:
         """Server events the bridge acts on, until the socket closes (then returns)."""

@@ -4,9 +4,14 @@ latency and tool calls, driven by the model's events in the order they arrive.
 Audio: each delta goes to Twilio as the base64 string the model sent, followed now and
 then by a mark (:mod:`media_bridge.domain.playback`), so Twilio's echoes say how much the
 callee has heard. Barge-in: ``speech_started`` while our audio is still playing clears
-Twilio's buffer and truncates the item at the last played mark. Tools run as their
-calls arrive; their outputs go back when the response is done, followed by
-``response.create`` so the line never goes silent after a tool call.
+Twilio's buffer and truncates the item at the last played mark.
+
+Tools run as their calls arrive, each as a task of the call (an HTTP tool may take its
+whole timeout, seconds, and the model's events, audio and barge-in included, must keep
+flowing meanwhile); their outputs go back when the response is done and every one of
+its tools has finished, in the order the model called them, followed by
+``response.create`` so the line never goes silent after a tool call. Responses deliver
+their outputs in order: a later response's wait behind an earlier, slower one.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from collections.abc import Callable
 
 from ringbook.logging import get_logger
+from ringbook.tasks import TaskSupervisor
 
 from media_bridge.application.call_tools import CallTools
 from media_bridge.application.metrics import INTERRUPTIONS, RESPONSE_LATENCY
@@ -38,6 +44,8 @@ from media_bridge.domain.playback import Playback
 
 log = get_logger(__name__)
 
+ToolRun = tuple[str, "asyncio.Task[str]"]  # (call_id, the tool call running)
+
 
 class AgentTurns:
     def __init__(
@@ -49,16 +57,20 @@ class AgentTurns:
         end: Callable[[EndReason], None],
         drain_seconds: float,
         started: float,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
-        """``started``: the stream's start, monotonic (transcript lines count from it)."""
+        """``started``: the stream's start, monotonic (transcript lines count from it);
+        ``tasks``: the call's own, which the tool calls run in."""
         self._line, self._model, self._tools, self._end = line, model, tools, end
+        self._tasks = tasks or TaskSupervisor()
         self._audio_ms = line.audio_ms  # looked up once: it runs for every audio delta
         self._drain_seconds = drain_seconds
         self._started = started
         self.playback = Playback()
         self._all_played = asyncio.Event()  # Twilio has echoed every mark we sent
         self._all_played.set()
-        self._tool_outputs: list[tuple[str, str]] = []  # (call_id, output), per response
+        self._tool_runs: list[ToolRun] = []  # of the response under way
+        self._delivery: asyncio.Task[None] | None = None  # outputs waiting for their tools
         # Turn latency: monotonic time of the callee's last speech_stopped.
         self._speech_stopped_at: float | None = None
         self.latencies_ms: list[int] = []
@@ -90,7 +102,8 @@ class AgentTurns:
             case SpeechStopped() | CalleeTranscript() | AgentTranscript():
                 self._note(event)
             case FunctionCall():
-                self._tool_outputs.append((event.call_id, await self._tools.run(event)))
+                running = self._tasks.spawn(f"tool:{event.name[:64]}", self._tools.run(event))
+                self._tool_runs.append((event.call_id, running))
             case ResponseDone():
                 await self._response_done()
             case ModelError():
@@ -165,7 +178,28 @@ class AgentTurns:
         tail = self.playback.flush()
         if tail is not None:
             await self._line.send_mark(tail)
-        outputs, self._tool_outputs = self._tool_outputs, []
+        runs, self._tool_runs = self._tool_runs, []
+        previous = self._delivery
+        if previous is None and all(running.done() for _, running in runs):
+            await self._deliver(runs)  # nothing to wait for: at once, in the reader
+        elif runs:
+            self._delivery = self._tasks.spawn("tool-outputs",
+                                               self._deliver_after(previous, runs))
+
+    async def _deliver_after(self, previous: asyncio.Task[None] | None,
+                             runs: list[ToolRun]) -> None:
+        try:
+            if previous is not None:
+                await asyncio.wait({previous})  # its outputs first; its failure is its own
+            await self._deliver(runs)
+        except Exception as exc:  # the model's socket is gone: the call's end follows
+            log.warning("tool_outputs_not_delivered", error=repr(exc))
+        finally:
+            if self._delivery is asyncio.current_task():
+                self._delivery = None
+
+    async def _deliver(self, runs: list[ToolRun]) -> None:
+        outputs = [(call_id, await _output_of(running)) for call_id, running in runs]
         for call_id, output in outputs:
             await self._model.send_tool_output(call_id, output)
         if self._tools.end_requested:
@@ -179,3 +213,12 @@ class AgentTurns:
             async with asyncio.timeout(self._drain_seconds):
                 await self._all_played.wait()
         self._end(EndReason.AGENT_ENDED)
+
+
+async def _output_of(running: asyncio.Task[str]) -> str:
+    """The tool's output (``CallTools.run`` never raises; a task that did not finish
+    still owes the model an answer)."""
+    await asyncio.wait({running})
+    if running.cancelled() or running.exception() is not None:
+        return '{"ok": false, "error": "the tool did not finish, please try again"}'
+    return running.result()

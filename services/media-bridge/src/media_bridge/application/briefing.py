@@ -1,14 +1,34 @@
 """What the model is told at the start of a call (``session.update``): instructions and
-tools for the call's direction. An outbound call is briefed from its request, as our
-``call_requests`` projection has it; the receptionist's come from settings."""
+tools for the call's direction.
+
+An outbound call is briefed from its request, as our ``call_requests`` projection has
+it. An inbound call is answered by whoever the business number the caller dialled (the
+grant's ``line``) is configured for in our CATALOG projection: its assistant, its
+client's receptionist, or (a number configured nowhere, no line, or a lookup that
+fails or is late) the default receptionist of the settings: the call is answered
+either way, and it never waits on catalog-service.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import date
 
+from ringbook.clock import Clock
 from ringbook.logging import get_logger
+from ringbook.weekly_hours import callee_timezone
 
+from media_bridge.application.assistant_tools import AssistantServices
 from media_bridge.application.ports import ConversationStore
+from media_bridge.domain.assistant_session import (
+    AssistantProfile,
+    ClientProfile,
+    LineAnswer,
+    assistant_session,
+    client_session,
+    wanted_voice,
+)
 from media_bridge.domain.booking_call import (
     CallRequest,
     SessionSpec,
@@ -26,14 +46,73 @@ REQUEST_LOOKUP_SECONDS = 1.0
 LOOKUP_POLL_SECONDS = 0.1
 
 
-async def session_spec(
+@dataclass(frozen=True)
+class Briefing:
+    spec: SessionSpec
+    # The assistant answering an inbound call, whose tools the call runs; None otherwise.
+    assistant: AssistantProfile | None = None
+
+
+async def brief(
     facts: CallFacts,
     store: ConversationStore,
     receptionist_instructions: str,
-) -> SessionSpec:
+    *,
+    services: AssistantServices | None,
+    clock: Clock,
+) -> Briefing:
     """The call's briefing; sets ``facts.german`` (the callee's language) on the way."""
     if not facts.outbound:
-        return inbound_session(receptionist_instructions)
+        answer = await _answering(facts, services)
+        return _inbound(answer, facts, receptionist_instructions, clock)
+    return Briefing(await _outbound(facts, store))
+
+
+def _inbound(answer: LineAnswer | None, facts: CallFacts, default: str,
+             clock: Clock) -> Briefing:
+    if answer is None:
+        return Briefing(inbound_session(default))
+    today = _local_today(facts.line, clock)
+    if isinstance(answer, ClientProfile):
+        spec = client_session(answer, today, default)
+        log.info("inbound_answered_by_client", client_id=str(answer.client_id))
+        result = Briefing(spec)
+    else:
+        spec = assistant_session(answer, today, default)
+        log.info("inbound_answered_by_assistant", assistant_id=str(answer.assistant_id),
+                 tools=[t.name for t in spec.tools], first_message=spec.first_message is not None)
+        result = Briefing(spec, answer)
+    wanted = wanted_voice(answer)
+    if wanted and spec.voice is None:
+        log.warning("voice_not_available", voice=wanted[:64],
+                    reason="not an OpenAI Realtime voice; the default voice speaks")
+    return result
+
+
+async def _answering(facts: CallFacts, services: AssistantServices | None) -> LineAnswer | None:
+    if services is None or not facts.line:
+        return None
+    try:
+        async with asyncio.timeout(services.lookup_timeout_seconds):
+            answer = await services.catalog.answering(facts.line)
+    except Exception as exc:  # late or failed: the call is answered all the same
+        log.error("line_lookup_failed", line=facts.line, error=repr(exc))
+        return None
+    if answer is not None and answer.tenant_id != facts.tenant_id:
+        # The number's owner in our projection is not the call's tenant: one tenant's
+        # assistant (and its tools' secrets) must never serve another tenant's call.
+        log.error("line_tenant_mismatch", line=facts.line, call_tenant=str(facts.tenant_id),
+                  line_tenant=str(answer.tenant_id))
+        return None
+    return answer
+
+
+def _local_today(line: str | None, clock: Clock) -> date:
+    """Today where the business is (its number's zone), for the instructions."""
+    return clock.now().astimezone(callee_timezone(line or "", "UTC")).date()
+
+
+async def _outbound(facts: CallFacts, store: ConversationStore) -> SessionSpec:
     data = None
     if facts.request_id is not None:
         loop = asyncio.get_running_loop()

@@ -4,9 +4,10 @@
 summary becomes the request's) together, one write: the request is never left "booking"
 by a step half stored; ``report_no_availability`` appends ``call_failed``
 (``callback_requested`` moves the request to ``waiting_for_callback``); ``end_call``
-asks the conversation to hang up once the goodbye has played. A tool never raises: bad
-arguments and failures become an ``{"ok": false, "error": …}`` output the model can
-read and recover from.
+asks the conversation to hang up once the goodbye has played. On an assistant's call,
+its HTTP tools and ``search_knowledge`` are run by :class:`AssistantTools`. A tool never
+raises: bad arguments and failures become an ``{"ok": false, "error": …}`` output the
+model can read and recover from.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ringbook.contracts.calls import BookingConfirmed, BookingInProgress, CallFa
 from ringbook.events import EventData
 from ringbook.logging import get_logger
 
+from media_bridge.application.assistant_tools import AssistantTools
 from media_bridge.application.metrics import TOOL_CALLS
 from media_bridge.domain.booking_call import (
     BOOK_APPOINTMENT,
@@ -38,15 +40,17 @@ Emit = Callable[[Sequence[EventData]], Awaitable[None]]
 
 
 class CallTools:
-    def __init__(self, facts: CallFacts, emit: Emit) -> None:
-        self._facts, self._emit = facts, emit
+    def __init__(
+        self, facts: CallFacts, emit: Emit, assistant: AssistantTools | None = None
+    ) -> None:
+        self._facts, self._emit, self._assistant = facts, emit, assistant
         self.booked_summary: str | None = None
         self.no_availability_reason: str | None = None
         self.end_requested = False
 
     async def run(self, call: FunctionCall) -> str:
         """Run one tool call; its output, as the JSON string the model gets back."""
-        TOOL_CALLS.labels(call.name if call.name in TOOLS else "unknown").inc()
+        TOOL_CALLS.labels(self._metric_label(call.name)).inc()
         try:
             args = orjson.loads(call.arguments or "{}")
             if not isinstance(args, dict):
@@ -60,8 +64,17 @@ class CallTools:
         log.info("tool_called", tool=call.name, ok=result.get("ok"))
         return orjson.dumps(result).decode()
 
+    def _metric_label(self, name: str) -> str:
+        if name in TOOLS:
+            return name
+        # A business's tool names are its own: counted together, never one label each.
+        kind = self._assistant.kind(name) if self._assistant is not None else None
+        return kind or "unknown"
+
     async def _tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         facts = self._facts
+        if name not in TOOLS and self._assistant is not None and self._assistant.kind(name):
+            return await self._assistant.run(name, args)
         if name in (BOOK_APPOINTMENT, REPORT_NO_AVAILABILITY) and not facts.outbound:
             return {"ok": False, "error": "not available on this call"}
         if name == BOOK_APPOINTMENT:

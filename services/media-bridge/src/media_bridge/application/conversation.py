@@ -6,9 +6,11 @@ Lifecycle (one :class:`Conversation` per websocket Twilio opens):
    been admitted (its stream token verified and claimed): a stream that is not one of
    our calls never costs a model session;
 2. on the admitted ``start`` it connects to the model (the call's facts are the token's
-   grant), sends ``session.update`` (the briefing: instructions and tools for the
-   call's direction) and starts reading the model's events, which :class:`AgentTurns`
-   acts on (audio, barge-in, transcripts, tools);
+   grant), sends ``session.update`` (the briefing: instructions, tools and voice for
+   the call's direction, or for the assistant or client the dialled number is
+   configured for) and starts reading the model's events, which :class:`AgentTurns`
+   acts on (audio, barge-in, transcripts, tools); an assistant with a first message
+   is asked to say it at once (``response.create``), before the caller speaks;
 3. caller audio goes to the model and model audio to Twilio as the base64 strings they
    arrived as: no decode, no transcode;
 4. ``end_call``, Twilio's ``stop`` or either socket dying ends the call: the call's
@@ -23,8 +25,9 @@ Events go through a :class:`ConversationLog`: versions without gaps, one step's 
 in one transaction, a failed write retried with the same events.
 
 Three tasks exist per call, all in the call's own :class:`TaskSupervisor`: the model
-connection, the model reader and, at the end, the report. The Twilio reader is the
-caller's (the websocket endpoint's) own task.
+connection, the model reader and, at the end, the report; besides them, one per tool
+call while it runs (and one delivering outputs that wait for a slow tool). The Twilio
+reader is the caller's (the websocket endpoint's) own task.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ from ringbook.logging import get_logger
 from ringbook.tasks import TaskSupervisor
 
 from media_bridge.application.agent_turns import AgentTurns
-from media_bridge.application.briefing import session_spec
+from media_bridge.application.assistant_tools import AssistantServices, AssistantTools
+from media_bridge.application.briefing import brief
 from media_bridge.application.call_report import CallReport
 from media_bridge.application.call_tools import CallTools
 from media_bridge.application.conversation_log import ConversationLog
@@ -55,6 +59,7 @@ from media_bridge.application.ports import (
     ModelFactory,
     RealtimeModel,
 )
+from media_bridge.domain.assistant_session import first_message_instructions
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.call_stream import EndReason, StreamIdentity
 from media_bridge.domain.model_events import ModelEvent
@@ -91,9 +96,13 @@ class Conversation:
         store: ConversationStore,
         hangup: CallHangup,
         clock: Clock,
+        assistants: AssistantServices | None = None,
     ) -> None:
+        """``assistants``: the catalog projection and tool requests (None: every
+        inbound call gets the default receptionist)."""
         self._config = config
         self._model_factory = model_factory
+        self._assistants = assistants
         self._store, self._hangup, self._clock = store, hangup, clock
         self.id = uuid.uuid4()
         self._tasks = TaskSupervisor()
@@ -133,12 +142,17 @@ class Conversation:
         self._connecting = self._tasks.spawn("realtime-connect", self._model_factory())
         self.facts = CallFacts.from_grant(identity.grant)
         self.tools = CallTools(self.facts, self._emit)
+        briefing = await brief(self.facts, self._store, self._config.receptionist_instructions,
+                               services=self._assistants, clock=self._clock)
+        spec = briefing.spec
+        if briefing.assistant is not None and self._assistants is not None:
+            self.tools = CallTools(self.facts, self._emit, AssistantTools(
+                briefing.assistant, facts=self.facts, services=self._assistants,
+                emit=self._emit, clock=self._clock))
         model = await self._await_model()
         if model is None:
             self._end(EndReason.MODEL_DISCONNECTED)
             return
-        spec = await session_spec(self.facts, self._store,
-                                  self._config.receptionist_instructions)
         try:
             await model.configure(spec)
         except Exception as exc:
@@ -147,10 +161,17 @@ class Conversation:
             return
         self.turns = AgentTurns(line=self._session.line, model=model, tools=self.tools,
                                 end=self._end, drain_seconds=self._config.end_call_drain_seconds,
-                                started=started)
+                                started=started, tasks=self._tasks)
         self._model = model
         self._tasks.spawn("realtime-reader", self._read_model(model, self.turns))
         model.deliver_inline(self._model_event_now)
+        if spec.first_message is not None:
+            try:
+                await model.create_response(first_message_instructions(spec.first_message))
+            except Exception as exc:
+                log.error("first_message_failed", error=repr(exc))
+                self._end(EndReason.MODEL_DISCONNECTED)
+                return
         log.info(
             "conversation_started",
             conversation_id=str(self.id),

@@ -16,7 +16,10 @@ and never stored would make them wait for it for ever. Hence:
   aggregate (its id is made here, one per call), so whatever is stored is ours: a step
   that did commit is never overwritten, one that did not leaves no hole. A
   ``VersionConflict`` means the same (an unsettled batch committed late) and is settled
-  the same way.
+  the same way;
+* one step writes at a time: tool calls run concurrently (a slow HTTP tool must not hold
+  up the others), and two batches built at the same versions would settle each other's
+  count wrongly, so their commits queue behind one lock.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class ConversationLog:
         self._store, self._clock = store, clock
         self.version = 0  # the last version known to be stored
         self._unsettled = False  # a write gave up: it may have committed after all
+        self._writing = asyncio.Lock()
 
     async def commit(
         self,
@@ -60,10 +64,25 @@ class ConversationLog:
     ) -> None:
         """Store ``datas`` as the conversation's next events, together (with ``write``,
         e.g. the report's row in the same transaction). Retries while the store is
-        unavailable, for at most ``within`` seconds; then raises its last error."""
-        write = write or self._store.append
+        unavailable, for at most ``within`` seconds (waiting for another step's write
+        included); then raises its last error."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._writing.acquire()
+        except TimeoutError:
+            raise StoreUnavailable("an earlier write of this conversation is still retried"
+                                   ) from None
+        try:
+            await self._commit(facts, datas, deadline, write or self._store.append)
+        finally:
+            self._writing.release()
+
+    async def _commit(
+        self, facts: CallFacts, datas: Sequence[EventData], deadline: float, write: Write
+    ) -> None:
+        loop = asyncio.get_running_loop()
         pause = FIRST_RETRY_SECONDS
         batch: list[Envelope] | None = None
         while True:

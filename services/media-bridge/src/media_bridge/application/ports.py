@@ -167,7 +167,9 @@ class RealtimeModel(Protocol):
 
     async def send_tool_output(self, call_id: str, output: str) -> None: ...
 
-    async def create_response(self) -> None: ...
+    async def create_response(self, instructions: str | None = None) -> None:
+        """Ask for a response; ``instructions`` for this one response only."""
+        ...
 
     def events(self) -> AsyncIterator[ModelEvent]:
         """Server events until the model's socket closes."""
@@ -220,3 +222,4 @@ class CallHangup(Protocol):
     async def hang_up(self, call_sid: str) -> None:
         """Ask the carrier side to end the call; never raises."""
         ...
+

@@ -35,6 +35,11 @@ class ToolSpec:
 class SessionSpec:
     instructions: str
     tools: tuple[ToolSpec, ...]
+    # None: the service's default voice (REALTIME_VOICE) and no output limit.
+    voice: str | None = None
+    max_output_tokens: int | None = None
+    # Spoken by the agent before the caller says anything (see domain.assistant_session).
+    first_message: str | None = None
 
 
 BOOK_APPOINTMENT = "book_appointment"
@@ -122,7 +127,7 @@ def outbound_instructions(request: CallRequest) -> str:
     return "\n".join(lines)
 
 
-_END_CALL_TOOL = ToolSpec(
+END_CALL_TOOL = ToolSpec(
     END_CALL,
     "Hang up. Call it after saying goodbye, when the conversation is over.",
     {
@@ -162,7 +167,7 @@ _BOOKING_TOOLS = (
             "required": ["reason", "callback_requested"],
         },
     ),
-    _END_CALL_TOOL,
+    END_CALL_TOOL,
 )
 
 
@@ -187,7 +192,7 @@ def fallback_outbound_session(number: str | None, german: bool) -> SessionSpec:
 
 
 def inbound_session(instructions: str) -> SessionSpec:
-    return SessionSpec(instructions, (_END_CALL_TOOL,))
+    return SessionSpec(instructions, (END_CALL_TOOL,))
 
 
 # --- booking summaries -------------------------------------------------------------------------

@@ -21,6 +21,8 @@ class CallFacts:
     tenant_id: uuid.UUID | None = None
     attempt: int = 1
     german: bool = False  # the callee's language, known once the session is briefed
+    # Inbound: the business number the caller dialled (E.164), which picks who answers.
+    line: str | None = None
 
     @property
     def outbound(self) -> bool:
@@ -34,4 +36,5 @@ class CallFacts:
             request_id=grant.request_id,
             tenant_id=grant.tenant_id,
             attempt=grant.attempt,
+            line=grant.line,
         )

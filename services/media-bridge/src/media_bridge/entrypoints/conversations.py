@@ -15,6 +15,7 @@ from __future__ import annotations
 from ringbook.clock import Clock
 
 from media_bridge.adapters.twilio_call_session import CallSession
+from media_bridge.application.assistant_tools import AssistantServices
 from media_bridge.application.conversation import Conversation, ConversationConfig
 from media_bridge.application.ports import (
     CallHangup,
@@ -37,10 +38,12 @@ class StreamedConversation:
         hangup: CallHangup,
         gate: StreamGate,
         clock: Clock,
+        assistants: AssistantServices | None = None,
     ) -> None:
         self._receive_timeout, self._gate, self._clock = config.receive_timeout, gate, clock
         self.conversation = Conversation(
-            config=config, model_factory=model_factory, store=store, hangup=hangup, clock=clock
+            config=config, model_factory=model_factory, store=store, hangup=hangup, clock=clock,
+            assistants=assistants,
         )
 
     async def run(self, socket: MediaSocket, recorder: SessionRecorder) -> EndReason:

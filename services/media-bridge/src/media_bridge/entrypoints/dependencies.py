@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from ringbook.clock import Clock
 
+from media_bridge.application.assistant_tools import AssistantServices
 from media_bridge.application.ports import (
     CallHangup,
     ConversationStore,
@@ -34,6 +35,8 @@ class CallWiring:
     gate: StreamGate
     recorder: SessionRecorder  # the media_sessions row of each stream
     clock: Clock
+    # Who answers an inbound call (the CATALOG projection) and the tools' requests.
+    assistants: AssistantServices | None = None
     # Clients to close at shutdown (the model's and call-orchestrator's).
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
 

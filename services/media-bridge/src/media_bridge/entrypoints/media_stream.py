@@ -72,6 +72,7 @@ class MediaStreamEndpoint:
             hangup=wiring.hangup,
             gate=wiring.gate,
             clock=wiring.clock,
+            assistants=wiring.assistants,
         )
         await conversation.run(socket, wiring.recorder)
 
