@@ -20,7 +20,6 @@ from call_orchestrator.application.carrier_status import apply_carrier_status
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer, TickResult
 from call_orchestrator.application.telephony import CallNotFound, CarrierCall, PlaceCall
-from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.dial_pacing import DialLimits
 from call_orchestrator.domain.jobs import Job, JobState
 from call_orchestrator.domain.retry_policy import RetryPolicy
@@ -28,6 +27,7 @@ from call_orchestrator.entrypoints.app import MIGRATIONS
 from ringbook.clock import FakeClock
 from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
+from ringbook.weekly_hours import WeeklyHours
 from ringbook_devtools.testing.waiting import eventually
 
 BERLIN = "Europe/Berlin"

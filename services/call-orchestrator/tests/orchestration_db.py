@@ -23,7 +23,6 @@ from call_orchestrator.application.telephony import (
     Telephony,
     TelephonyUnavailable,
 )
-from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from call_orchestrator.entrypoints.app import MIGRATIONS
 from call_orchestrator.entrypoints.consumers import REQUESTS_CONSUMER
@@ -33,6 +32,7 @@ from ringbook.events import Envelope, EventData, new_event
 from ringbook.store import inbox
 from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
+from ringbook.weekly_hours import WeeklyHours
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.waiting import eventually
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from ringbook.weekly_hours import WeeklyHours
 from call_orchestrator.domain.retry_policy import RetryPolicy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ringbook.weekly_hours import WeeklyHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = WeeklyHours.parse("mon-fri 08:00-18:00")

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ringbook.clock import Clock
+from ringbook.weekly_hours import WeeklyHours, callee_timezone
 
 from call_orchestrator.application.telephony import Telephony
-from ringbook.weekly_hours import WeeklyHours, callee_timezone
 from call_orchestrator.domain.retry_policy import RetryPolicy
 
 
