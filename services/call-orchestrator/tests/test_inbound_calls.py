@@ -1,6 +1,8 @@
 """Inbound calls (seed 004's incoming-call webhook) against real Postgres and a real
 nats-server: the TwiML answer, the call events, idempotency per CallSid, signatures,
-and the status callbacks that name the call only by its CallSid."""
+the status callbacks that name the call only by its CallSid, and the tenant: the
+owner of the number called (catalog-service's events on the CATALOG stream), else the
+default inbound tenant."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import jwt
 import nats
 import pytest
 from call_orchestrator.settings import DEV_INBOUND_TENANT_ID
+from catalog_feed import CatalogFeed
 from flow_harness import STREAM_TOKEN_SECRET
 from flow_harness import orchestrator as flow_orchestrator
 from ringbook.bus.reading import subject_events
@@ -55,13 +58,14 @@ class Inbound:
         sig = signature if signature is not None else VALIDATOR.compute_signature(url, params)
         return await self.client.post(url, data=params, headers={"X-Twilio-Signature": sig})
 
-    async def incoming(self, call_sid: str, caller: str = CALLER) -> httpx.Response:
+    async def incoming(self, call_sid: str, caller: str = CALLER, to: str = OUR_NUMBER
+                       ) -> httpx.Response:
         return await self.post(
             "/webhook/incoming-call",
             {
                 "CallSid": call_sid,
                 "From": caller,
-                "To": OUR_NUMBER,
+                "To": to,
                 "CallStatus": "ringing",
                 "FromCountry": "DE",
                 "FromCity": "Berlin",
@@ -105,6 +109,19 @@ class Inbound:
         finally:
             await conn.close()
         return [r["id"] for r in rows]
+
+    def catalog(self) -> CatalogFeed:
+        """catalog-service's side of the CATALOG stream, applied by this service."""
+        return CatalogFeed(self.js, self.database_url, self.schema)
+
+    async def job_tenant(self, session_id: uuid.UUID) -> uuid.UUID:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return uuid.UUID(str(await conn.fetchval(
+                f"select tenant_id from {self.schema}.call_jobs where request_id = $1",
+                session_id)))
+        finally:
+            await conn.close()
 
     async def count(self, table: str) -> int:
         conn = await asyncpg.connect(self.database_url)
@@ -193,6 +210,7 @@ async def test_the_stream_token_is_minted_for_this_call_and_session(inbound: Inb
     assert (grant.call_sid, grant.request_id) == (call_sid, answer.session_id)
     assert (grant.tenant_id, grant.attempt) == (DEV_INBOUND_TENANT_ID, 1)
     assert grant.direction is CallDirection.INBOUND
+    assert grant.line == OUR_NUMBER  # the number called picks the assistant
     # Minted for the greeting's few seconds, not for ever; and for no other call.
     assert grant.expires_at == NOW + timedelta(seconds=120)
     with pytest.raises(InvalidStreamToken, match="wrong_call"):
@@ -328,3 +346,47 @@ async def test_inbound_settings_shape_the_answer(
         events = await service.call_events(answer.session_id)
         assert {e.tenant_id for e in events} == {tenant}
         assert answer.grant(events[0].data.call_sid).tenant_id == tenant  # type: ignore[attr-defined]
+
+
+async def test_a_call_to_a_tenants_number_is_that_tenants(inbound: Inbound) -> None:
+    tenant, number_id = uuid.uuid4(), uuid.uuid4()
+    catalog = inbound.catalog()
+    await catalog.send(catalog.number(tenant, number_id, OUR_NUMBER))
+    call_sid = new_sid()
+    # Twilio sends To as the number was dialled; it is the line once in E.164.
+    answer = read_twiml(await inbound.incoming(call_sid, to="+49 30 5550000"))
+    grant = answer.grant(call_sid)
+    assert (grant.tenant_id, grant.line) == (tenant, OUR_NUMBER)
+    await inbound.wait_types(answer.session_id, 2)
+    assert await inbound.job_tenant(answer.session_id) == tenant
+    assert {e.tenant_id for e in await inbound.call_events(answer.session_id)} == {tenant}
+    # A retried webhook answers the same session, of the same tenant.
+    assert read_twiml(await inbound.incoming(call_sid)).grant(call_sid).tenant_id == tenant
+
+
+async def test_a_call_to_a_clients_number_is_the_clients_tenants(inbound: Inbound) -> None:
+    tenant, client_number = uuid.uuid4(), "+49305550180"
+    catalog = inbound.catalog()
+    await catalog.send(catalog.client(tenant, uuid.uuid4(), client_number))
+    call_sid = new_sid()
+    grant = read_twiml(await inbound.incoming(call_sid, to=client_number)).grant(call_sid)
+    assert (grant.tenant_id, grant.line) == (tenant, client_number)
+
+
+async def test_a_number_nobody_configured_keeps_the_inbound_tenant(inbound: Inbound) -> None:
+    tenant, number_id = uuid.uuid4(), uuid.uuid4()
+    catalog = inbound.catalog()
+    # Configured, then released: nobody's number any more.
+    await catalog.send(catalog.number(tenant, number_id, OUR_NUMBER),
+                       catalog.released(tenant, number_id, OUR_NUMBER, version=2))
+    call_sid = new_sid()
+    answer = read_twiml(await inbound.incoming(call_sid))
+    assert answer.grant(call_sid).tenant_id == DEV_INBOUND_TENANT_ID
+    await inbound.wait_types(answer.session_id, 2)
+    assert await inbound.job_tenant(answer.session_id) == DEV_INBOUND_TENANT_ID
+
+
+async def test_a_call_without_a_usable_to_names_no_line(inbound: Inbound) -> None:
+    call_sid = new_sid()
+    grant = read_twiml(await inbound.incoming(call_sid, to="")).grant(call_sid)
+    assert (grant.tenant_id, grant.line) == (DEV_INBOUND_TENANT_ID, None)

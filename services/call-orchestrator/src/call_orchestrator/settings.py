@@ -2,7 +2,9 @@
 
 ==============================  ===========================================================
 DEFAULT_BUSINESS_HOURS          weekly opening hours of callees: "mon-fri 08:00-18:00"
-                                (default), "always", or e.g. "mon-fri 08:00-12:00,13:00-18:00"
+                                (default), "always", or e.g. "mon-fri 08:00-12:00,13:00-18:00";
+                                a tenant's own hours for a number (catalog-service's
+                                business hours) take their place for its calls there
 DEFAULT_CALLEE_TIMEZONE         used when a number's zone cannot be derived (Europe/Berlin)
 CALL_MAX_ATTEMPTS               attempts per request (3)
 CALL_RETRY_DELAY_SECONDS        minimum spacing of retries (600); retries land in open hours
@@ -29,11 +31,13 @@ CARRIER_CHECK_CONNECTED_SECONDS an answered call with no callback for this long 
                                 a conversation should last) is looked up, and again every
                                 so long while it lasts (900)
 DIALER_SWEEP_SECONDS            the dialer's safety-net sweep when nothing wakes it (5)
-INBOUND_TENANT_ID               tenant that owns inbound calls (a UUID; default the fixed
-                                dev tenant 00000000-0000-4000-8000-000000000001, only with
-                                ENVIRONMENT=development)
-INBOUND_ASSISTANT               the assistant answering inbound calls ("receptionist"),
-                                until the catalog gives each number its own
+INBOUND_TENANT_ID               tenant of inbound calls to a number no tenant configured in
+                                catalog-service (a configured number's calls are its
+                                owner's); a UUID, default the fixed dev tenant
+                                00000000-0000-4000-8000-000000000001, only with
+                                ENVIRONMENT=development
+INBOUND_ASSISTANT               the name recorded on inbound call jobs ("receptionist");
+                                media-bridge picks the number's own assistant by the line
 INBOUND_GREETING                what the caller hears before the stream connects
 INBOUND_VOICE / _LANGUAGE       <Say> voice ("alice") and language ("de-DE") of the greeting
 ==============================  ===========================================================

@@ -14,6 +14,7 @@ import asyncpg
 from ringbook.store.database import Conn
 
 from call_orchestrator.adapters.attempt_repository import PgCallAttempts
+from call_orchestrator.adapters.catalog_repository import PgCatalogProjection
 from call_orchestrator.adapters.dial_pacing_repository import PgDialPacing
 from call_orchestrator.adapters.hangup_repository import PgPendingHangups
 from call_orchestrator.adapters.inbound_call_repository import PgInboundCalls
@@ -28,6 +29,7 @@ class PgTransaction:
         self.pacing = PgDialPacing(conn)
         self.hangups = PgPendingHangups(conn)
         self.inbound = PgInboundCalls(conn)
+        self.catalog = PgCatalogProjection(conn)
 
 
 class PgUnitOfWork:

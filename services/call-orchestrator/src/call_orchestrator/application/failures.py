@@ -1,4 +1,5 @@
-"""A failed attempt: schedule the next one inside business hours, or give up (G7).
+"""A failed attempt: schedule the next one inside the callee's business hours (the
+tenant's own for the number, else the defaults), or give up (G7).
 
 Retries are bounded by the policy's max attempts and spaced by its delay; when the
 request is finished or canceled no timer is left behind.
@@ -7,11 +8,11 @@ request is finished or canceled no timer is left behind.
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo
 
 from ringbook.contracts.calls import CallFailed
 
 from call_orchestrator.application.context import Orchestration
+from call_orchestrator.application.opening_hours import job_hours
 from call_orchestrator.application.ports import Transaction
 from call_orchestrator.domain.attempts import AttemptState
 from call_orchestrator.domain.jobs import Job, JobState
@@ -30,12 +31,15 @@ async def record_failure(
     """Emit ``call_failed``; set the next attempt's timer or finish the job."""
     now = ctx.clock.now()
     retry_at = None
+    zone = job.timezone
     if retryable and job.active:
+        hours = await job_hours(tx, ctx, job)
+        zone = hours.zone.key
         retry_at = ctx.retry_policy.next_attempt_at(
-            failed_attempt=attempt, failed_at=now, hours=ctx.hours, tz=ZoneInfo(job.timezone)
+            failed_attempt=attempt, failed_at=now, hours=hours.hours, tz=hours.zone
         )
     failed = CallFailed(attempt=attempt, call_sid=call_sid, reason=reason, retry_at=retry_at,
-                        timezone=job.timezone)
+                        timezone=zone)
     job = await tx.jobs.append(job, job.new_events(ctx.clock, [failed]))
     if retry_at is not None:
         await tx.timers.set(job.request_id, attempt + 1, retry_at)

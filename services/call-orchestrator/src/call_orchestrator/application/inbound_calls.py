@@ -8,11 +8,15 @@ once the call is up), and ``call_started`` then ``call_connected`` are emitted a
 Later status callbacks (``completed``, ...) find that attempt by its CallSid and go
 through the same ``apply_carrier_status`` as an outbound call's.
 
+The call belongs to the tenant that owns the number called (``To``): a phone number or
+client configured in catalog-service, looked up in this service's projection of it.
+A number nobody configured belongs to the default inbound tenant (``INBOUND_TENANT_ID``).
+
 Twilio retries the webhook when our answer is slow or lost, so everything happens in
 ONE transaction keyed by the CallSid: the first delivery claims the sid in
 ``inbound_calls`` and creates job, attempt and events; a retry (even a concurrent one,
 which waits on the claim's unique key) finds the claim and gets the same session back,
-with nothing emitted twice.
+with nothing emitted twice, and the tenant it was first given.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from call_orchestrator.domain.jobs import Job, JobState
 
 # The call and its session are domain records; the webhook reads them from here too.
 __all__ = [
-    "INBOUND_ATTEMPT", "InboundSession", "IncomingCall", "answer_inbound_call", "caller_number",
+    "INBOUND_ATTEMPT", "InboundSession", "IncomingCall", "answer_inbound_call", "business_line",
+    "caller_number",
 ]
 
 log = get_logger(__name__)
@@ -48,25 +53,40 @@ def caller_number(raw: str) -> str:
         return raw.strip()
 
 
+def business_line(raw: str) -> str | None:
+    """The number called, in E.164; None when the carrier sent none usable (the call is
+    then the default tenant's, and names no line)."""
+    try:
+        return to_e164(raw, field="To")
+    except InvalidPhoneNumber as exc:
+        log.info("inbound_line_not_e164", reason=exc.reason)
+        return None
+
+
 async def answer_inbound_call(
     uow: UnitOfWork,
     ctx: Orchestration,
     call: IncomingCall,
     *,
-    tenant_id: uuid.UUID,
+    default_tenant_id: uuid.UUID,
     assistant: str,
 ) -> InboundSession:
-    """Give the call its session (creating job, attempt and events the first time)."""
+    """Give the call its session (creating job, attempt and events the first time), of
+    the tenant that owns the number called, else of ``default_tenant_id``."""
     customer_phone = caller_number(call.from_number)
+    line = business_line(call.to_number)
     async with uow.transaction() as tx:
         now = ctx.clock.now()
+        owner = await tx.catalog.owner_of(line) if line is not None else None
+        tenant_id = owner.tenant_id if owner is not None else default_tenant_id
         session = InboundSession(call.call_sid, uuid.uuid4(), tenant_id, customer_phone,
-                                 call.to_number, assistant, created=True)
+                                 line or call.to_number, assistant, created=True)
         if not await tx.inbound.claim(session, now):
             return await _existing(tx, call.call_sid)
         await _start_session(tx, ctx, call, now, session)
-    log.info("inbound_call_answered", call_sid=call.call_sid,
-             session_id=str(session.session_id))
+    log.info("inbound_call_answered", call_sid=call.call_sid, line=line,
+             session_id=str(session.session_id), tenant_id=str(tenant_id),
+             line_owner=f"{owner.kind}:{owner.owner_id}" if owner else None)
     return session
 
 
@@ -85,7 +105,7 @@ async def _start_session(tx: Transaction, ctx: Orchestration, call: IncomingCall
         request_id=session_id, tenant_id=session.tenant_id, number_to_call=customer_phone,
         timezone=ctx.timezone_for(customer_phone).key,
         request={"direction": "inbound", "call_sid": call.call_sid, "from": customer_phone,
-                 "to": call.to_number, "from_country": call.from_country,
+                 "to": session.to_number, "from_country": call.from_country,
                  "from_city": call.from_city, "assistant": session.assistant},
         state=JobState.ACTIVE, version=0, aggregate=INBOUND_CALL,
     )

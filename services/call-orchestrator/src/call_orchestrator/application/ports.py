@@ -3,7 +3,8 @@
 The use cases decide (when to dial, what a callback means, what a cancel ends); these
 ports say what they read and write, and the asyncpg adapters in
 ``call_orchestrator.adapters`` implement them. The carrier is the other port
-(``application.telephony``).
+(``application.telephony``). ``CatalogProjection`` is catalog-service's configuration
+as this service keeps it: written only by the catalog consumer, read by the others.
 
 Everything a use case does through one ``Transaction`` commits together or not at all:
 its events (with their outbox rows), the job's state, its timer, its attempts, a
@@ -23,6 +24,7 @@ from typing import Protocol
 from ringbook.events import Envelope
 
 from call_orchestrator.domain.attempts import Attempt, AttemptState
+from call_orchestrator.domain.catalog import ConfiguredHours, NumberOwner, OwnerKind
 from call_orchestrator.domain.dial_pacing import Bucket, DialRate, DueCall
 from call_orchestrator.domain.hangups import PendingHangup
 from call_orchestrator.domain.inbound_calls import InboundSession
@@ -181,6 +183,41 @@ class InboundCalls(Protocol):
         ...
 
 
+class CatalogProjection(Protocol):
+    """What catalog-service published, as this service keeps it: who owns a business
+    number, and a tenant's hours for a number it calls. Read locally, so a call never
+    waits on catalog-service."""
+
+    async def in_order(self, consumer: str, event: Envelope) -> bool:
+        """Whether ``event`` is its aggregate's next version for ``consumer`` (an older
+        one was applied already: skip it); see ``ringbook.store.sequencing``."""
+        ...
+
+    async def put_number(self, owner: NumberOwner, phone_number: str,
+                         as_of: datetime) -> None:
+        """The owner holds ``phone_number`` (E.164) since its snapshot of ``as_of``;
+        a number it held before is no longer its own."""
+        ...
+
+    async def drop_number(self, tenant_id: uuid.UUID, kind: OwnerKind,
+                          owner_id: uuid.UUID) -> None:
+        """The owner is gone (released or deleted), and with it its number."""
+        ...
+
+    async def owner_of(self, phone_number: str) -> NumberOwner | None:
+        """Who owns ``phone_number`` (E.164); None if no tenant configured it."""
+        ...
+
+    async def set_hours(self, tenant_id: uuid.UUID, number: str,
+                        hours: ConfiguredHours) -> None: ...
+
+    async def clear_hours(self, tenant_id: uuid.UUID, number: str) -> None: ...
+
+    async def hours_for(self, tenant_id: uuid.UUID, number: str) -> ConfiguredHours | None:
+        """The tenant's hours for ``number`` (E.164), None if it set none."""
+        ...
+
+
 class Transaction(Protocol):
     """The store inside ONE database transaction."""
 
@@ -201,6 +238,9 @@ class Transaction(Protocol):
 
     @property
     def inbound(self) -> InboundCalls: ...
+
+    @property
+    def catalog(self) -> CatalogProjection: ...
 
 
 class UnitOfWork(Protocol):

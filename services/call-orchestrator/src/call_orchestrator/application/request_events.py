@@ -19,6 +19,7 @@ from ringbook.logging import get_logger
 
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.hangups import hang_up_later
+from call_orchestrator.application.opening_hours import hours_for_call
 from call_orchestrator.application.ports import Transaction
 from call_orchestrator.domain.jobs import Job, JobState
 
@@ -51,10 +52,12 @@ async def _received(tx: Transaction, ctx: Orchestration, event: Envelope,
         log.info("request_canceled_before_received", request_id=str(job.request_id))
         return
     now = ctx.clock.now()
-    # The callee's hours in the callee's zone, never the server's clock (G6).
-    opens_at = ctx.hours.next_opening(now, tz)
+    # The callee's hours (the tenant's own for this number, else the defaults) in the
+    # callee's zone, never the server's clock (G6).
+    hours = await hours_for_call(tx, ctx, job.tenant_id, job.number_to_call, tz)
+    opens_at = hours.next_opening(now)
     if opens_at > now:
-        scheduled = Scheduled(run_at=opens_at, timezone=tz.key)
+        scheduled = Scheduled(run_at=opens_at, timezone=hours.zone.key)
         await tx.jobs.append(job, job.new_events(ctx.clock, [scheduled], causation_id=event.id))
     await tx.timers.set(job.request_id, 1, opens_at)
 

@@ -1,5 +1,6 @@
-"""Wiring of call-orchestrator: consumers of the requests context and of conversations'
-results and bookings, the dialer, the hang-up loop, webhooks."""
+"""Wiring of call-orchestrator: consumers of the requests context, of conversations'
+results and bookings and of catalog-service's numbers and hours, the dialer, the
+hang-up loop, webhooks."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from ringbook.clock import Clock, SystemClock
-from ringbook.contracts.streams import CALLS, REQUESTS
+from ringbook.contracts.streams import CALLS, CATALOG, REQUESTS
 from ringbook.runtime import ServiceRuntime
 from ringbook.stream_tokens import StreamTokens
 from ringbook.web.app import create_service_app
@@ -19,7 +20,11 @@ from call_orchestrator.adapters.unit_of_work import PgUnitOfWork
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.dialer import Dialer
 from call_orchestrator.application.telephony import Telephony
-from call_orchestrator.entrypoints.consumers import conversation_consumers, requests_consumer
+from call_orchestrator.entrypoints.consumers import (
+    catalog_consumer,
+    conversation_consumers,
+    requests_consumer,
+)
 from call_orchestrator.entrypoints.dependencies import Orchestrator, TwilioWebhookAuth
 from call_orchestrator.entrypoints.dialer_loop import DialerLoop
 from call_orchestrator.entrypoints.hangup_loop import HangupLoop
@@ -40,7 +45,7 @@ def create_app(
 ) -> FastAPI:
     clock = clock or SystemClock()
     runtime = ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS,
-                             streams=[REQUESTS, CALLS], clock=clock)
+                             streams=[REQUESTS, CALLS, CATALOG], clock=clock)
     ctx = Orchestration(
         clock=clock,
         telephony=telephony or TwilioTelephony(
@@ -60,6 +65,7 @@ def create_app(
     runtime.add_consumer(*requests_consumer(ctx))
     for consumer in conversation_consumers(ctx):
         runtime.add_consumer(*consumer)
+    runtime.add_consumer(*catalog_consumer())
 
     async def dialer(rt: ServiceRuntime) -> None:
         await DialerLoop(

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from ringbook.bus.worker import ConsumerSpec, Handler
 from ringbook.contracts.calls import CONVERSATION
-from ringbook.contracts.streams import CALLS, REQUESTS
+from ringbook.contracts.streams import CALLS, CATALOG, REQUESTS
 from ringbook.events import Envelope
 from ringbook.store.database import Conn
 
 from call_orchestrator.adapters.unit_of_work import PgTransaction
 from call_orchestrator.application.call_results import on_conversation_event
+from call_orchestrator.application.catalog_events import (
+    CATALOG_CONSUMER,
+    FOLLOWED_AGGREGATES,
+    on_catalog_event,
+)
 from call_orchestrator.application.context import Orchestration
 from call_orchestrator.application.request_events import on_request_event
 
@@ -45,3 +50,13 @@ def conversation_consumers(ctx: Orchestration) -> list[tuple[ConsumerSpec, Handl
         for durable, event_type in (("call-orchestrator-call-results", "call_completed"),
                                     ("call-orchestrator-bookings", "booking_confirmed"))
     ]
+
+
+def catalog_consumer() -> tuple[ConsumerSpec, Handler]:
+    """Business numbers' owners and tenants' business hours, from catalog-service."""
+
+    async def handle(conn: Conn, event: Envelope) -> None:
+        await on_catalog_event(PgTransaction(conn), event)
+
+    filters = [CATALOG.subject_filter(aggregate=aggregate) for aggregate in FOLLOWED_AGGREGATES]
+    return ConsumerSpec(durable=CATALOG_CONSUMER, stream=CATALOG, filter_subjects=filters), handle

@@ -2,9 +2,11 @@
 connects the call's audio to media-bridge (seed 004's ``/webhook/incoming-call``).
 
 The signature is checked like every Twilio webhook's (``signed_form``). The stream's
-only ``<Parameter>`` is a stream token minted for this call (its call sid, the inbound
-tenant, the session id as its request, attempt 1, direction inbound): media-bridge
-admits the stream with it and believes nothing else the stream says, and the session
+only ``<Parameter>`` is a stream token minted for this call (its call sid, the tenant
+owning the number called, the session id as its request, attempt 1, direction
+inbound, and the line: the number called, in E.164, which picks the assistant that
+answers): media-bridge admits the stream with it and believes nothing else the stream
+says, and the session
 id makes the conversation's events correlate with the call job's, exactly as for an
 outbound call. A retried webhook gets a fresh token for the same session: whichever
 answer Twilio runs, its stream opens once.
@@ -28,6 +30,7 @@ from call_orchestrator.application.inbound_calls import (
     InboundSession,
     IncomingCall,
     answer_inbound_call,
+    business_line,
 )
 from call_orchestrator.entrypoints.dependencies import OrchestratorDep, StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
@@ -38,7 +41,8 @@ router = APIRouter(tags=["twilio"])
 
 @dataclass(frozen=True)
 class InboundConfig:
-    tenant_id: uuid.UUID
+    # The tenant of calls to a number no tenant configured in catalog-service.
+    default_tenant_id: uuid.UUID
     assistant: str
     greeting: str
     voice: str
@@ -48,7 +52,7 @@ class InboundConfig:
     @classmethod
     def from_settings(cls, settings: OrchestratorSettings) -> InboundConfig:
         return cls(
-            tenant_id=settings.inbound_tenant_id,
+            default_tenant_id=settings.inbound_tenant_id,
             assistant=settings.inbound_assistant,
             greeting=settings.inbound_greeting,
             voice=settings.inbound_voice,
@@ -69,7 +73,7 @@ def inbound_twiml(config: InboundConfig, session: InboundSession, tokens: Stream
     </Response>``."""
     token = tokens.mint(call_sid=session.call_sid, tenant_id=session.tenant_id,
                         request_id=session.session_id, attempt=INBOUND_ATTEMPT,
-                        direction=CallDirection.INBOUND)
+                        direction=CallDirection.INBOUND, line=business_line(session.to_number))
     greeting = Greeting(config.greeting, config.voice, config.language)
     return stream_twiml(config.media_stream_url, {TOKEN_PARAMETER: token}, greeting)
 
@@ -89,7 +93,7 @@ async def incoming_call(request: Request, orchestrator: OrchestratorDep,
     with correlation(None, call_sid=call_sid):
         session = await answer_inbound_call(
             orchestrator.uow, orchestrator.ctx, call,
-            tenant_id=config.tenant_id, assistant=config.assistant,
+            default_tenant_id=config.default_tenant_id, assistant=config.assistant,
         )
     twiml = inbound_twiml(config, session, tokens)
     return Response(content=twiml, media_type="text/xml")

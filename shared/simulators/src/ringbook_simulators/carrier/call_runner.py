@@ -34,7 +34,7 @@ from ringbook_simulators.carrier.records import INBOUND, CallRecord, CallStatus,
 from ringbook_simulators.carrier.scenarios import Outcome
 from ringbook_simulators.carrier.settings import CarrierSettings
 from ringbook_simulators.carrier.voice_url import WebhookFailed, fetch_twiml
-from ringbook_simulators.realtime.scripts import PracticeLine, caller_lines
+from ringbook_simulators.realtime.scripts import PracticeLine, caller_lines, greeted_caller_lines
 
 _log = structlog.get_logger("ringbook_simulators.carrier.calls")
 
@@ -209,6 +209,9 @@ class CallRunner:
             return
         url = record.stream.url
         practice = self._lines(record)
+        # An inbound caller listens first: greeted by the business, it skips its hello.
+        inbound = record.direction == INBOUND and bool(practice)
+        greeted = tuple(greeted_caller_lines()) if inbound else None
         session = MediaStreamSession(
             url=url,
             stream_sid=new_sid("MZ"),
@@ -226,6 +229,8 @@ class CallRunner:
                 SIMULATOR_HEADER: SIMULATOR_NAME,
             },
             practice=practice,
+            greeted=greeted,
+            listen_ms=self._settings.caller_listens_ms if inbound else 0,
             agent_quiet_ms=self._settings.practice_agent_quiet_ms,
         )
         end = await session.run(hold)

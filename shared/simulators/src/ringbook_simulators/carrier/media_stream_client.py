@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from ringbook_simulators.carrier.practice import PracticeVoice
 from ringbook_simulators.carrier.records import MediaStats
+from ringbook_simulators.realtime.audio import mean_abs_level
 from ringbook_simulators.realtime.scripts import PracticeLine
+from ringbook_simulators.realtime.vad import DEFAULT_THRESHOLD
 
 SAMPLE_RATE = 8000
 MULAW_SILENCE = b"\xff"
@@ -115,6 +118,17 @@ def stop_message(
     }
 
 
+def _speech(message: dict[str, Any]) -> bool:
+    """Whether a ``media`` message from the application carries speech, not silence."""
+    media = message.get("media")
+    payload = media.get("payload") if isinstance(media, dict) else None
+    try:
+        audio = base64.b64decode(payload, validate=True) if isinstance(payload, str) else b""
+    except binascii.Error:
+        return False
+    return mean_abs_level(audio) > DEFAULT_THRESHOLD
+
+
 class StreamEnd(StrEnum):
     """Why the simulated Media Stream finished."""
 
@@ -139,8 +153,11 @@ class MediaStreamSession:
     frame_ms: int = 20
     open_timeout: float = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)
-    # What the simulated practice says (see ``practice``); empty: a silent callee.
+    # What the simulated practice says (see ``practice``); empty: a silent callee. An
+    # inbound caller listens ``listen_ms`` first and, greeted, says ``greeted`` instead.
     practice: Sequence[PracticeLine] = ()
+    greeted: Sequence[PracticeLine] | None = None
+    listen_ms: int = 0
     agent_quiet_ms: int = 700
     _sequence: itertools.count[int] = field(init=False, default_factory=lambda: itertools.count(1))
     _voice: PracticeVoice | None = field(init=False, default=None)
@@ -186,6 +203,8 @@ class MediaStreamSession:
                 frame_ms=self.frame_ms,
                 agent_quiet_seconds=self.agent_quiet_ms / 1000,
                 said=self.stats.practice_said,
+                greeted_lines=self.greeted,
+                listen_seconds=self.listen_ms / 1000,
             )
         reader = asyncio.create_task(self._read(ws), name=f"simcarrier-read-{self.call_sid}")
         ended = asyncio.create_task(self.ended.wait(), name=f"simcarrier-end-{self.call_sid}")
@@ -286,7 +305,7 @@ class MediaStreamSession:
         if event == "media":
             self.stats.received_media += 1
             if self._voice is not None:
-                self._voice.agent_audio(asyncio.get_running_loop().time())
+                self._voice.agent_audio(asyncio.get_running_loop().time(), _speech(message))
         elif event == "clear":
             self.stats.received_clears += 1
         elif event == "mark":

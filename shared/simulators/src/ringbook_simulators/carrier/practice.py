@@ -7,7 +7,12 @@ the same conversation. Only the numbers with a script of their own speak
 
 Turn taking, as a person on the phone would do it:
 
-* line 1 (the greeting) right away, on the first frame after ``start``;
+* line 1 right away, on the first frame after ``start`` (the practice answers with its
+  greeting). The caller of an inbound call listens first, ``listen_seconds``: if the
+  business speaks first (agent audio carrying speech: an assistant's first message),
+  the caller takes its ``greeted_lines`` instead, and the first of them follows that
+  agent turn like any later line; if not, it says its ``lines`` (hello first) once the
+  time is up;
 * every later line once the agent has taken its turn: agent audio (``media`` from the
   application) has arrived since the practice's previous line ended, and then none for
   ``agent_quiet_seconds`` (700 ms by default);
@@ -75,8 +80,17 @@ class PracticeVoice:
         agent_quiet_seconds: float,
         said: list[SpokenLine],
         wallclock: Callable[[], datetime] = utcnow,
+        greeted_lines: Sequence[PracticeLine] | None = None,
+        listen_seconds: float = 0.0,
     ) -> None:
         self._lines = tuple(lines)
+        # A caller that listens first: its lines if greeted, and how long it listens.
+        self._greeted = tuple(greeted_lines) if greeted_lines is not None else None
+        self._listen = listen_seconds
+        self._listen_until: float | None = None
+        self._first_at_once = True  # line 1 needs no agent turn before it
+        self._decided = self._greeted is None
+        self._agent_spoke = False  # agent audio with speech in it has arrived
         self._frame_ms = frame_ms
         self._frame_bytes = frame_ms * 8  # 8 kHz mu-law: one byte per sample
         self._silence = MULAW_SILENCE_BYTE * self._frame_bytes
@@ -98,8 +112,10 @@ class PracticeVoice:
         """Every line has been said; the practice only listens now."""
         return self._current is None and self._next >= len(self._lines)
 
-    def agent_audio(self, now: float) -> None:
-        """A ``media`` message from the application (the agent's voice) arrived."""
+    def agent_audio(self, now: float, speech: bool = True) -> None:
+        """A ``media`` message from the application (the agent's voice) arrived;
+        ``speech``: its audio is not silence (only speech counts as being greeted)."""
+        self._agent_spoke = self._agent_spoke or speech
         self._agent_last = now
         if self._current is None and self._agent_since is None:
             self._agent_since = now
@@ -123,10 +139,12 @@ class PracticeVoice:
         return payload
 
     def _line_due(self, now: float) -> PracticeLine | None:
+        if not self._decided and not self._listened(now):
+            return None
         if self._next >= len(self._lines):
             return None
         line = self._lines[self._next]
-        if self._next == 0:
+        if self._next == 0 and self._first_at_once:
             return line  # the practice picks up and answers at once
         if self._agent_since is None or self._agent_last is None:
             return None  # a practice turn follows an agent turn
@@ -136,6 +154,18 @@ class PracticeVoice:
         if barge_in is not None and now - self._agent_since >= barge_in / 1000 - _EPSILON:
             return line
         return None
+
+    def _listened(self, now: float) -> bool:
+        """Whether a caller listening first has made up its mind (greeted or not)."""
+        if self._listen_until is None:
+            self._listen_until = now + self._listen
+        if self._agent_spoke and self._greeted is not None:
+            self._lines, self._first_at_once = self._greeted, False
+            _log.info("simulated caller was greeted first: skips its hello")
+        elif now < self._listen_until - _EPSILON:
+            return False
+        self._decided = True
+        return True
 
     def _start(self, line: PracticeLine, now: float, stream_ms: int) -> None:
         agent_talking = (

@@ -1,4 +1,5 @@
-"""The subset of Twilio's REST API (Calls) served by the SIMULATED carrier.
+"""The subset of Twilio's REST API (Calls, IncomingPhoneNumbers) served by the SIMULATED
+carrier.
 
 Same paths, form-encoded request bodies, JSON resources and error bodies as
 ``https://api.twilio.com``, so the official ``twilio`` SDK can be pointed here
@@ -26,6 +27,13 @@ from starlette.datastructures import FormData
 from ringbook_simulators.carrier.call_runner import CallNotActive, CallRunner
 from ringbook_simulators.carrier.callbacks import SIMULATOR_HEADER, SIMULATOR_NAME
 from ringbook_simulators.carrier.incoming import IncomingCalls
+from ringbook_simulators.carrier.phone_numbers import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    InvalidUpdate,
+    NumberBook,
+    OwnedNumber,
+)
 from ringbook_simulators.carrier.records import API_VERSION, CallRecord, CallStatus, new_sid
 from ringbook_simulators.carrier.scenarios import scenario_for
 from ringbook_simulators.carrier.settings import CarrierSettings
@@ -33,6 +41,7 @@ from ringbook_simulators.carrier.twiml import TwimlError, extract_stream
 
 _log = structlog.get_logger("ringbook_simulators.carrier.api")
 _CALLS = f"/{API_VERSION}/Accounts/{{account_sid}}/Calls"
+_NUMBERS = f"/{API_VERSION}/Accounts/{{account_sid}}/IncomingPhoneNumbers"
 _KNOWN_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
 
 
@@ -106,7 +115,8 @@ class _CarrierApi:
         self.settings = settings
         self.calls: dict[str, CallRecord] = {}
         self.runner = CallRunner(settings)
-        self.incoming = IncomingCalls(settings, self.calls, self.runner)
+        self.numbers = NumberBook(settings)
+        self.incoming = IncomingCalls(settings, self.calls, self.runner, self.numbers)
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
@@ -204,6 +214,47 @@ class _CarrierApi:
         _log.info("simulated call updated via REST", call_sid=call_sid, status=found.status.value)
         return JSONResponse(found.to_resource())
 
+    async def list_numbers(self, request: Request, account_sid: str) -> Response:
+        if (denied := self._authenticate(request, account_sid)) is not None:
+            return denied
+        query = request.query_params
+        try:
+            size = int(query.get("PageSize", DEFAULT_PAGE_SIZE))
+            page = int(query.get("Page", 0))
+        except ValueError:
+            return twilio_error(400, 20001, "PageSize and Page must be integers")
+        if not 1 <= size <= MAX_PAGE_SIZE or page < 0:
+            return twilio_error(400, 20001, f"PageSize must be 1 to {MAX_PAGE_SIZE}, Page >= 0")
+        filters = {k: query[k] for k in ("PhoneNumber", "FriendlyName") if k in query}
+        found = self.numbers.matching(filters.get("PhoneNumber"), filters.get("FriendlyName"))
+        return JSONResponse(self.numbers.page(found, filters, page=page, size=size))
+
+    def _number(self, request: Request, account_sid: str, sid: str) -> OwnedNumber | JSONResponse:
+        if (denied := self._authenticate(request, account_sid)) is not None:
+            return denied
+        number = self.numbers.by_sid(sid)
+        if number is None:
+            return twilio_error(404, 20404,
+                                f"The requested resource {request.url.path} was not found")
+        return number
+
+    async def fetch_number(self, request: Request, account_sid: str, sid: str) -> Response:
+        found = self._number(request, account_sid, sid)
+        return found if isinstance(found, JSONResponse) else JSONResponse(found.to_resource())
+
+    async def update_number(self, request: Request, account_sid: str, sid: str) -> Response:
+        found = self._number(request, account_sid, sid)
+        if isinstance(found, JSONResponse):
+            return found
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        try:
+            found.update(form)
+        except InvalidUpdate as exc:
+            return twilio_error(400, exc.code, str(exc))
+        _log.info("simulated number configured", sid=sid, number=found.phone_number,
+                  voice_url=found.voice_url, status_callback=found.status_callback)
+        return JSONResponse(found.to_resource())
+
     async def press_keys(self, request: Request, call_sid: str) -> Response:
         """Simulator-only: the callee presses keys, sent as Media Streams ``dtmf`` events."""
         record = self.calls.get(call_sid)
@@ -230,4 +281,7 @@ def create_carrier_app(settings: CarrierSettings | None = None) -> FastAPI:
     app.add_api_route(f"{_CALLS}.json", api.create_call, methods=["POST"], status_code=201)
     app.add_api_route(f"{_CALLS}/{{call_sid}}.json", api.fetch_call, methods=["GET"])
     app.add_api_route(f"{_CALLS}/{{call_sid}}.json", api.update_call, methods=["POST"])
+    app.add_api_route(f"{_NUMBERS}.json", api.list_numbers, methods=["GET"])
+    app.add_api_route(f"{_NUMBERS}/{{sid}}.json", api.fetch_number, methods=["GET"])
+    app.add_api_route(f"{_NUMBERS}/{{sid}}.json", api.update_number, methods=["POST"])
     return app

@@ -54,6 +54,9 @@ class Scenario:
         return self.outcome in (Outcome.ANSWER, Outcome.NO_ANSWER)
 
 
+# The simulated account's own line: call-orchestrator's caller id (TWILIO_FROM_NUMBER)
+# and the number callers ring in the demos; the account owns it (``phone_numbers``).
+ACCOUNT_NUMBER: Final = "+49305550000"
 ANSWERING_NUMBER: Final = "+49305550100"
 BUSY_NUMBER: Final = "+49305550101"
 NO_ANSWER_NUMBER: Final = "+49305550102"
@@ -68,6 +71,15 @@ SCENARIOS: Final = MappingProxyType(
         NO_ANSWER_NUMBER: Scenario(Outcome.NO_ANSWER, "phone rings, nobody picks up"),
         FAILING_NUMBER: Scenario(Outcome.FAIL, "carrier cannot route the call"),
     }
+)
+
+
+# Every number of the simulated 555-01xx block with a behaviour of its own (the
+# realtime model's scripts give +49305550103 and +49305550104 theirs); the account
+# owns them too, so any of them can be configured as a business's line.
+SIMULATED_NUMBERS: Final = (
+    ANSWERING_NUMBER, BUSY_NUMBER, NO_ANSWER_NUMBER, "+49305550103", "+49305550104",
+    FAILING_NUMBER,
 )
 
 

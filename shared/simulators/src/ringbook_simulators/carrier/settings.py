@@ -6,8 +6,9 @@ so nothing here ever authenticates against a real account.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from ringbook.phone import InvalidPhoneNumber, to_e164
 
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 
@@ -41,9 +42,38 @@ class CarrierSettings(BaseSettings):
     # An empty status URL posts no status callback.
     incoming_call_url: str = "http://127.0.0.1:8001/webhook/incoming-call"
     incoming_status_callback_url: str = "http://127.0.0.1:8001/webhook/call-status"
+    # More numbers the simulated account owns (comma separated, E.164 or with spaces),
+    # besides its own line and the scripted 555-01xx numbers (see ``phone_numbers``).
+    owned_numbers: str = ""
+    # An incoming call's caller first listens this long for the business to speak (a
+    # first message); if it does, the caller skips its hello (see ``practice``).
+    caller_listens_ms: int = Field(default=3000, ge=0)
     # Twilio gives up on a voice webhook after 15 s.
     incoming_webhook_timeout_seconds: float = Field(default=15.0, gt=0.0)
     # The caller waits for the agent to hang up, but no longer than this.
     incoming_hold_seconds: float = Field(default=120.0, ge=0.0)
     host: str = "127.0.0.1"
     port: int = Field(default=8100, ge=0, le=65535)
+
+    @field_validator("owned_numbers")
+    @classmethod
+    def _numbers_parse(cls, value: str) -> str:
+        cls._parse_numbers(value)  # a ValueError naming the bad number stops start-up
+        return value
+
+    @property
+    def extra_owned_numbers(self) -> list[str]:
+        """``SIMCARRIER_OWNED_NUMBERS`` in E.164."""
+        return self._parse_numbers(self.owned_numbers)
+
+    @staticmethod
+    def _parse_numbers(value: str) -> list[str]:
+        numbers = []
+        for raw in (part.strip() for part in value.split(",")):
+            if not raw:
+                continue
+            try:
+                numbers.append(to_e164(raw, field="SIMCARRIER_OWNED_NUMBERS"))
+            except InvalidPhoneNumber as exc:
+                raise ValueError(str(exc)) from exc
+        return numbers

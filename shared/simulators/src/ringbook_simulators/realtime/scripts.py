@@ -1,39 +1,79 @@
-"""The conversations the SIMULATED realtime model follows, chosen by the instructions.
+"""The conversations the SIMULATED realtime model follows, chosen by the session.
 
-This is not AI: every agent line and tool call is written down here. On an outbound
-call the bridge puts a line ``Number called: +49305550100`` into the session
-instructions; that number picks the script, just as the simulated carrier picks a
-callee behaviour by number (:func:`script_key`).
+This is not AI: every agent line and tool call is written down here, or made by a
+plain rule from what the session offers. On an outbound call the bridge puts a line
+``Number called: +49305550100`` into the session instructions; that number picks the
+script, just as the simulated carrier picks a callee behaviour by number. An inbound
+call has no such line; its tools pick the script (:func:`script_key`).
 
-=================  =================================================================
-Instructions       Conversation
-=================  =================================================================
-``+49305550100``   Practice offers Monday 10:30; agent books it, confirms, hangs up.
-``+49305550103``   Nothing free this week; agent reports no availability, hangs up.
-``+49305550104``   Practice interrupts the agent's first (long) reply, then books
-                   like ``+49305550100``.
-any other number   Same as ``+49305550100``.
-no number line     Inbound call, the receptionist (:data:`RECEPTIONIST`): the caller
-                   says hello, the agent greets, the caller asks for the opening
-                   hours, the agent gives them, the caller says goodbye and the agent
-                   says goodbye and calls ``end_call``.
-=================  =================================================================
+====================  ==============================================================
+Session               Conversation
+====================  ==============================================================
+``Number called:``    (outbound, by the number)
+``+49305550100``      Practice offers Monday 10:30; agent books it, confirms, hangs up.
+``+49305550103``      Nothing free this week; agent reports no availability, hangs up.
+``+49305550104``      Practice interrupts the agent's first (long) reply, then books
+                      like ``+49305550100``.
+any other number      Same as ``+49305550100``.
+no number line, a     Inbound, a configured assistant (:data:`ASSISTANT`, see
+tool of its own or    ``assistant``): the caller says hello and the agent greets (the
+``search_knowledge``  opening); the caller asks :data:`ASSISTANT_QUESTION`; the agent
+                      calls the first tool that is not a built-in one (``end_call``,
+                      ``search_knowledge``, ``book_appointment``,
+                      ``report_no_availability``) with arguments made from its JSON
+                      Schema, waits for the output and says ``The system says: `` and
+                      the first 200 characters of the body as JSON text; then, if
+                      ``search_knowledge`` is offered, calls it with the question as
+                      ``query`` and says ``According to our documents: `` and up to 300
+                      characters of the first passage (none: ``I could not find that
+                      in our documents.``); the caller says goodbye, the agent says
+                      goodbye and calls ``end_call``.
+no number line, no    Inbound, the receptionist (:data:`RECEPTIONIST`): the caller
+such tool             says hello and the agent greets (the opening); the caller asks
+                      for the opening hours, the agent gives them; the caller says
+                      goodbye, the agent says goodbye and calls ``end_call``.
+====================  ==============================================================
 
-The other party's turns are exported (:func:`practice_lines`, :func:`caller_lines`) so
-the simulated carrier can play the practice's or the caller's side with matching texts
-and durations.
+Any session: a ``response.create`` whose ``response.instructions`` start with
+:data:`FIRST_MESSAGE_PREFIX` (media-bridge's way to ask for an assistant's first
+message) is answered by the agent saying exactly the rest, as a line of its own; it
+takes the place of the opening, so the script goes on with the caller's question.
+
+The other party's turns are exported (:func:`practice_lines`, :func:`caller_lines`,
+:func:`greeted_caller_lines`) so the simulated carrier can play the practice's or the
+caller's side with matching texts and durations. An inbound caller cannot see the
+session, so it follows what it hears (``carrier.practice``): greeted first (a first
+message), it says :func:`greeted_caller_lines`; otherwise :func:`caller_lines`, which
+have the same turns as the assistant script's caller, so either script is played
+through to its ``end_call``; the transcript is always the model's script.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from ringbook_simulators.realtime.audio import speaking_duration_ms
+from ringbook_simulators.realtime.assistant import (
+    ASSISTANT,
+    ASSISTANT_QUESTION,
+    FIRST_MESSAGE_PREFIX,
+    assistant_script,
+    first_message,
+    follows_assistant,
+)
 from ringbook_simulators.realtime.protocol import SIMULATOR_INSTRUCTIONS
+from ringbook_simulators.realtime.turns import PracticeLine, Script, ToolCall, Turn
+
+__all__ = [
+    "ASSISTANT", "ASSISTANT_QUESTION", "BARGE_IN_NUMBER", "BOOKING_NUMBER",
+    "FIRST_MESSAGE_PREFIX", "NO_AVAILABILITY_NUMBER", "PRACTICE_NAME", "RECEPTIONIST",
+    "PracticeLine", "Script", "ToolCall", "Turn", "caller_lines", "first_message",
+    "greeted_caller_lines",
+    "next_monday", "number_called", "practice_lines", "script_for", "script_key",
+]
 
 PRACTICE_NAME: Final = "Praxis Dr. Müller"
 BOOKING_NUMBER: Final = "+49305550100"
@@ -43,62 +83,6 @@ BARGE_IN_NUMBER: Final = "+49305550104"
 RECEPTIONIST: Final = "receptionist"
 
 _NUMBER_CALLED = re.compile(r"Number called:\s*(\+\d{6,15})")
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A function call the scripted agent makes; arguments are sent as JSON."""
-
-    name: str
-    arguments: dict[str, Any]
-
-    @property
-    def arguments_json(self) -> str:
-        return json.dumps(self.arguments, ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One step of a script.
-
-    Practice turns (an outbound call's callee) and caller turns (an inbound call's
-    caller) carry what the person on the line says (the input transcript). Agent turns
-    carry a spoken line (output transcript and audio) and/or a tool call; a turn with
-    both speaks first, then calls the tool, in one response.
-    ``barge_in_after_ms`` (practice turns only) tells the carrier to start speaking
-    that long after the agent's previous reply *started*, i.e. to interrupt it.
-    """
-
-    speaker: Literal["practice", "caller", "agent"]
-    text: str | None = None
-    tool: ToolCall | None = None
-    barge_in_after_ms: int | None = None
-
-    @property
-    def by_agent(self) -> bool:
-        return self.speaker == "agent"
-
-    @property
-    def duration_ms(self) -> int:
-        """Expected speaking time of ``text`` (~60 ms per character)."""
-        return speaking_duration_ms(self.text) if self.text else 0
-
-
-@dataclass(frozen=True)
-class Script:
-    number: str  # the number called, or RECEPTIONIST for the inbound script
-    description: str
-    turns: tuple[Turn, ...]
-
-
-@dataclass(frozen=True)
-class PracticeLine:
-    """What the simulated carrier plays for the person on the line (the practice, or an
-    inbound caller), in order."""
-
-    text: str
-    duration_ms: int
-    barge_in_after_ms: int | None
 
 
 def next_monday(today: date) -> date:
@@ -112,10 +96,12 @@ def number_called(instructions: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def script_key(instructions: str | None) -> str | None:
-    """Which script a session's instructions select.
+def script_key(instructions: str | None, tools: Sequence[Any] = ()) -> str | None:
+    """Which script a session's instructions and tools select.
 
     * a ``Number called:`` line (the bridge's outbound instructions): that number;
+    * no such line, and a tool of the business's own or ``search_knowledge`` among the
+      ``tools``: :data:`ASSISTANT`;
     * instructions set by the client without one: :data:`RECEPTIONIST`. On an inbound
       call nobody was dialled, so the bridge names no number, and its instructions are
       the business's own text (``RECEPTIONIST_INSTRUCTIONS``, any language): the absent
@@ -126,6 +112,8 @@ def script_key(instructions: str | None) -> str | None:
     number = number_called(instructions)
     if number is not None:
         return number
+    if follows_assistant(tools):
+        return ASSISTANT
     if not instructions or instructions == SIMULATOR_INSTRUCTIONS:
         return None
     return RECEPTIONIST
@@ -231,10 +219,12 @@ def _receptionist() -> Script:
         RECEPTIONIST,
         "inbound: the caller asks for the opening hours, then says goodbye",
         (
-            Turn("caller", text="Hallo, guten Tag, hier spricht Max Mustermann."),
-            _agent(
-                "Guten Tag, Sie sprechen mit dem digitalen Empfang von Ringbook. Wie kann "
-                "ich Ihnen helfen?"
+            Turn("caller", text="Hallo, guten Tag, hier spricht Max Mustermann.", opening=True),
+            Turn(
+                "agent",
+                text="Guten Tag, Sie sprechen mit dem digitalen Empfang von Ringbook. Wie "
+                "kann ich Ihnen helfen?",
+                opening=True,
             ),
             Turn("caller", text="Wann haben Sie diese Woche geöffnet?"),
             _agent("Wir haben Montag bis Freitag von 8 bis 18 Uhr geöffnet."),
@@ -247,11 +237,14 @@ def _receptionist() -> Script:
     )
 
 
-def script_for(number: str | None, today: date) -> Script:
+def script_for(number: str | None, today: date, tools: Sequence[Any] = ()) -> Script:
     """The script for a :func:`script_key`; unknown or missing numbers book like 0100.
 
-    ``today`` is the date in Europe/Berlin; the booked Monday is derived from it.
+    ``today`` is the date in Europe/Berlin; the booked Monday is derived from it. The
+    assistant script is made from the session's ``tools``.
     """
+    if number == ASSISTANT:
+        return assistant_script(tools)
     if number == RECEPTIONIST:
         return _receptionist()
     if number == NO_AVAILABILITY_NUMBER:
@@ -277,3 +270,10 @@ def practice_lines(number: str, today: date) -> list[PracticeLine]:
 def caller_lines() -> list[PracticeLine]:
     """The inbound caller's side of the receptionist script, for the carrier to play."""
     return _lines_of(_receptionist())
+
+
+def greeted_caller_lines() -> list[PracticeLine]:
+    """The inbound caller's side once the agent has spoken first (a first message took
+    the opening's place): the assistant script's question, then its goodbye."""
+    script = assistant_script(())
+    return _lines_of(replace(script, turns=tuple(t for t in script.turns if not t.opening)))

@@ -4,7 +4,8 @@ The session speaks the OpenAI Realtime GA protocol: it records ``session.update`
 runs energy VAD over ``input_audio_buffer.append``, transcribes each turn of the
 practice (or, inbound, the caller) as the script's next line of that party, and answers
 ``response.create`` (or, with server VAD's ``create_response``, the end of their speech)
-with the script's next agent turn. A bad client event gets an ``error`` event; the
+with the script's next agent turn, or with the first message it was asked to say
+(``scripts.first_message``). A bad client event gets an ``error`` event; the
 socket stays open, as with the real API, because one malformed message must not end a
 phone call.
 """
@@ -31,7 +32,8 @@ from ringbook_simulators.realtime.records import (
     parse_truncate,
 )
 from ringbook_simulators.realtime.responses import ResponseRun
-from ringbook_simulators.realtime.scripts import Script, Turn, script_for, script_key
+from ringbook_simulators.realtime.script_cursor import ScriptCursor
+from ringbook_simulators.realtime.scripts import Turn, first_message
 from ringbook_simulators.realtime.session_config import (
     ClientError,
     SessionConfig,
@@ -54,14 +56,13 @@ class RealtimeSession:
         self.id = p.new_id("sess")
         self.record = SessionRecord()
         self._connection = connection
-        self._today = today
         self._speed = speed
         self._config = SessionConfig(model=model)
         self._vad = EnergyVad()
-        self._script: Script | None = None
-        self._cursor = 0  # index of the next script turn
+        self._cursor = ScriptCursor(today)
         self._active: ResponseRun | None = None
         self._pending_calls: dict[str, str] = {}  # call_id -> name, awaiting output
+        self._outputs: dict[str, str] = {}  # tool name -> its latest call's output
         self._audio_ms: dict[str, int] = {}  # assistant item -> audio ms sent
         self._speech_item: str | None = None
         self._last_item: str | None = None
@@ -120,24 +121,12 @@ class RealtimeSession:
     async def _session_update(self, data: dict[str, Any]) -> None:
         self._config.apply(data.get("session"))
         self._vad.silence_ms = self._config.silence_ms
-        number = script_key(self._config.instructions)
-        if self._script is None or number != self.record.number:
-            # A new script key means a new conversation; start its script from the top.
-            self.record.number = number
-            self._script = script_for(number, self._today())
-            self._cursor = 0
-            self._log.info("script selected", number=number, script=self._script.description)
+        if self._cursor.select(self._config.instructions, self._config.tools):
+            self.record.number = self._cursor.key
+            script = self._cursor.script
+            self._log.info("script selected", number=self._cursor.key,
+                           script=script.description if script else None)
         await self._send(p.event("session.updated", session=self._config.as_session(self.id)))
-
-    def _next_turn(self, *, agent: bool) -> Turn | None:
-        """Consume the next script turn if the agent says it (else: the other party)."""
-        if self._script is None:  # never configured: play the default script
-            self._script = script_for(None, self._today())
-        turns = self._script.turns
-        if self._cursor < len(turns) and turns[self._cursor].by_agent is agent:
-            self._cursor += 1
-            return turns[self._cursor - 1]
-        return None
 
     # -- input audio ------------------------------------------------------------------
 
@@ -186,7 +175,7 @@ class RealtimeSession:
 
     async def _commit_turn(self, item_id: str) -> None:
         """Commit the buffered speech of the practice (or caller) and "transcribe" it."""
-        turn = self._next_turn(agent=False)
+        turn = self._cursor.next_turn(agent=False)
         transcript = turn.text if turn is not None and turn.text else ""
         if turn is None:
             self._log.warning("practice spoke off-script; empty transcript")
@@ -221,6 +210,8 @@ class RealtimeSession:
             name = self._pending_calls.pop(call_id, None)
             if name is None:
                 self._log.warning("function_call_output for unknown call", call_id=call_id)
+            else:
+                self._outputs[name] = output
             self.record.tool_outputs[call_id] = output
         stored = {"object": "realtime.item", "status": "completed", **item}
         stored.setdefault("id", p.new_id("item"))
@@ -247,7 +238,7 @@ class RealtimeSession:
     # -- responses ----------------------------------------------------------------------
 
     async def _response_create(self, data: dict[str, Any]) -> None:
-        await self._start_response(automatic=False)
+        await self._start_response(automatic=False, first_message=first_message(data))
 
     async def _response_cancel(self, data: dict[str, Any]) -> None:
         if self._active is None:
@@ -256,7 +247,8 @@ class RealtimeSession:
             )
         self._active.cancel("client_cancelled")
 
-    async def _start_response(self, *, automatic: bool) -> None:
+    async def _start_response(self, *, automatic: bool, first_message: str | None = None
+                              ) -> None:
         if self._active is not None and self._active.cancel_reason is not None:
             # A cancelled response winds down within one frame (20 ms). The real server
             # treats it as gone at once, so wait rather than refuse the new response.
@@ -277,9 +269,18 @@ class RealtimeSession:
                 "Simulator: waiting for function_call_output for call(s) "
                 f"{', '.join(self._pending_calls)} before the next response.",
             )
-        turn = self._next_turn(agent=True)
-        if turn is None:
-            self._log.info("no agent turn due in the script; empty response")
+        turn: Turn | None
+        if first_message is not None:
+            # Said as asked, outside the script, in place of its opening.
+            turn = Turn("agent", text=first_message)
+            self._cursor.skip_opening()
+            self._log.info("first message", text=first_message)
+        else:
+            turn = self._cursor.next_turn(agent=True)
+            if turn is None:
+                self._log.info("no agent turn due in the script; empty response")
+            else:
+                turn = turn.resolved(self._outputs)
         run = ResponseRun(
             self._send,
             turn,
