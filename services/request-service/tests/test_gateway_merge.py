@@ -63,6 +63,9 @@ def test_only_the_paths_the_table_gives_an_upstream_are_kept() -> None:
     assert tool_get["x-ringbook-service"] == "catalog-service"
     assert merged["paths"]["/api/tools/{tool_id}"]["parameters"][0]["name"] == "tool_id"
     assert "x-ringbook-service" not in merged["paths"]["/api/auth/login"]["post"]
+    assert set(tool_get["responses"]) == {"200", "502", "503", "504"}
+    assert tool_get["responses"]["504"]["content"]["application/json"]["schema"][
+        "required"] == ["error"]
 
 
 def test_clashing_schemas_are_renamed_and_equal_ones_shared() -> None:

@@ -7,7 +7,8 @@ of its components, only those those paths reach (transitively). A component whos
 the merged document already uses is shared when both definitions are the same (and so
 is everything it refers to), and otherwise renamed ``<service>.<name>`` with every
 reference to it rewritten, so no upstream's schema ever silently stands in for another's.
-Each forwarded operation carries ``x-ringbook-service``: the service that answers it.
+Each forwarded operation carries ``x-ringbook-service``, the service that answers it,
+and documents the gateway's own 502, 503 and 504.
 
 Pure: documents in, document out.
 """
@@ -25,6 +26,14 @@ Json = dict[str, Any]
 Key = tuple[str, str]  # (components section, name)
 
 SERVICE_EXTENSION = "x-ringbook-service"
+# What the gateway itself may answer for a forwarded operation (gateway_proxy.py).
+_ERROR_SCHEMA: Json = {"type": "object", "required": ["error"],
+                       "properties": {"error": {"type": "string"}, "details": {}}}
+GATEWAY_ERRORS: dict[str, str] = {
+    "502": "The gateway could not reach the service, or it closed without an answer",
+    "503": "The service's circuit is open or the gateway is busy (see Retry-After)",
+    "504": "The service did not answer in time",
+}
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _REF_PREFIX = "#/components/"
 
@@ -162,6 +171,10 @@ def _add_upstream(merged: Json, service: Service, document: Json,
     for op in _operations(copied):
         _rename_security(op, renames)
         op[SERVICE_EXTENSION] = service.name
+        responses = op.setdefault("responses", {})
+        for status, description in GATEWAY_ERRORS.items():
+            responses.setdefault(status, {"description": description, "content": {
+                "application/json": {"schema": copy.deepcopy(_ERROR_SCHEMA)}}})
         if op.get("operationId") in taken_ids:
             op["operationId"] = f"{service.name}.{op['operationId']}"
     merged["paths"].update(copied)
