@@ -8,12 +8,21 @@ PASSWORD_TIME_COST          argon2id passes
 PASSWORD_MEMORY_KIB         argon2id memory per hash, in KiB
 PASSWORD_PARALLELISM        argon2id lanes
 SSE_PING_SECONDS            keep-alive comment interval on timeline streams
-ANALYTICS_SERVICE_URL       where the gateway forwards analytics-service's public paths
-CATALOG_SERVICE_URL         likewise for catalog-service (its paths join the route
-                            table as its endpoints are built)
-PROXY_CONNECT_SECONDS       connecting to an upstream takes longer: 502 (default 2)
-PROXY_READ_SECONDS          an upstream silent this long: 504 (default 30)
-PROXY_MAX_CONNECTIONS       connections to each upstream, pooled (default 100)
+CATALOG_SERVICE_URL         where the gateway forwards catalog-service's public paths
+ANALYTICS_SERVICE_URL       where it forwards analytics-service's (both required outside
+                            development; see request_service.gateway_routes)
+PROXY_MAX_BODY_BYTES        body limit of forwarded requests (MAX_BODY_BYTES is the
+                            gateway's own routes'), 25 MiB: above the upstreams' own
+PROXY_CONNECT_TIMEOUT_SECONDS   connecting to an upstream (then 504)
+PROXY_READ_TIMEOUT_SECONDS  waiting for an upstream's next bytes (then 504, or the
+                            response is cut once it has begun); also each write to it
+PROXY_POOL_TIMEOUT_SECONDS  waiting for a free upstream connection (then 503)
+PROXY_MAX_CONNECTIONS       open upstream connections per process, all upstreams
+PROXY_MAX_KEEPALIVE         idle connections kept for reuse
+PROXY_CIRCUIT_FAILURES      consecutive failures of an upstream that open its circuit
+PROXY_CIRCUIT_OPEN_SECONDS  how long an open circuit answers 503 without trying
+OPENAPI_FETCH_TIMEOUT_SECONDS   fetching an upstream's /openapi.json for the merged one
+OPENAPI_CACHE_SECONDS       how long a fetched upstream document (or its absence) is kept
 ==========================  ==========================================================
 
 The argon2 defaults are RFC 9106's low-memory profile (argon2-cffi's own defaults).
@@ -26,9 +35,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import httpx
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 from ringbook.settings import ServiceSettings
+
+from request_service.gateway_routes import ANALYTICS, CATALOG, Service
+
+_MIB = 1024 * 1024
 
 
 class RequestServiceSettings(ServiceSettings):
@@ -45,17 +59,48 @@ class RequestServiceSettings(ServiceSettings):
 
     sse_ping_seconds: float = Field(default=15.0, gt=0)
 
-    # Where the gateway forwards other services' public paths (gateway_routes); the
-    # defaults are the ports `make run` gives them on one machine.
-    analytics_service_url: str = "http://127.0.0.1:8004"
-    catalog_service_url: str = "http://127.0.0.1:8003"
-    proxy_connect_seconds: float = Field(default=2.0, gt=0)
-    proxy_read_seconds: float = Field(default=30.0, gt=0)
-    proxy_max_connections: int = Field(default=100, ge=1)
+    # Development defaults: the ports LocalSystem and `make run` use. Outside
+    # development each must be set (see development_values_in_use).
+    catalog_service_url: str = f"http://127.0.0.1:{CATALOG.port}"
+    analytics_service_url: str = f"http://127.0.0.1:{ANALYTICS.port}"
+    # catalog-service takes knowledge files of up to 20 MiB (multipart); the gateway must
+    # never be the one that refuses a body its upstream accepts.
+    proxy_max_body_bytes: int = Field(default=25 * _MIB, ge=1024)
+    proxy_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    proxy_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    proxy_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
+    proxy_max_connections: int = Field(default=200, ge=1)
+    proxy_max_keepalive: int = Field(default=50, ge=0)
+    proxy_circuit_failures: int = Field(default=5, ge=1)
+    proxy_circuit_open_seconds: float = Field(default=5.0, gt=0, le=600)
+    openapi_fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    openapi_cache_seconds: float = Field(default=30.0, ge=0)
 
-    def upstreams(self) -> dict[str, str]:
-        return {"analytics-service": self.analytics_service_url.rstrip("/"),
-                "catalog-service": self.catalog_service_url.rstrip("/")}
+    @field_validator("catalog_service_url", "analytics_service_url")
+    @classmethod
+    def _upstream_url(cls, value: str) -> str:
+        url = httpx.URL(value)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        if url.query or url.fragment:
+            raise ValueError("must not carry a query or a fragment")
+        return value.rstrip("/")
+
+    def upstream_url(self, service: Service) -> str:
+        """The base URL of an upstream of the route table (the field its ``url_setting``
+        names)."""
+        if service.url_setting is None:
+            raise ValueError(f"{service.name} is the gateway itself")
+        url: str = getattr(self, service.url_setting.lower())
+        return url
+
+    def development_values_in_use(self) -> list[str]:
+        public = super().development_values_in_use()
+        # Where the upstreams listen is deployment-specific: a default could only send
+        # public traffic to whatever happens to listen on that local port.
+        public += [name for name in ("CATALOG_SERVICE_URL", "ANALYTICS_SERVICE_URL")
+                   if name.lower() not in self.model_fields_set]
+        return public
 
     @field_validator("cors_origins", mode="before")
     @classmethod

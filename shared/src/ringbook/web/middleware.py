@@ -8,6 +8,9 @@
   bodies that no route may receive are refused here with a JSON 4xx, so no service can
   forget a check and meet them as a 500 in Postgres.
 * Metrics: request count and latency per route template, for Prometheus.
+
+``check_bodies=False`` (a reverse proxy's) keeps the header, path and query rules and
+the body limit, but streams the body on unread: the service that reads it checks it.
 """
 
 from __future__ import annotations
@@ -126,8 +129,9 @@ async def _send_json(send: Send, status: int, body: dict[str, object]) -> None:
 
 class PlatformMiddleware:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int,
-                 body_limits: Mapping[str, int] | None = None) -> None:
-        self.app, self.max_body_bytes = app, max_body_bytes
+                 body_limits: Mapping[str, int] | None = None,
+                 check_bodies: bool = True) -> None:
+        self.app, self.max_body_bytes, self.check_bodies = app, max_body_bytes, check_bodies
         self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -163,7 +167,8 @@ class PlatformMiddleware:
             try:
                 refusal = _request_refusal(scope, headers, limit)
                 app_receive: Receive = limited_receive
-                if refusal is None and (kind := _body_kind(headers)) is not None:
+                if (refusal is None and self.check_bodies
+                        and (kind := _body_kind(headers)) is not None):
                     # Read whole (at most the limit) so the rules see what the route would.
                     body = await _read_body(limited_receive)
                     refusal = check_json(body) if kind == _JSON else check_form(body)

@@ -1,14 +1,15 @@
-"""The app factory: wires the runtime, the gateway's collaborators and the routers.
+"""The app factory: wires the runtime, the gateway's collaborators, the routers and the
+reverse proxy to the other services (``entrypoints/gateway_proxy.py``).
 
 Nothing happens at import or in ``create_app`` beyond building objects: migrations, the
-pool, NATS, the CALLS consumer and the timeline listener all start in the lifespan.
+pool, NATS, the CALLS consumer, the timeline listener and the upstream client all start
+in the lifespan.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from ringbook.clock import Clock, SystemClock
@@ -26,7 +27,8 @@ from request_service.application.ports import StoreUnavailable
 from request_service.entrypoints import auth_routes, process_request, request_routes, stream_routes
 from request_service.entrypoints.consumers import calls_consumer
 from request_service.entrypoints.dependencies import Gateway
-from request_service.entrypoints.proxy import proxy_router
+from request_service.entrypoints.gateway_proxy import GatewayDispatch, GatewayProxy
+from request_service.entrypoints.merged_openapi import UpstreamDocuments, serve_merged_openapi
 from request_service.entrypoints.routing import store_unavailable_handler
 from request_service.entrypoints.seed_error_body import SeedErrorBodyMiddleware
 from request_service.settings import RequestServiceSettings
@@ -54,7 +56,10 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
     # A runtime job: tracked by its supervisor and cancelled on shutdown.
     runtime.add_job("timeline-listener", listen_for_timeline)
 
+    proxy = GatewayProxy(settings, clock)
+
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
+        await proxy.open()
         hasher = Argon2PasswordHasher(
             time_cost=settings.password_time_cost,
             memory_kib=settings.password_memory_kib,
@@ -64,12 +69,6 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
             users=PgUserRepository(rt.pool), hasher=hasher, tokens=rt.tokens, clock=clock
         )
         await auth.prepare()
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.proxy_read_seconds,
-                                  connect=settings.proxy_connect_seconds, pool=1.0),
-            limits=httpx.Limits(max_connections=settings.proxy_max_connections),
-            follow_redirects=False,
-        )
         app.state.gateway = Gateway(
             settings=settings,
             clock=clock,
@@ -78,14 +77,10 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
             uow=PgUnitOfWork(rt.pool),
             queries=PgRequestQueries(rt.pool),
             hub=hub,
-            http=http,
-            upstreams=settings.upstreams(),
         )
 
-    async def on_stop(app: FastAPI, _: ServiceRuntime) -> None:
-        gateway = getattr(app.state, "gateway", None)
-        if gateway is not None:
-            await gateway.http.aclose()
+    async def on_stop(_: FastAPI, __: ServiceRuntime) -> None:
+        await proxy.close()
 
     app = create_service_app(
         runtime,
@@ -96,21 +91,32 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
             process_request.router,
             request_routes.router,
             stream_routes.router,
-            proxy_router(),
         ],
         on_start=on_start,
         on_stop=on_stop,
     )
     app.add_exception_handler(StoreUnavailable, store_unavailable_handler)
+    serve_merged_openapi(
+        app,
+        UpstreamDocuments(lambda: proxy.client, clock,
+                          timeout=settings.openapi_fetch_timeout_seconds,
+                          keep_seconds=settings.openapi_cache_seconds),
+        proxy.upstream_urls,
+    )
     # Middleware added last runs first: CORS outermost, so even a 413 carries its
-    # headers and the browser can read it.
+    # headers and the browser can read it, and a preflight of a forwarded path is
+    # answered here. Then forwarded paths leave for their upstream, past the platform
+    # middleware of the gateway's own routes (and its body limit).
+    app.add_middleware(GatewayDispatch, proxy=proxy,
+                       max_body_bytes=settings.proxy_max_body_bytes)
     app.add_middleware(SeedErrorBodyMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=False,  # bearer tokens, no cookies
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Correlation-Id"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Correlation-Id",
+                       "X-API-Key", "Idempotency-Key"],
         expose_headers=["X-Correlation-Id"],
     )
     return app

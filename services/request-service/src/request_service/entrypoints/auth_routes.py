@@ -1,4 +1,5 @@
-"""``/api/auth``: register, login, me, refresh (seed 002).
+"""``/api/auth``: register, login, me, refresh (seed 002); ``POST /token``, seed 001's
+login, is the same handler at seed 001's path.
 
 Errors use the platform body ``{"error": ...}``: 409 "Email already registered",
 401 "Invalid email or password" (the same words for an unknown address and a wrong
@@ -26,6 +27,7 @@ from request_service.entrypoints.schemas import (
 )
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=PlatformRoute)
+token_router = APIRouter(tags=["auth"], route_class=PlatformRoute)
 
 
 def _user(user: User) -> UserOut:
@@ -58,6 +60,13 @@ async def login(body: LoginBody, gateway: GatewayDep) -> SessionOut:
     return _session(session)
 
 
+token_router.add_api_route(
+    "/token", login, methods=["POST"], response_model=SessionOut,
+    summary="Login (seed 001's path)",
+    description="The same as `POST /api/auth/login`: body, answer and errors.",
+)
+
+
 @router.get("/me", response_model=MeOut)
 async def me(principal: CurrentPrincipal, gateway: GatewayDep) -> MeOut:
     try:
@@ -78,8 +87,3 @@ async def refresh(principal: CurrentPrincipal, gateway: GatewayDep) -> SessionOu
         raise ApiError(401, "User no longer exists") from None
     return _session(session)
 
-
-# Seed 001's login path: the same handler, so both answer alike in success and error.
-token_router = APIRouter(tags=["auth"], route_class=PlatformRoute)
-token_router.add_api_route("/token", login, methods=["POST"], response_model=SessionOut,
-                           summary="Login (seed 001's path; same as /api/auth/login)")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Request
 from ringbook.auth import Principal, TokenService
 from ringbook.clock import Clock
@@ -30,8 +29,6 @@ class Gateway:
     uow: UnitOfWork
     queries: RequestQueries
     hub: TimelineHub
-    http: httpx.AsyncClient  # to the upstreams the gateway forwards to
-    upstreams: dict[str, str]  # service name -> base URL
 
 
 def get_gateway(request: Request) -> Gateway:
