@@ -16,7 +16,7 @@ import pytest
 from call_orchestrator.adapters.catalog_repository import PgCatalogProjection
 from call_orchestrator.application.catalog_events import CATALOG_CONSUMER
 from call_orchestrator.domain.catalog import ConfiguredHours, NumberOwner
-from catalog_feed import CatalogFeed
+from orchestrator_catalog_feed import CatalogFeed
 from flow_harness import orchestrator
 from ringbook.clock import FakeClock
 from ringbook_devtools.testing.infra import ServerSet

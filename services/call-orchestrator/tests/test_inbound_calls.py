@@ -20,7 +20,7 @@ import jwt
 import nats
 import pytest
 from call_orchestrator.settings import DEV_INBOUND_TENANT_ID
-from catalog_feed import CatalogFeed
+from orchestrator_catalog_feed import CatalogFeed
 from flow_harness import STREAM_TOKEN_SECRET
 from flow_harness import orchestrator as flow_orchestrator
 from ringbook.bus.reading import subject_events
