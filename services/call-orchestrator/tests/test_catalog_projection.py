@@ -16,8 +16,8 @@ import pytest
 from call_orchestrator.adapters.catalog_repository import PgCatalogProjection
 from call_orchestrator.application.catalog_events import CATALOG_CONSUMER
 from call_orchestrator.domain.catalog import ConfiguredHours, NumberOwner
-from orchestrator_catalog_feed import CatalogFeed
 from flow_harness import orchestrator
+from orchestrator_catalog_feed import CatalogFeed
 from ringbook.clock import FakeClock
 from ringbook_devtools.testing.infra import ServerSet
 

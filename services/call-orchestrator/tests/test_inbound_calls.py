@@ -20,9 +20,9 @@ import jwt
 import nats
 import pytest
 from call_orchestrator.settings import DEV_INBOUND_TENANT_ID
-from orchestrator_catalog_feed import CatalogFeed
 from flow_harness import STREAM_TOKEN_SECRET
 from flow_harness import orchestrator as flow_orchestrator
+from orchestrator_catalog_feed import CatalogFeed
 from ringbook.bus.reading import subject_events
 from ringbook.clock import FakeClock
 from ringbook.events import Envelope

@@ -16,9 +16,9 @@ import pytest
 from call_orchestrator.adapters.unit_of_work import PgTransaction
 from call_orchestrator.application.catalog_events import CATALOG_CONSUMER, on_catalog_event
 from call_orchestrator.domain.dial_pacing import DialLimits
-from orchestrator_catalog_feed import CatalogFeed
 from dialer_bench import Bench, dialer_bench
 from flow_harness import ANSWERS, Harness, has
+from orchestrator_catalog_feed import CatalogFeed
 from ringbook.contracts.catalog import BusinessHoursSet, business_hours_id
 from ringbook.events import new_event
 from ringbook.store import inbox
