@@ -16,7 +16,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from ringbook.web.error_rewrite import ErrorAnswer, ErrorBodyRewriter, Rewritten
+from starlette.types import ASGIApp
 
 T = TypeVar("T")
 
@@ -57,34 +58,11 @@ def with_success_false(payload: bytes) -> bytes | None:
     return orjson.dumps({"success": False, **body})
 
 
-class SeedEnvelopeMiddleware:
+def _with_success_false(answer: ErrorAnswer) -> Rewritten | None:
+    body = with_success_false(answer.body)
+    return None if body is None else Rewritten(body, [])
+
+
+class SeedEnvelopeMiddleware(ErrorBodyRewriter):
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _enveloped(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        held = bytearray()
-
-        async def rewriting_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start" and message["status"] >= 400:
-                start = message  # held until its body is known
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            held.extend(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            rewritten = with_success_false(bytes(held))
-            body = bytes(held) if rewritten is None else rewritten
-            headers = [(k, v) for k, v in start.get("headers", [])
-                       if k.lower() != b"content-length"]
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, rewriting_send)
+        super().__init__(app, applies=_enveloped, rewrite=_with_success_false)

@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from ringbook.web.error_rewrite import ErrorAnswer, ErrorBodyRewriter, Rewritten
+from starlette.types import ASGIApp
 
 from request_service.entrypoints.schemas import SeedErrorOut
 
@@ -67,47 +68,17 @@ def _platform_error_text(payload: bytes) -> str | None:
     return str(body.get("error") or "Request refused")
 
 
-class SeedErrorBodyMiddleware:
+def _in_seed_shape(answer: ErrorAnswer) -> Rewritten | None:
+    error = _platform_error_text(answer.body)
+    if error is None:
+        return None
+    # A body refused for its size was not read, so it names no request.
+    request_id = None if answer.status == 413 else readable_request_id(answer.request_body)
+    seed = seed_error(answer.status, request_id, error)
+    return Rewritten(bytes(seed.body), list(seed.raw_headers))
+
+
+class SeedErrorBodyMiddleware(ErrorBodyRewriter):
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH:
-            await self.app(scope, receive, send)
-            return
-        received = bytearray()
-        start: Message | None = None
-        held = bytearray()
-
-        async def remembering_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(received) < _REMEMBERED_BYTES:
-                received.extend(message.get("body", b""))
-            return message
-
-        async def rewriting_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start" and message["status"] >= 400:
-                start = message  # held until its body is known
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            held.extend(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            error = _platform_error_text(bytes(held))
-            if error is None:
-                await send(start)
-                await send({"type": "http.response.body", "body": bytes(held)})
-                return
-            status = start["status"]
-            # A body refused for its size was not read, so it names no request.
-            request_id = None if status == 413 else readable_request_id(bytes(received))
-            seed = seed_error(status, request_id, error)
-            replaced = {name.lower() for name, _ in seed.raw_headers}
-            kept = [(k, v) for k, v in start.get("headers", []) if k.lower() not in replaced]
-            await send({**start, "headers": [*kept, *seed.raw_headers]})
-            await send({"type": "http.response.body", "body": seed.body})
-
-        await self.app(scope, remembering_receive, rewriting_send)
+        super().__init__(app, applies=PATH.__eq__, rewrite=_in_seed_shape,
+                         remember_request_bytes=_REMEMBERED_BYTES)
