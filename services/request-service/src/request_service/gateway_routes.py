@@ -40,10 +40,16 @@ class Service:
 
 @dataclass(frozen=True)
 class GatewayRoute:
-    """Public paths under ``prefix`` (whole segments) are answered by ``service``."""
+    """Public paths under ``prefix`` (whole segments) are answered by ``service``.
+
+    ``seed_001_errors``: the paths' contract (seed 001) puts ``"success": false`` in
+    every error body; the errors the gateway answers itself for them (an upstream down
+    or slow) must keep it too, or a frontend reading ``success`` would take a 502 for
+    something else."""
 
     prefix: str
     service: Service
+    seed_001_errors: bool = False
 
     def matches(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
@@ -62,12 +68,12 @@ ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("/docs", GATEWAY),
     GatewayRoute("/openapi.json", GATEWAY),
     # catalog-service
-    GatewayRoute("/api/assistants", CATALOG),
-    GatewayRoute("/api/tools", CATALOG),
-    GatewayRoute("/api/files", CATALOG),
-    GatewayRoute("/api/phone-numbers", CATALOG),
+    GatewayRoute("/api/assistants", CATALOG, seed_001_errors=True),
+    GatewayRoute("/api/tools", CATALOG, seed_001_errors=True),
+    GatewayRoute("/api/files", CATALOG, seed_001_errors=True),
+    GatewayRoute("/api/phone-numbers", CATALOG, seed_001_errors=True),
     GatewayRoute("/api/clients", CATALOG),
-    GatewayRoute("/api/business-hours", CATALOG),
+    GatewayRoute("/api/business-hours", CATALOG, seed_001_errors=True),
     # analytics-service
     GatewayRoute("/api/analytics", ANALYTICS),
 )

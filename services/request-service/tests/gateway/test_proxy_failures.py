@@ -52,8 +52,23 @@ async def test_an_upstream_that_never_answers_is_504_json_after_the_read_timeout
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
             response = await client.post("/api/tools", json={"name": "x"})
     assert response.status_code == 504
-    assert response.json() == {"error": "Upstream service did not answer in time", "details": {
-        "service": "catalog-service", "problem": "no answer within the read timeout"}}
+    assert response.json() == {  # /api/tools is seed 001's: its errors say success false
+        "success": False, "error": "Upstream service did not answer in time",
+        "details": {"service": "catalog-service",
+                    "problem": "no answer within the read timeout"}}
+
+
+async def test_the_gateways_own_errors_keep_each_paths_error_shape(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(catalog_service_url=unused_url())
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+        assistants = await client.get("/api/assistants/")
+        clients = await client.get("/api/clients")
+    assert assistants.status_code == clients.status_code == 502
+    assert assistants.json()["success"] is False  # seed 001's envelope
+    assert "success" not in clients.json()  # seed 002's {"error": ...}
+    assert clients.json()["error"] == "Upstream service unavailable"
 
 
 async def test_an_upstream_that_resets_mid_body_ends_the_response(

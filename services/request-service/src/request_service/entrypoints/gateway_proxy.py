@@ -26,6 +26,7 @@ truncated response, never a hang and never a complete-looking one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections.abc import AsyncIterator
@@ -48,7 +49,14 @@ from request_service.entrypoints.proxy_headers import (
     has_body,
     upstream_request_headers,
 )
-from request_service.gateway_routes import ROUTES, GatewayRoute, Service, upstream_for, upstreams
+from request_service.gateway_routes import (
+    ROUTES,
+    GatewayRoute,
+    Service,
+    route_for,
+    upstream_for,
+    upstreams,
+)
 from request_service.settings import RequestServiceSettings
 
 log = get_logger(__name__)
@@ -113,12 +121,14 @@ def new_upstream_client(settings: RequestServiceSettings) -> httpx.AsyncClient:
 
 
 async def _answer(send: Send, status: int, error: str, service: Service, problem: str, *,
-                  retry_after: float | None = None) -> int:
+                  retry_after: float | None = None, seed_001_errors: bool = False) -> int:
     headers = None
     if retry_after is not None:
         headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
-    response = JSONResponse(error_body(error, {"service": service.name, "problem": problem}),
-                            status_code=status, headers=headers)
+    body = error_body(error, {"service": service.name, "problem": problem})
+    if seed_001_errors:
+        body = {"success": False, **body}
+    response = JSONResponse(body, status_code=status, headers=headers)
     await send({"type": "http.response.start", "status": status,
                 "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
@@ -175,12 +185,15 @@ class GatewayProxy:
     async def _forward(self, upstream: Upstream, scope: Scope, receive: Receive,
                        send: Send) -> int:
         service = upstream.service
+        route = route_for(scope["path"], self._routes)
+        answer = functools.partial(
+            _answer, send, seed_001_errors=route is not None and route.seed_001_errors)
         if _has_dot_segment(scope["path"]):
-            return await _answer(send, 400, "Invalid request path", service,
+            return await answer(400, "Invalid request path", service,
                                  "dot segments are not forwarded")
         now = self._clock.now().timestamp()
         if (wait := upstream.circuit.retry_after(now)) is not None:
-            return await _answer(send, 503, "Service temporarily unavailable", service,
+            return await answer(503, "Service temporarily unavailable", service,
                                  "circuit open after repeated failures", retry_after=wait)
         request = self._upstream_request(upstream, scope, receive)
         began = time.perf_counter()
@@ -189,19 +202,19 @@ class GatewayProxy:
         except _ClientLeft:
             return CLIENT_GONE
         except httpx.PoolTimeout:
-            return await _answer(send, 503, "Service temporarily unavailable", service,
+            return await answer(503, "Service temporarily unavailable", service,
                                  "the gateway has no free connection", retry_after=1)
         except httpx.TimeoutException as exc:
             self._failed(upstream, exc, now)
-            return await _answer(send, 504, "Upstream service did not answer in time",
+            return await answer(504, "Upstream service did not answer in time",
                                  service, _PROBLEMS.get(type(exc), "timeout"))
         except httpx.LocalProtocolError:
             # Something the gateway's server accepted but HTTP/1.1 cannot carry on.
-            return await _answer(send, 400, "Request cannot be forwarded", service,
+            return await answer(400, "Request cannot be forwarded", service,
                                  "a header cannot be forwarded")
         except httpx.TransportError as exc:
             self._failed(upstream, exc, now)
-            return await _answer(send, 502, "Upstream service unavailable", service,
+            return await answer(502, "Upstream service unavailable", service,
                                  _PROBLEMS.get(type(exc), "no valid answer"))
         UPSTREAM_LATENCY.labels(service.name).observe(time.perf_counter() - began)
         upstream.circuit.record_success()
