@@ -16,7 +16,7 @@ from ringbook.net_guard import (
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1/x", "http://10.1.2.3/", "http://192.168.0.10:8080/", "http://172.16.5.4/",
     "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
-    "http://[fe80::1]/", "http://0.0.0.0/", "http://localhost:8000/", "http://100.64.0.1/",
+    "http://[fe80::1]/", "http://0.0.0.0/", "http://localhost:8000/", "http://LOCALHOST./", "http://api.localhost/", "http://100.64.0.1/",
 ])
 def test_private_and_local_addresses_are_refused(url: str) -> None:
     with pytest.raises(RefusedDestination, match="private or local"):

@@ -70,9 +70,16 @@ def check_url(url: str, *, allow_private: bool) -> Destination:
     literal = literal_address(destination.host)
     if literal is not None and not allow_private and not is_public_address(literal):
         raise RefusedDestination("the URL points at a private or local address")
-    if destination.host.lower() in ("localhost", "localhost.localdomain") and not allow_private:
+    if _is_loopback_name(destination.host) and not allow_private:
         raise RefusedDestination("the URL points at a private or local address")
     return destination
+
+
+def _is_loopback_name(host: str) -> bool:
+    # RFC 6761 §6.3: "localhost" and every name under it are loopback, whatever a resolver
+    # says; a trailing dot (the fully qualified form) names the same host.
+    name = host.lower().rstrip(".")
+    return name in ("localhost", "localhost.localdomain") or name.endswith(".localhost")
 
 
 async def resolve_public(destination: Destination, *, allow_private: bool) -> str:
