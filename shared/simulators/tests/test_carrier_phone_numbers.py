@@ -187,3 +187,27 @@ async def test_a_call_to_a_configured_number_uses_its_voice_url_and_status_callb
     assert final.signature_valid
 
 
+
+
+async def test_catalog_services_twilio_adapter_imports_an_owned_number(carrier: Carrier) -> None:
+    # The production code that configures a business's number (TELEPHONY_PROVIDER=twilio),
+    # run unchanged against the simulated carrier.
+    from catalog_service.adapters.twilio_numbers import TwilioNumbers
+    from catalog_service.application.ports import NumberNotInAccount, ProvisioningUnavailable
+
+    numbers = TwilioNumbers(carrier.settings.account_sid, carrier.settings.auth_token,
+                            webhook_base_url="https://ringbook.example/", api_base_url=carrier.url)
+    imported = await numbers.import_number(EXTRA_E164[0])
+    sid = number_sid(carrier.settings.account_sid, EXTRA_E164[0])
+    assert (imported.provider, imported.provider_sid) == ("twilio", sid)
+    assert imported.capabilities["voice"] is True
+    configured = await carrier.sdk(lambda: carrier.client.incoming_phone_numbers(sid).fetch())
+    assert (configured.voice_url, configured.voice_method) == (
+        "https://ringbook.example/webhook/incoming-call", "POST")
+    assert configured.status_callback == "https://ringbook.example/webhook/call-status"
+    with pytest.raises(NumberNotInAccount):
+        await numbers.import_number("+49305559999")
+    refused = TwilioNumbers(carrier.settings.account_sid, "wrong-token",
+                            webhook_base_url="https://ringbook.example", api_base_url=carrier.url)
+    with pytest.raises(ProvisioningUnavailable, match="Twilio refused"):
+        await refused.import_number(EXTRA_E164[1])
