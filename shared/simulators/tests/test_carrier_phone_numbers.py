@@ -5,6 +5,7 @@ URL changes), and a call rung in to a number the SDK configured."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -18,7 +19,7 @@ from ringbook_simulators.carrier.phone_numbers import number_sid
 from ringbook_simulators.carrier.scenarios import ACCOUNT_NUMBER, SIMULATED_NUMBERS
 from ringbook_simulators.carrier.settings import CarrierSettings
 from ringbook_simulators.carrier.testing import CallbackRecorder, running_carrier, serve_app
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -127,8 +128,16 @@ async def test_unknown_sids_bad_updates_and_bad_credentials_get_twilios_errors(
 
     intruder = sdk_client(carrier.settings, carrier.url, auth_token="wrong-token")
     with pytest.raises(TwilioRestException) as denied:
-        await carrier.sdk(intruder.incoming_phone_numbers.list)
+        await carrier.sdk(intruder.incoming_phone_numbers(
+            number_sid(carrier.settings.account_sid, ACCOUNT_NUMBER)).fetch)
     assert (denied.value.status, denied.value.code) == (401, 20003)
+    # A list reads pages, and the SDK's page reader wraps any non-200 answer in a plain
+    # TwilioException carrying the response (as against api.twilio.com).
+    with pytest.raises(TwilioException) as denied_list:
+        await carrier.sdk(intruder.incoming_phone_numbers.list)
+    assert not isinstance(denied_list.value, TwilioRestException)
+    response = denied_list.value.args[1]
+    assert (response.status_code, json.loads(response.text)["code"]) == (401, 20003)
 
 
 def test_an_owned_number_that_is_no_number_stops_the_carrier() -> None:
@@ -147,7 +156,8 @@ async def test_a_call_to_a_configured_number_uses_its_voice_url_and_status_callb
     async def voice(request: Request) -> Response:
         params = dict(request.query_params)  # VoiceMethod GET: the fields in the query
         url = str(request.url).split("?")[0]
-        valid = RequestValidator(token).validate(url, params,
+        # Twilio signs a GET over the full URL, query included, with no POST fields.
+        valid = RequestValidator(token).validate(str(request.url), {},
                                                  request.headers.get("X-Twilio-Signature", ""))
         asked.append((url, params, bool(valid)))
         return Response("<Response><Say>Guten Tag.</Say></Response>", media_type="text/xml")
@@ -177,3 +187,27 @@ async def test_a_call_to_a_configured_number_uses_its_voice_url_and_status_callb
     assert final.signature_valid
 
 
+
+
+async def test_catalog_services_twilio_adapter_imports_an_owned_number(carrier: Carrier) -> None:
+    # The production code that configures a business's number (TELEPHONY_PROVIDER=twilio),
+    # run unchanged against the simulated carrier.
+    from catalog_service.adapters.twilio_numbers import TwilioNumbers
+    from catalog_service.application.ports import NumberNotInAccount, ProvisioningUnavailable
+
+    numbers = TwilioNumbers(carrier.settings.account_sid, carrier.settings.auth_token,
+                            webhook_base_url="https://ringbook.example/", api_base_url=carrier.url)
+    imported = await numbers.import_number(EXTRA_E164[0])
+    sid = number_sid(carrier.settings.account_sid, EXTRA_E164[0])
+    assert (imported.provider, imported.provider_sid) == ("twilio", sid)
+    assert imported.capabilities["voice"] is True
+    configured = await carrier.sdk(lambda: carrier.client.incoming_phone_numbers(sid).fetch())
+    assert (configured.voice_url, configured.voice_method) == (
+        "https://ringbook.example/webhook/incoming-call", "POST")
+    assert configured.status_callback == "https://ringbook.example/webhook/call-status"
+    with pytest.raises(NumberNotInAccount):
+        await numbers.import_number("+49305559999")
+    refused = TwilioNumbers(carrier.settings.account_sid, "wrong-token",
+                            webhook_base_url="https://ringbook.example", api_base_url=carrier.url)
+    with pytest.raises(ProvisioningUnavailable, match="Twilio refused"):
+        await refused.import_number(EXTRA_E164[1])
