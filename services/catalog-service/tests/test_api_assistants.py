@@ -73,7 +73,7 @@ async def test_defaults_fill_what_is_omitted_and_languages_are_normalized(
     assert (data["language"], data["fallback_language"]) == ("en-US", "de")
     assert (data["llm_provider"], data["llm_model"], data["voice_provider"]) == (
         "OpenAI", "gpt-realtime", "OpenAI")
-    assert [n["field"] for n in data["not_in_effect"]] == ["temperature"]
+    assert [n["field"] for n in data["not_in_effect"]] == ["llm_model", "temperature"]
 
 
 BAD_FIELDS: list[tuple[dict[str, Any], str]] = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from catalog_service.domain.assistants import (
     InvalidLanguage,
-    is_realtime_model,
     language_tag,
     not_in_effect,
 )
@@ -15,7 +14,12 @@ from catalog_service.domain.business_hours import (
     weekly_hours_text,
 )
 from catalog_service.domain.numbers import InvalidNumber, country_of, e164
-from ringbook.contracts.catalog import AssistantState
+from ringbook.contracts.catalog import (
+    ASSISTANT_FIELD_EFFECTS,
+    REALTIME_MAX_OUTPUT_TOKENS,
+    REALTIME_SPEED_RANGE,
+    AssistantState,
+)
 from ringbook.weekly_hours import WeeklyHours
 
 
@@ -75,21 +79,14 @@ def test_language_tags_are_bcp47_and_normalized() -> None:
             language_tag(bad)
 
 
-def test_realtime_models() -> None:
-    assert is_realtime_model("gpt-realtime")
-    assert is_realtime_model("gpt-realtime-mini-2025-10-06")
-    assert is_realtime_model("gpt-4o-realtime-preview")
-    assert not is_realtime_model("gpt-4o")
-    assert not is_realtime_model("claude-3")
-
-
 def fields(state: AssistantState) -> dict[str, object]:
     return {n.field: n.value for n in not_in_effect(state)}
 
 
-def test_an_assistant_the_realtime_pipeline_can_honour_has_only_temperature_listed() -> None:
+def test_an_assistant_the_realtime_pipeline_can_honour_has_only_model_and_temperature_listed(
+) -> None:
     state = AssistantState(name="Empfang", voice_id="marin", voice_speed=1.1, max_tokens=800)
-    assert fields(state) == {"temperature": 0.7}
+    assert fields(state) == {"llm_model": "gpt-realtime", "temperature": 0.7}
 
 
 def test_seed_001s_assistant_lists_what_is_not_in_effect_and_why() -> None:
@@ -99,9 +96,9 @@ def test_seed_001s_assistant_lists_what_is_not_in_effect_and_why() -> None:
         voice_pitch=1.0, voice_stability=0.5, interruption_sensitivity=0.5,
     )
     listed = not_in_effect(state)
-    assert {n.field for n in listed} == {
+    assert [n.field for n in listed] == [
         "llm_model", "temperature", "voice_provider", "voice_id", "voice_pitch",
-        "voice_stability", "interruption_sensitivity"}
+        "voice_stability", "interruption_sensitivity"]
     by_field = {n.field: n for n in listed}
     assert by_field["voice_provider"].value == "ElevenLabs"
     assert "OpenAI Realtime API's own voices" in by_field["voice_provider"].reason
@@ -117,3 +114,48 @@ def test_other_providers_and_too_many_tokens_are_listed() -> None:
     assert listed["max_tokens"] == 10_000
     assert listed["voice_speed"] == 3.0
     assert {"silence_timeout", "response_delay"} <= set(listed)
+
+
+# For each kind of field in the kernel's table: values a call honours, values it does not.
+# media-bridge's test_assistant_session pins the same table from the call's side.
+_WITHIN_LIMITS: dict[str, tuple[list[object], list[object]]] = {
+    "max_tokens": ([1, 800, REALTIME_MAX_OUTPUT_TOKENS], [REALTIME_MAX_OUTPUT_TOKENS + 1, 10_000]),
+    "voice_id": ([None, "marin", " Coral "], ["german-female-professional", "21m00Tcm4TlvDq8ikWAM"]),
+    "voice_speed": ([None, *REALTIME_SPEED_RANGE, 1.0], [0.2, 1.6, 3.0]),
+}
+_SET_VALUES: dict[str, object] = {
+    "llm_model": "gpt-realtime-mini", "temperature": 0.2, "voice_pitch": 1.0,
+    "voice_stability": 0.5, "interruption_sensitivity": 0.5, "silence_timeout": 5.0,
+    "response_delay": 0.5,
+}
+
+
+def test_the_field_table_names_every_field_of_an_assistant() -> None:
+    assert set(ASSISTANT_FIELD_EFFECTS) == set(AssistantState.model_fields)
+
+
+@pytest.mark.parametrize("field", sorted(ASSISTANT_FIELD_EFFECTS))
+def test_not_in_effect_lists_exactly_what_the_field_table_says_a_call_ignores(field: str) -> None:
+    effect = ASSISTANT_FIELD_EFFECTS[field]
+    default = AssistantState(name="x")
+    always = set(fields(default))  # what the defaults already list (model, temperature)
+    assert always == {f for f, e in ASSISTANT_FIELD_EFFECTS.items()
+                      if e == "ignored" and getattr(default, f) is not None}
+
+    def listed(value: object) -> bool:
+        return field in fields(default.model_copy(update={field: value}))
+
+    if effect == "ignored":
+        assert listed(_SET_VALUES[field])
+    elif effect == "openai_only":
+        assert not listed("OpenAI") and not listed("openai")
+        assert listed("ElevenLabs") and listed("Anthropic")
+    elif effect == "realtime_limits":
+        honoured, not_honoured = _WITHIN_LIMITS[field]
+        assert not any(listed(v) for v in honoured)
+        assert all(listed(v) for v in not_honoured)
+    else:  # honoured, or not a call setting: never listed, whatever the value
+        assert effect in ("honoured", "not_a_call_setting")
+        sample = {"is_active": False, "status": "deployed", "capabilities": {"x": True},
+                  "language": "en-US"}.get(field, "anything")
+        assert not listed(sample)

@@ -106,6 +106,7 @@ class Bridge:
     app: FastAPI
     model: RealtimeModelSimulator
     orchestrator: FakeOrchestrator
+    orchestrator_url: str = ""
 
     @property
     def hangups(self) -> list[tuple[str, str | None]]:
@@ -191,6 +192,7 @@ async def run_bridge(
                 app=app,
                 model=model,
                 orchestrator=orchestrator,
+                orchestrator_url=values["orchestrator_url"],
             )
         finally:
             server.should_exit = True

@@ -5,7 +5,8 @@ the catalog events published on the real stream. What the bridge told the model 
 from the simulated model's side of the socket, in order.
 
 catalog-service plays no part in a call: media-bridge has no client of it at all (the
-projection is fed by the CATALOG stream), so its being down cannot matter."""
+projection is fed by the CATALOG stream), so its being down cannot matter; a test
+records every connection the bridge opens during a call to prove it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -28,6 +30,7 @@ from ringbook_simulators.realtime.session import RealtimeSession
 from twilio_peer import SILENCE, TENANT, Twilio, completed_within
 
 ASSISTANT_LINE, CLIENT_LINE, UNKNOWN_LINE = "+49305550170", "+49305550180", "+49305550199"
+DELETED_LINE = "+49305550160"
 
 
 @pytest.fixture
@@ -55,7 +58,9 @@ async def bridge(infra: ServerSet, fresh_schema: str, fresh_streams: None,
         feed = CatalogFeed(infra.nats_url, TENANT)
         a, t, f = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         await feed.publish(
-            feed.event(a, assistant()), feed.event(t, tool("https://tools.example.com/slots")),
+            feed.event(a, assistant(voice_speed=1.2, llm_model="gpt-4o", temperature=0.2,
+                                    voice_provider="ElevenLabs")),
+            feed.event(t, tool("https://tools.example.com/slots")),
             feed.event(a, c.AssistantToolLinked(tool_id=t)),
             *file_events(feed, f, "Praxisinfo.txt", "german", ["Montag bis Freitag offen."]),
             feed.event(a, c.AssistantFileLinked(file_id=f)),
@@ -115,7 +120,9 @@ async def test_the_numbers_assistant_answers_with_its_instructions_tools_voice_a
                                                     "end_call"]
     assert session["tools"][0]["parameters"]["required"] == ["day"]
     assert session["audio"]["output"]["voice"] == "coral"
+    assert session["audio"]["output"]["speed"] == 1.2
     assert session["max_output_tokens"] == 500
+    assert "temperature" not in session  # not_in_effect says so: the GA API has none
     assert before_audio[1]["response"] == {
         "instructions": FIRST_MESSAGE_PREFIX + assistant().first_message}
     row = await bridge.pool.fetchrow("select aggregate, tenant_id from events"
@@ -131,7 +138,7 @@ async def test_a_clients_number_gets_its_receptionist(
     assert session["instructions"].splitlines()[:2] == [
         "You answer the phone for Salon Kamm, Friseur.", "Termine nur dienstags."]
     assert [t["name"] for t in session["tools"]] == ["end_call"]
-    assert session["audio"]["output"]["voice"] == "sage"
+    assert session["audio"]["output"] == {"format": {"type": "audio/pcmu"}, "voice": "sage"}
     assert "max_output_tokens" not in session
 
 
@@ -144,3 +151,57 @@ async def test_any_other_call_gets_the_default_receptionist(
     assert session["instructions"] == DEFAULT_RECEPTIONIST_INSTRUCTIONS
     assert [t["name"] for t in session["tools"]] == ["end_call"]
     assert session["audio"]["output"]["voice"] == "marin"  # REALTIME_VOICE
+
+
+async def test_a_number_whose_assistant_was_deleted_gets_the_default_receptionist(
+    bridge: Bridge, client_events: list[dict[str, Any]], infra: ServerSet
+) -> None:
+    feed = CatalogFeed(infra.nats_url, TENANT)
+    a = uuid.uuid4()
+    # Only the deletion: catalog-service's phone_number_updated (assistant None) may come
+    # later or not at all, and the number must not keep a deleted assistant meanwhile.
+    await feed.publish(feed.event(a, assistant(system_prompt="Gelöschte Rezeption.")),
+                       feed.event(uuid.uuid4(), number(DELETED_LINE, a)),
+                       feed.event(a, c.AssistantDeleted()))
+
+    async def deleted() -> bool:
+        return bool(await bridge.pool.fetchval(
+            "select count(*) from numbers where number = $1", DELETED_LINE)
+            and not await bridge.pool.fetchval(
+                "select count(*) from assistants where assistant_id = $1", a))
+
+    await eventually(deleted, 10, what="the deletion projected")
+    [update] = await answer(bridge, client_events, 4, DELETED_LINE)
+    assert update["session"]["instructions"] == DEFAULT_RECEPTIONIST_INSTRUCTIONS
+    assert [t["name"] for t in update["session"]["tools"]] == ["end_call"]
+
+
+async def test_a_call_opens_no_connection_but_to_postgres_nats_the_model_and_the_orchestrator(
+    bridge: Bridge, client_events: list[dict[str, Any]], infra: ServerSet,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """catalog-service is not running in this test at all (down, as far as the bridge
+    could tell): every TCP connection the process opens during an assistant's call is
+    recorded, and each goes to a peer the call needs, none to anything else."""
+    opened: list[tuple[str, int]] = []
+    loop = asyncio.get_running_loop()
+    create_connection = type(loop).create_connection
+
+    async def recording(self: asyncio.AbstractEventLoop, protocol_factory: Any,
+                        host: str | None = None, port: int | None = None,
+                        *args: Any, **kwargs: Any) -> Any:
+        opened.append((str(host), int(port or 0)))
+        return await create_connection(self, protocol_factory, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(type(loop), "create_connection", recording)
+    before_audio = await answer(bridge, client_events, 5, ASSISTANT_LINE)
+    assert before_audio[0]["session"]["instructions"].startswith("Du bist die Rezeption")
+
+    def port_of(url: str) -> int:
+        return urlsplit(url).port or 0
+
+    bridge_port = port_of(bridge.url)  # the test's own Twilio connects to it
+    allowed = {port_of(infra.database_url), port_of(infra.nats_url),
+               port_of(bridge.model.base_url), port_of(bridge.orchestrator_url), bridge_port}
+    assert ("127.0.0.1", port_of(bridge.model.base_url)) in opened  # the recording works
+    assert {port for _, port in opened} <= allowed, opened

@@ -83,6 +83,58 @@ class AssistantState(EventData):
     capabilities: dict[str, Any] = {}
 
 
+# --- what a call honours of an assistant -------------------------------------------------
+# Calls run on the OpenAI Realtime API (media-bridge): one speech-to-speech model with its
+# own voices. How a call treats each field of AssistantState, and the API's limits, are
+# stated once here: catalog-service's ``not_in_effect`` and media-bridge's session
+# building are each tested against this table, so what a GET says is ignored and what a
+# call ignores cannot drift apart.
+
+# The Realtime API's built-in voices (session.audio.output.voice).
+REALTIME_VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
+)
+# Its bound on max_output_tokens per response.
+REALTIME_MAX_OUTPUT_TOKENS = 4096
+# The output speeds it accepts (session.audio.output.speed), inclusive.
+REALTIME_SPEED_RANGE = (0.25, 1.5)
+
+# "honoured": every value acts on the call. "realtime_limits": acted on within the
+# Realtime API's limits above (a Realtime voice; a speed in range; max_tokens capped),
+# outside them not. "openai_only": calls always use OpenAI, so only the value OpenAI
+# is in effect. "ignored": no call reads it. "not_a_call_setting": the assistant's
+# bookkeeping, which no call is expected to act on.
+FieldEffect = Literal["honoured", "realtime_limits", "openai_only", "ignored",
+                      "not_a_call_setting"]
+ASSISTANT_FIELD_EFFECTS: dict[str, FieldEffect] = {
+    "name": "not_a_call_setting",
+    "description": "not_a_call_setting",
+    "system_prompt": "honoured",
+    "llm_provider": "openai_only",
+    "llm_model": "ignored",  # every call uses media-bridge's REALTIME_MODEL
+    "temperature": "ignored",  # the Realtime API (GA) has no sampling temperature
+    "max_tokens": "realtime_limits",
+    "voice_provider": "openai_only",
+    "voice_id": "realtime_limits",
+    "voice_speed": "realtime_limits",
+    "voice_pitch": "ignored",
+    "voice_stability": "ignored",
+    "language": "honoured",
+    "fallback_language": "honoured",
+    "first_message": "honoured",
+    "interruption_sensitivity": "ignored",
+    "silence_timeout": "ignored",
+    "response_delay": "ignored",
+    "status": "not_a_call_setting",
+    "is_active": "honoured",  # an inactive assistant's numbers get the default receptionist
+    "capabilities": "not_a_call_setting",
+}
+
+
+def is_openai(provider: str) -> bool:
+    return provider.strip().lower() in ("openai", "open ai", "openai realtime")
+
+
 class AssistantCreated(AssistantState):
     pass
 

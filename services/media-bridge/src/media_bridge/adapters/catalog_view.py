@@ -114,13 +114,9 @@ async def _assistant(
         " order by t.name, t.tool_id", assistant_id, tenant_id)
     has_knowledge = await conn.fetchval(
         f"select exists ({_SEARCHED_FILES})", assistant_id, tenant_id)
-    return AssistantProfile(
-        assistant_id=assistant_id, tenant_id=tenant_id, name=state.name,
-        system_prompt=state.system_prompt, first_message=state.first_message,
-        language=state.language, fallback_language=state.fallback_language,
-        voice_id=state.voice_id, max_tokens=state.max_tokens,
-        tools=tuple(_tool(row) for row in tools), has_knowledge=bool(has_knowledge),
-    )
+    return AssistantProfile.of(assistant_id, tenant_id, state,
+                               tools=tuple(_tool(row) for row in tools),
+                               has_knowledge=bool(has_knowledge))
 
 
 def _tool(row: asyncpg.Record) -> HttpTool:

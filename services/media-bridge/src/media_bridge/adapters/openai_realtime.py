@@ -158,7 +158,7 @@ class OpenAIRealtimeModel:
 
     async def configure(self, spec: SessionSpec) -> None:
         """``session.update``: the spec's instructions, tools, voice (else
-        ``REALTIME_VOICE``) and, if it has one, its output limit per response."""
+        ``REALTIME_VOICE``) and, if it has them, its speed and output limit per response."""
         s = self._settings
         session: RealtimeSessionCreateRequestParam = {
             "type": "realtime",
@@ -180,6 +180,8 @@ class OpenAIRealtimeModel:
                            "voice": spec.voice or s.realtime_voice},
             },
         }
+        if spec.speed is not None:
+            session["audio"]["output"]["speed"] = spec.speed
         if spec.max_output_tokens is not None:
             session["max_output_tokens"] = spec.max_output_tokens
         await self._conn.session.update(session=session)

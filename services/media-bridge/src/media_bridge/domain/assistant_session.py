@@ -4,7 +4,8 @@ A business number is answered by one of three (the catalog decides, as media-bri
 projection of the CATALOG stream has it):
 
 * a phone number routed to an assistant: that assistant (:class:`AssistantProfile`),
-  its ``system_prompt`` as instructions, its language, voice, output limit, HTTP tools,
+  its ``system_prompt`` as instructions, its language, voice and its speed, output
+  limit, HTTP tools,
   ``search_knowledge`` when it has processed knowledge files, and its ``first_message``
   spoken before the caller says anything;
 * a client's number (seed 002's business): a receptionist built from the client's name,
@@ -20,6 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from ringbook.contracts import catalog as c
 
 from media_bridge.domain.booking_call import (
     BOOK_APPOINTMENT,
@@ -38,13 +41,11 @@ BUILT_IN_TOOLS = frozenset({END_CALL, SEARCH_KNOWLEDGE, BOOK_APPOINTMENT, REPORT
 # exact prefix, so it is part of the contract with it: change both or neither.
 FIRST_MESSAGE_PREFIX = "Say exactly the following, then wait for the caller: "
 
-# The built-in voices of the OpenAI Realtime API; any other voice id (an ElevenLabs id
-# from seed 001, say) cannot be spoken by it, and the default voice is used instead.
-REALTIME_VOICES = frozenset(
-    {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
-)
-# The realtime API takes 1..4096 output tokens per response.
-MAX_OUTPUT_TOKENS = 4096
+# The Realtime API's voices, output limit and speeds (the kernel's, which catalog-service's
+# ``not_in_effect`` is tested against too): a voice id it does not have (an ElevenLabs id
+# from seed 001, say) cannot be spoken, and the default voice is used instead.
+REALTIME_VOICES = frozenset(c.REALTIME_VOICES)
+MAX_OUTPUT_TOKENS = c.REALTIME_MAX_OUTPUT_TOKENS
 
 _LANGUAGES = {
     "de": "German", "en": "English", "fr": "French", "es": "Spanish", "it": "Italian",
@@ -104,8 +105,26 @@ class AssistantProfile:
     fallback_language: str | None
     voice_id: str | None
     max_tokens: int | None
+    voice_speed: float | None = None
     tools: tuple[HttpTool, ...] = ()
     has_knowledge: bool = False
+
+    @classmethod
+    def of(cls, assistant_id: uuid.UUID, tenant_id: uuid.UUID, state: c.AssistantState, *,
+           tools: tuple[HttpTool, ...] = (), has_knowledge: bool = False
+           ) -> AssistantProfile | None:
+        """The profile a call uses of the catalog's ``state``; None for an inactive
+        assistant (its numbers get the default receptionist). What it keeps and drops
+        is ``ringbook.contracts.catalog.ASSISTANT_FIELD_EFFECTS``."""
+        if not state.is_active:
+            return None
+        return cls(
+            assistant_id=assistant_id, tenant_id=tenant_id, name=state.name,
+            system_prompt=state.system_prompt, first_message=state.first_message,
+            language=state.language, fallback_language=state.fallback_language,
+            voice_id=state.voice_id, max_tokens=state.max_tokens,
+            voice_speed=state.voice_speed, tools=tools, has_knowledge=has_knowledge,
+        )
 
     def http_tool(self, name: str) -> HttpTool | None:
         return next((t for t in self.offered_tools() if t.name == name), None)
@@ -152,6 +171,12 @@ def realtime_voice(*candidates: str | None) -> str | None:
     return None
 
 
+def realtime_speed(speed: float | None) -> float | None:
+    """The output speed if the Realtime API takes it; None: the normal speed."""
+    low, high = c.REALTIME_SPEED_RANGE
+    return speed if speed is not None and low <= speed <= high else None
+
+
 def language_line(language: str, fallback: str | None) -> str:
     line = f"Speak {language_name(language)} ({language})."
     if fallback:
@@ -190,6 +215,7 @@ def assistant_session(assistant: AssistantProfile, today: date, default: str) ->
         instructions="\n".join(lines),
         tools=tuple(tools),
         voice=realtime_voice(assistant.voice_id),
+        speed=realtime_speed(assistant.voice_speed),
         max_output_tokens=(None if max_tokens is None
                            else max(1, min(max_tokens, MAX_OUTPUT_TOKENS))),
         first_message=first or None,

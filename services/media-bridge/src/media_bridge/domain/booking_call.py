@@ -37,6 +37,8 @@ class SessionSpec:
     tools: tuple[ToolSpec, ...]
     # None: the service's default voice (REALTIME_VOICE) and no output limit.
     voice: str | None = None
+    # None: the normal speed (1.0).
+    speed: float | None = None
     max_output_tokens: int | None = None
     # Spoken by the agent before the caller says anything (see domain.assistant_session).
     first_message: str | None = None

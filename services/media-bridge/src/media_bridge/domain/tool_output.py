@@ -1,5 +1,5 @@
 """What the model gets back from a business's HTTP tool and from ``search_knowledge``.
-Pure: the shapes of the outputs (docs/tools.md lists them).
+Pure: the shapes of the outputs (docs/media-bridge.md lists them).
 
 * an answer with a 2xx status: ``{"ok": true, "status": 200, "body": …}``, the body
   parsed as JSON when it is JSON, else its text (cut at :data:`TEXT_BODY_CHARS`, with
