@@ -80,6 +80,12 @@ async def sentinel_call(bridge: Bridge, n: int) -> uuid.UUID:
         await twilio.stop()
         await asyncio.wait_for(ws.wait_closed(), 5)
     await reported(bridge, twilio.call_sid)
+
+    # The hang-up is asked after the report is stored, so it is awaited, not assumed.
+    async def hung_up() -> bool:
+        return bool(bridge.hangups)
+
+    await eventually(hung_up)
     return session
 
 
