@@ -29,7 +29,7 @@ from ringbook.settings import ServiceSettings
 from ringbook.store import event_store
 from ringbook.web.app import create_service_app
 from ringbook_devtools.nats_server import nats_server_binary
-from ringbook_devtools.processes import free_port, stop_process, wait_for_port
+from ringbook_devtools.processes import free_ports, stop_process, wait_for_port
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import eventually
@@ -144,7 +144,8 @@ def start_nats(root: Path, port: int, monitor_port: int, *, sync_always: bool
 
 class RestartableNats:
     def __init__(self, root: Path) -> None:
-        self.root, self.port, self.monitor_port = root, free_port(), free_port()
+        self.root = root
+        self.port, self.monitor_port = free_ports(2)
         self.proc = start_nats(root, self.port, self.monitor_port, sync_always=True)
 
     def restart(self, *, sync_always: bool = True, wipe: bool = False) -> None:

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ringbook_devtools.processes import free_port, stop_process, wait_for_port
+from ringbook_devtools.processes import free_ports, stop_process, wait_for_port
 
 
 def nats_server_binary() -> str:
@@ -34,8 +34,10 @@ class EmbeddedNats:
         return f"http://127.0.0.1:{self.monitor_port}"
 
     def start(self) -> EmbeddedNats:
-        self.port = self.port or free_port()
-        self.monitor_port = self.monitor_port or free_port()
+        if not (self.port and self.monitor_port):
+            # Both chosen at once: one at a time, the second may repeat the first.
+            port, monitor = free_ports(2)
+            self.port, self.monitor_port = self.port or port, self.monitor_port or monitor
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "nats.conf"
         # sync_interval: always -- NATS otherwise acks writes before fsync (Jepsen 2025).

@@ -8,9 +8,21 @@ import time
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports. Every socket stays bound until all are chosen: one at
+    a time, the kernel may hand out a port just released again (it gave NATS the port it
+    had given request-service a moment earlier, and the service could not bind)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -19,7 +19,7 @@ import httpx
 
 from ringbook_devtools.nats_server import EmbeddedNats
 from ringbook_devtools.postgres_server import EmbeddedPostgres
-from ringbook_devtools.processes import free_port, port_free, stop_process, wait_for_port
+from ringbook_devtools.processes import free_ports, port_free, stop_process, wait_for_port
 
 SERVICES: dict[str, tuple[str, int]] = {
     # name: (module, default port)
@@ -56,15 +56,18 @@ class LocalSystem:
     def start(self) -> LocalSystem:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "logs").mkdir(exist_ok=True)
-        for name, (_, port) in SERVICES.items():
-            self.ports[name] = free_port() if self.random_ports else port
-        self.ports["carrier"] = free_port() if self.random_ports else CARRIER_PORT
-        self.ports["model"] = free_port() if self.random_ports else MODEL_PORT
+        fixed = {**{name: port for name, (_, port) in SERVICES.items()},
+                 "carrier": CARRIER_PORT, "model": MODEL_PORT,
+                 "nats": 4222, "monitor_port": 8222, "postgres": 5432}
+        # Chosen together, so no two of them (the servers' included) can be the same.
+        chosen = dict(zip(fixed, free_ports(len(fixed)), strict=True))
+        self.ports.update(chosen if self.random_ports else fixed)
+        infra = {name: self.ports.pop(name) for name in ("nats", "monitor_port", "postgres")}
         busy = [f"{name} ({port})" for name, port in self.ports.items() if not port_free(port)]
         if busy:
             raise RuntimeError("ports already in use: " + ", ".join(busy)
                                + " -- is Ringbook already running?")
-        self._start_infra()
+        self._start_infra(**infra)
         if self._simulated:
             self._spawn("carrier", [sys.executable, "-m", "ringbook_simulators.carrier"])
         if self._simulated_model:
@@ -86,17 +89,17 @@ class LocalSystem:
         # A real OPENAI_API_KEY means the real model; otherwise the simulated one.
         return not {**os.environ, **self.env}.get("OPENAI_API_KEY")
 
-    def _start_infra(self) -> None:
+    def _start_infra(self, *, nats: int, monitor_port: int, postgres: int) -> None:
         self.database_url = os.environ.get("DATABASE_URL", "")
         self.nats_url = os.environ.get("NATS_URL", "")
         monitor = os.environ.get("NATS_MONITOR_URL", "")
         if not self.nats_url:
-            self.nats = EmbeddedNats(self.root / "nats", port=0 if self.random_ports else 4222,
-                                     monitor_port=0 if self.random_ports else 8222).start()
+            self.nats = EmbeddedNats(self.root / "nats", port=nats,
+                                     monitor_port=monitor_port).start()
             self.nats_url, monitor = self.nats.url, self.nats.monitor_url
         if not self.database_url:
             self.postgres = EmbeddedPostgres(self.root / "postgres", durable=self.durable,
-                                             port=0 if self.random_ports else 5432).start()
+                                             port=postgres).start()
             self.postgres.create_database("ringbook")
             self.database_url = self.postgres.dsn("ringbook")
         self.env.setdefault("NATS_MONITOR_URL", monitor)
