@@ -16,7 +16,13 @@ from ringbook.store.unavailable import CONNECTION_ERRORS
 
 # Postgres gone or restarting, or an error of the statement itself: the round is
 # skipped and retried, like any database hiccup; the loop never ends but by cancellation.
-LOOP_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, asyncpg.PostgresError)
+# InternalClientError is what asyncpg raises when the server shuts down under an open
+# transaction: the statement fails, and the ROLLBACK on the way out finds the protocol
+# still consuming that error ("cannot switch to state 15; another operation (2) is in
+# progress"). It ended the dialer for good in the Postgres outage e2e test; the pool
+# drops such a connection on release, so the next round gets a sound one.
+LOOP_ERRORS: tuple[type[BaseException], ...] = (
+    *CONNECTION_ERRORS, asyncpg.PostgresError, asyncpg.InternalClientError)
 
 
 class Wakeups:
