@@ -40,6 +40,9 @@ INBOUND_ASSISTANT               the name recorded on inbound call jobs ("recepti
                                 media-bridge picks the number's own assistant by the line
 INBOUND_GREETING                what the caller hears before the stream connects
 INBOUND_VOICE / _LANGUAGE       <Say> voice ("alice") and language ("de-DE") of the greeting
+INCOMING_CALL_RATE_LIMIT        incoming calls per business number (the number called), per
+                                replica ("10/minute", seed 004's; "" turns it off); over
+                                it the webhook answers 429 with Retry-After
 ==============================  ===========================================================
 """
 
@@ -53,6 +56,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from ringbook.settings import Environment
 from ringbook.stream_tokens import StreamTokenSettings
+from ringbook.web.rate_limits import RateLimits
 from ringbook.weekly_hours import WeeklyHours
 
 from call_orchestrator.application.carrier_reconcile import CarrierChecks
@@ -63,6 +67,8 @@ SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 # The tenant of inbound calls in development and tests (no real tenant has it).
 DEV_INBOUND_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+# The name of the incoming-call limit in the service's RateLimits.
+INCOMING_CALLS = "incoming_call"
 
 
 class OrchestratorSettings(StreamTokenSettings):
@@ -99,6 +105,13 @@ class OrchestratorSettings(StreamTokenSettings):
     inbound_greeting: str = "Willkommen. Einen Moment bitte…"
     inbound_voice: str = "alice"
     inbound_language: str = "de-DE"
+    incoming_call_rate_limit: str = "10/minute"
+
+    @field_validator("incoming_call_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        RateLimits({INCOMING_CALLS: value})  # a malformed limit fails at start-up
+        return value
 
     @field_validator("default_business_hours")
     @classmethod

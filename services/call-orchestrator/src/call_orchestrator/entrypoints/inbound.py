@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from ringbook.logging import correlation
 from ringbook.stream_tokens import TOKEN_PARAMETER, CallDirection, StreamTokens
 from ringbook.web.errors import ApiError
+from ringbook.web.rate_limits import RateLimitExceeded, RateLimits
 from ringbook.web.state import wired
 
 from call_orchestrator.adapters.twiml import Greeting, stream_twiml
@@ -34,7 +35,7 @@ from call_orchestrator.application.inbound_calls import (
 )
 from call_orchestrator.entrypoints.dependencies import OrchestratorDep, StreamTokensDep
 from call_orchestrator.entrypoints.webhooks import signed_form
-from call_orchestrator.settings import OrchestratorSettings
+from call_orchestrator.settings import INCOMING_CALLS, OrchestratorSettings
 
 router = APIRouter(tags=["twilio"])
 
@@ -48,6 +49,8 @@ class InboundConfig:
     voice: str
     language: str
     media_stream_url: str
+    # Incoming calls per business number (the number called).
+    limits: RateLimits
 
     @classmethod
     def from_settings(cls, settings: OrchestratorSettings) -> InboundConfig:
@@ -58,6 +61,7 @@ class InboundConfig:
             voice=settings.inbound_voice,
             language=settings.inbound_language,
             media_stream_url=settings.media_stream_url,
+            limits=RateLimits({INCOMING_CALLS: settings.incoming_call_rate_limit}),
         )
 
 
@@ -85,8 +89,14 @@ async def incoming_call(request: Request, orchestrator: OrchestratorDep,
     call_sid, caller = params.get("CallSid", "").strip(), params.get("From", "").strip()
     if not call_sid or not caller:
         raise ApiError(400, "CallSid and From are required")
+    to_number = params.get("To", "").strip()
+    try:
+        # After the signature: an unsigned flood must not use up a business's calls.
+        config.limits.hit(INCOMING_CALLS, business_line(to_number) or to_number)
+    except RateLimitExceeded as exc:
+        raise exc.as_api_error() from None
     call = IncomingCall(
-        call_sid=call_sid, from_number=caller, to_number=params.get("To", "").strip(),
+        call_sid=call_sid, from_number=caller, to_number=to_number,
         call_status=params.get("CallStatus", ""), from_country=params.get("FromCountry", ""),
         from_city=params.get("FromCity", ""),
     )
