@@ -18,9 +18,13 @@ from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.carrier.phone_numbers import number_sid
 from ringbook_simulators.carrier.scenarios import ACCOUNT_NUMBER, SIMULATED_NUMBERS
 from ringbook_simulators.carrier.settings import CarrierSettings
-from ringbook_simulators.carrier.testing import CallbackRecorder, running_carrier, serve_app
+from ringbook_simulators.carrier.testing import (
+    CallbackRecorder,
+    running_carrier,
+    sdk_client,
+    serve_app,
+)
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -40,15 +44,6 @@ class Carrier:
     async def sdk(self, call: Callable[[], T]) -> T:
         # The SDK is synchronous; the carrier serves on this very event loop.
         return await asyncio.to_thread(call)
-
-
-def sdk_client(settings: CarrierSettings, base_url: str, auth_token: str | None = None) -> Client:
-    client = Client(settings.account_sid, auth_token or settings.auth_token,
-                    http_client=TwilioHttpClient(timeout=10))
-    client.api.base_url = base_url
-    client.edge = None
-    client.region = None
-    return client
 
 
 @pytest.fixture

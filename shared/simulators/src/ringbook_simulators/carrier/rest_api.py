@@ -1,12 +1,13 @@
-"""The subset of Twilio's REST API (Calls, IncomingPhoneNumbers) served by the SIMULATED
-carrier.
+"""The subset of Twilio's REST API (Calls, IncomingPhoneNumbers, Messages) served by the
+SIMULATED carrier.
 
 Same paths, form-encoded request bodies, JSON resources and error bodies as
 ``https://api.twilio.com``, so the official ``twilio`` SDK can be pointed here
 unchanged. Every response carries ``X-Simulator: ringbook-simulated-carrier``.
 Simulator-only extras (not Twilio): ``GET /health``, ``GET /calls`` (every call with
 its status history, callbacks and media counters), ``POST /calls/{sid}/dtmf`` and
-``POST /simulate/incoming-call`` (somebody calls one of our numbers; see ``incoming``).
+``POST /simulate/incoming-call`` (somebody calls one of our numbers; see ``incoming``),
+``GET /messages`` (every SMS recorded; see ``messages``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.datastructures import FormData
 from ringbook_simulators.carrier.call_runner import CallNotActive, CallRunner
 from ringbook_simulators.carrier.callbacks import SIMULATOR_HEADER, SIMULATOR_NAME
 from ringbook_simulators.carrier.incoming import IncomingCalls
+from ringbook_simulators.carrier.messages import InvalidMessage, MessageBook
 from ringbook_simulators.carrier.phone_numbers import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -42,6 +44,7 @@ from ringbook_simulators.carrier.twiml import TwimlError, extract_stream
 _log = structlog.get_logger("ringbook_simulators.carrier.api")
 _CALLS = f"/{API_VERSION}/Accounts/{{account_sid}}/Calls"
 _NUMBERS = f"/{API_VERSION}/Accounts/{{account_sid}}/IncomingPhoneNumbers"
+_MESSAGES = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
 _KNOWN_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
 
 
@@ -116,6 +119,7 @@ class _CarrierApi:
         self.calls: dict[str, CallRecord] = {}
         self.runner = CallRunner(settings)
         self.numbers = NumberBook(settings)
+        self.messages = MessageBook()
         self.incoming = IncomingCalls(settings, self.calls, self.runner, self.numbers)
 
     @asynccontextmanager
@@ -255,6 +259,27 @@ class _CarrierApi:
                   voice_url=found.voice_url, status_callback=found.status_callback)
         return JSONResponse(found.to_resource())
 
+    async def create_message(self, request: Request, account_sid: str) -> Response:
+        if (denied := self._authenticate(request, account_sid)) is not None:
+            return denied
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        try:
+            record = self.messages.create(account_sid, form)
+        except InvalidMessage as exc:
+            return twilio_error(400, exc.code, str(exc))
+        _log.info("SIMULATED SMS recorded (not sent)", sid=record.sid, to=record.to,
+                  chars=len(record.body))
+        return JSONResponse(record.to_resource(), status_code=201)
+
+    async def list_messages(self, request: Request, account_sid: str) -> Response:
+        if (denied := self._authenticate(request, account_sid)) is not None:
+            return denied
+        return JSONResponse(self.messages.page(account_sid))
+
+    async def recorded_messages(self) -> dict[str, Any]:
+        views = [m.to_resource() for m in self.messages.messages]
+        return {"simulator": SIMULATOR_NAME, "messages": views}
+
     async def press_keys(self, request: Request, call_sid: str) -> Response:
         """Simulator-only: the callee presses keys, sent as Media Streams ``dtmf`` events."""
         record = self.calls.get(call_sid)
@@ -277,6 +302,7 @@ def create_carrier_app(settings: CarrierSettings | None = None) -> FastAPI:
     app.add_api_route("/health", api.health, methods=["GET"])
     app.add_api_route("/calls", api.list_calls, methods=["GET"])
     app.add_api_route("/calls/{call_sid}/dtmf", api.press_keys, methods=["POST"])
+    app.add_api_route("/messages", api.recorded_messages, methods=["GET"])
     app.add_api_route("/simulate/incoming-call", api.incoming.simulate, methods=["POST"])
     app.add_api_route(f"{_CALLS}.json", api.create_call, methods=["POST"], status_code=201)
     app.add_api_route(f"{_CALLS}/{{call_sid}}.json", api.fetch_call, methods=["GET"])
@@ -284,4 +310,6 @@ def create_carrier_app(settings: CarrierSettings | None = None) -> FastAPI:
     app.add_api_route(f"{_NUMBERS}.json", api.list_numbers, methods=["GET"])
     app.add_api_route(f"{_NUMBERS}/{{sid}}.json", api.fetch_number, methods=["GET"])
     app.add_api_route(f"{_NUMBERS}/{{sid}}.json", api.update_number, methods=["POST"])
+    app.add_api_route(f"{_MESSAGES}.json", api.create_message, methods=["POST"])
+    app.add_api_route(f"{_MESSAGES}.json", api.list_messages, methods=["GET"])
     return app

@@ -18,7 +18,9 @@ import orjson
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp
+from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 from websockets.asyncio.server import ServerConnection, serve
 
 from ringbook_simulators.carrier.rest_api import create_carrier_app
@@ -152,3 +154,14 @@ class MediaStreamRecorder:
         async with serve(self._handle, host, 0) as server:
             self.base_url = f"ws://{host}:{server.sockets[0].getsockname()[1]}"
             yield self.base_url
+
+
+def sdk_client(settings: CarrierSettings, base_url: str, auth_token: str | None = None) -> Client:
+    """The official SDK pointed at the simulated carrier, as a service's adapter points it
+    (only the ``api`` domain's base URL changes)."""
+    client = Client(settings.account_sid, auth_token or settings.auth_token,
+                    http_client=TwilioHttpClient(timeout=10))
+    client.api.base_url = base_url
+    client.edge = None
+    client.region = None
+    return client
