@@ -18,6 +18,11 @@ TWILIO_API_BASE_URL             override of Twilio's API host (the simulated car
 PUBLIC_WEBHOOK_BASE_URL         how Twilio reaches call-orchestrator: a number's voice URL
                                 becomes <this>/webhook/incoming-call, its status callback
                                 <this>/webhook/call-status (https in production)
+SEND_BOOKING_SMS                text the caller a confirmation of each booking, in their
+                                language, through Twilio's Messages API (false); the
+                                simulated carrier records it in development
+BOOKING_SMS_FROM                the sender of those texts (E.164 or an alphanumeric sender
+                                id); empty: the business's own number
 ==============================  ===========================================================
 """
 
@@ -46,6 +51,8 @@ class CatalogSettings(FileStoreSettings, SecretBoxSettings):
     twilio_auth_token: SecretStr = SecretStr(SIMULATED_AUTH_TOKEN)
     twilio_api_base_url: str | None = None
     public_webhook_base_url: str = "http://127.0.0.1:8001"
+    send_booking_sms: bool = False
+    booking_sms_from: str | None = None
 
     @model_validator(mode="after")
     def _private_addresses_only_in_development(self) -> Self:

@@ -19,9 +19,8 @@ from twilio.base.exceptions import (
     TwilioRestException,
     TwilioServiceException,
 )
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
+from catalog_service.adapters.twilio_client import twilio_client
 from catalog_service.application.ports import (
     NumberNotInAccount,
     ProvisionedNumber,
@@ -32,13 +31,8 @@ from catalog_service.application.ports import (
 class TwilioNumbers:
     def __init__(self, account_sid: str, auth_token: str, *, webhook_base_url: str,
                  api_base_url: str | None = None, timeout_seconds: float = 10.0) -> None:
-        self._client = Client(account_sid, auth_token,
-                              http_client=TwilioHttpClient(timeout=timeout_seconds))
-        if api_base_url is not None:
-            self._client.api.base_url = api_base_url.rstrip("/")
-            # TWILIO_EDGE/TWILIO_REGION would rewrite the host name of every request.
-            self._client.edge = None
-            self._client.region = None
+        self._client = twilio_client(account_sid, auth_token, api_base_url=api_base_url,
+                                     timeout_seconds=timeout_seconds)
         base = webhook_base_url.rstrip("/")
         self._voice_url = f"{base}/webhook/incoming-call"
         self._status_url = f"{base}/webhook/call-status"

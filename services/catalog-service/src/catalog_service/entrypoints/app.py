@@ -23,6 +23,7 @@ import catalog_service
 from catalog_service.adapters.endpoint_guard import NetGuardEndpoints, Resolver
 from catalog_service.adapters.pg_catalog import PgUnitOfWork
 from catalog_service.adapters.simulated_numbers import SimulatedNumbers
+from catalog_service.adapters.twilio_messages import TwilioMessages
 from catalog_service.adapters.twilio_numbers import TwilioNumbers
 from catalog_service.application.ports import NumberProvisioning
 from catalog_service.application.tools import ToolSecrets
@@ -36,7 +37,7 @@ from catalog_service.entrypoints import (
     phone_number_routes,
     tool_routes,
 )
-from catalog_service.entrypoints.consumers import tool_usage_consumer
+from catalog_service.entrypoints.consumers import booking_sms_consumer, tool_usage_consumer
 from catalog_service.entrypoints.dependencies import Catalog
 from catalog_service.entrypoints.envelope import SeedEnvelopeMiddleware
 from catalog_service.entrypoints.file_wiring import blob_store, classifier, extraction
@@ -67,6 +68,15 @@ def provisioning_for(settings: CatalogSettings) -> NumberProvisioning:
     return SimulatedNumbers()
 
 
+def booking_sms_sender(settings: CatalogSettings) -> TwilioMessages:
+    # Production always talks to Twilio itself; elsewhere TWILIO_API_BASE_URL may name
+    # the simulated carrier, which records the texts.
+    production = settings.environment is Environment.PRODUCTION
+    return TwilioMessages(settings.twilio_account_sid,
+                          settings.twilio_auth_token.get_secret_value(),
+                          api_base_url=None if production else settings.twilio_api_base_url)
+
+
 def create_app(settings: CatalogSettings, clock: Clock | None = None,
                edges: Edges | None = None) -> FastAPI:
     edges = edges or Edges()
@@ -79,6 +89,9 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
         clock=clock,
     )
     runtime.add_consumer(*tool_usage_consumer())
+    if settings.send_booking_sms:
+        runtime.add_consumer(*booking_sms_consumer(
+            booking_sms_sender(settings), from_number=settings.booking_sms_from or None))
     blobs = blob_store(settings)
     if edges.extraction:
         runtime.add_consumer(*extraction(settings, blobs, clock))

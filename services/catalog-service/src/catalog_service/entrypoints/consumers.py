@@ -1,4 +1,5 @@
-"""The tool usage consumer, wired to its handler on the pull worker's transaction."""
+"""The consumers (tool usage, booking SMS), wired to their handlers on the pull worker's
+transaction."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from ringbook.events import Envelope
 from ringbook.store.database import Conn
 
 from catalog_service.adapters.pg_catalog import PgToolUsage
+from catalog_service.application import booking_sms
+from catalog_service.application.booking_sms import SmsSender
 from catalog_service.application.tool_usage import SPEC, on_tool_used
 
 
@@ -15,3 +18,11 @@ def tool_usage_consumer() -> tuple[ConsumerSpec, Handler]:
         await on_tool_used(PgToolUsage(conn), event)
 
     return SPEC, handle
+
+
+def booking_sms_consumer(sender: SmsSender, *, from_number: str | None
+                         ) -> tuple[ConsumerSpec, Handler]:
+    async def handle(_: Conn, event: Envelope) -> None:
+        await booking_sms.on_booking_made(sender, event, from_number=from_number)
+
+    return booking_sms.SPEC, handle
