@@ -18,6 +18,9 @@ TWILIO_API_BASE_URL             override of Twilio's API host (the simulated car
 PUBLIC_WEBHOOK_BASE_URL         how Twilio reaches call-orchestrator: a number's voice URL
                                 becomes <this>/webhook/incoming-call, its status callback
                                 <this>/webhook/call-status (https in production)
+FUNCTION_HANDLER_RATE_LIMIT     POST /api/function-handler per business number (context.to),
+                                "30/minute"; "" turns it off
+BOOKINGS_API_RATE_LIMIT         /api/bookings per tenant, "20/minute"; "" turns it off
 ==============================  ===========================================================
 """
 
@@ -25,14 +28,17 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from ringbook.secret_box import SecretBoxSettings
 from ringbook.settings import Environment
+from ringbook.web.rate_limits import RateLimits
 
 from catalog_service.file_settings import FileStoreSettings
 
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
+FUNCTION_HANDLER = "function_handler"
+BOOKINGS_API = "bookings_api"
 
 
 class CatalogSettings(FileStoreSettings, SecretBoxSettings):
@@ -46,6 +52,20 @@ class CatalogSettings(FileStoreSettings, SecretBoxSettings):
     twilio_auth_token: SecretStr = SecretStr(SIMULATED_AUTH_TOKEN)
     twilio_api_base_url: str | None = None
     public_webhook_base_url: str = "http://127.0.0.1:8001"
+
+    function_handler_rate_limit: str = "30/minute"
+    bookings_api_rate_limit: str = "20/minute"
+
+    @field_validator("function_handler_rate_limit", "bookings_api_rate_limit")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        if value:
+            RateLimits({"check": value})  # raises ValueError on a malformed limit
+        return value
+
+    def rate_limits(self) -> RateLimits:
+        return RateLimits({FUNCTION_HANDLER: self.function_handler_rate_limit,
+                           BOOKINGS_API: self.bookings_api_rate_limit})
 
     @model_validator(mode="after")
     def _private_addresses_only_in_development(self) -> Self:
