@@ -154,6 +154,15 @@ async def test_messages_in_italian_and_german(catalog: CatalogApi) -> None:
     ("get_daily_availability", {}, "invalid_date"),
     ("cancel_booking", {}, "missing_reference"),
     ("cancel_booking", {"reference": "SPA-999999"}, "booking_not_found"),
+    ("check_slot_availability", {"date": "9999-12-31", "start_time": "10:00"},
+     "date_too_far"),
+    ("book_spa_slot", {**booking_args(), "customer_name": 123}, "missing_customer_name"),
+    ("book_spa_slot", {**booking_args(), "customer_name": "x" * 201}, "invalid_customer_name"),
+    ("book_spa_slot", {**booking_args(), "start_time": ["10:00"]}, "invalid_start_time"),
+    ("book_spa_slot", {**booking_args(), "date": None}, "invalid_date"),
+    ("book_spa_slot", {**booking_args(), "end_time": 12}, "invalid_end_time"),
+    ("cancel_booking", {"reference": {"a": 1}}, "missing_reference"),
+    ("cancel_booking", {"reference": "x" * 5000}, "booking_not_found"),
     ("delete_everything", {}, "unknown_function"),
 ])
 async def test_model_facing_refusals_are_200_answers(
@@ -181,6 +190,15 @@ async def test_a_malformed_body_is_400_json(catalog: CatalogApi, body: bytes) ->
                                                   "Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "Invalid parameters"
+
+
+async def test_a_nul_character_is_4xx_never_5xx(catalog: CatalogApi) -> None:
+    await spa(catalog, uuid.uuid4(), NUMBER)
+    response = await function(catalog, "book_spa_slot",
+                              booking_args(name="Mario\u0000Rossi"), NUMBER)
+    assert 400 <= response.status_code < 500 or response.json()["success"] is False, (
+        response.text)
+    assert await catalog.count("bookings") == 0
 
 
 async def test_the_function_handler_wants_the_internal_token(catalog: CatalogApi) -> None:

@@ -30,6 +30,7 @@ from catalog_service.domain.records import ScheduleRecord
 from catalog_service.domain.slots import parse_date, parse_time
 
 Result = dict[str, Any] | list[dict[str, Any]]
+MAX_DAYS_AHEAD = 730
 
 _MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -82,8 +83,11 @@ def _day(arguments: dict[str, Any], record: ScheduleRecord, clock: Clock,
     day = parse_date(arguments.get("date"))
     if day is None:
         raise _Refused("invalid_date", say("bad_date", language))
-    if day < bookings.today_at(record, clock.now()):
+    today = bookings.today_at(record, clock.now())
+    if day < today:
         raise _Refused("past_date", say("past_date", language))
+    if (day - today).days > MAX_DAYS_AHEAD:
+        raise _Refused("date_too_far", say("too_far", language, days=MAX_DAYS_AHEAD))
     return day
 
 
@@ -162,11 +166,13 @@ async def _book(uow: UnitOfWork, clock: Clock, record: ScheduleRecord,
     day = _day(arguments, record, clock, language)
     start = _start(arguments, language)
     slot, _ = await _known_slot(uow, record, day, start, language)
-    end = parse_time(arguments.get("end_time")) if arguments.get("end_time") else None
-    if end is not None and end != slot.end:
-        raise _Refused("invalid_end_time", say(
-            "no_slot", language, start=f"{_hhmm(start)}-{_hhmm(end)}",
-            day=spoken_day(day, language), alternatives=""))
+    given_end = arguments.get("end_time")
+    if given_end not in (None, ""):
+        end = parse_time(given_end)
+        if end != slot.end:
+            raise _Refused("invalid_end_time", say(
+                "no_slot", language, start=f"{_hhmm(start)}-{given_end}",
+                day=spoken_day(day, language), alternatives=""))
     outcome = await bookings.book(
         uow, clock, record, customer_name=customer_name[:200], customer_phone=customer_phone[:32],
         day=day, start=start, idempotency_key=idempotency_key, language=language,

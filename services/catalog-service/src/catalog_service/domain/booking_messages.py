@@ -54,6 +54,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "it": "Quella data è già passata; scelga oggi o un giorno successivo.",
         "de": "Dieses Datum liegt in der Vergangenheit; bitte wählen Sie heute oder später.",
     },
+    "too_far": {
+        "en": "Bookings open at most {days} days ahead; please choose an earlier day.",
+        "it": "Si prenota al massimo {days} giorni prima; scelga un giorno più vicino.",
+        "de": "Buchungen sind höchstens {days} Tage im Voraus möglich; bitte früher wählen.",
+    },
     "no_slot": {
         "en": "There is no slot starting at {start} on {day}.{alternatives}",
         "it": "Non c'è una fascia che inizia alle {start} il {day}.{alternatives}",
