@@ -130,6 +130,24 @@ async def test_exceptions_close_a_day_or_change_its_capacity(catalog: CatalogApi
     assert no_slot.json()["success"] is False and no_slot.json()["error"] == "no_such_slot"
 
 
+async def test_a_slot_that_started_today_cannot_be_booked(catalog: CatalogApi) -> None:
+    # the fake clock: Thursday 2026-01-15 09:00 UTC, 10:00 in Rome
+    await spa(catalog, uuid.uuid4(), NUMBER, {"timezone": "Europe/Rome", "weekly": [
+        {"weekday": 3, "start": "09:00", "end": "10:00", "capacity": 5},
+        {"weekday": 3, "start": "11:00", "end": "12:00", "capacity": 5}]})
+    today = "2026-01-15"
+    started = await function(catalog, "book_spa_slot", booking_args("09:00", day=today),
+                             NUMBER)
+    body = started.json()
+    assert body["success"] is False and body["error"] == "slot_started", body
+    assert [a["start_time"] for a in body["alternatives"]] == ["11:00"]
+    later = await function(catalog, "book_spa_slot", booking_args("11:00", day=today), NUMBER)
+    assert later.json()["success"] is True
+    check = await function(catalog, "check_slot_availability",
+                           {"date": today, "start_time": "09:00"}, NUMBER)
+    assert check.json()["available"] is False and check.json()["error"] == "slot_started"
+
+
 async def test_messages_in_italian_and_german(catalog: CatalogApi) -> None:
     await spa(catalog, uuid.uuid4(), NUMBER)
     it = await function(catalog, "book_spa_slot", booking_args(), NUMBER,

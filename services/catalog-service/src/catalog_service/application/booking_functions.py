@@ -9,8 +9,9 @@ code) and ``message`` (a sentence the model can say back, in the caller's langua
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ringbook.clock import Clock
 from ringbook.contracts.bookings import (
@@ -98,15 +99,32 @@ def _start(arguments: dict[str, Any], language: str | None) -> time:
     return start
 
 
-async def _known_slot(uow: UnitOfWork, record: ScheduleRecord, day: date, start: time,
-                      language: str | None) -> tuple[SlotState, list[SlotState]]:
+def _local_now(record: ScheduleRecord, clock: Clock) -> datetime:
+    return clock.now().astimezone(ZoneInfo(record.timezone))
+
+
+def _started(slot: SlotState, now: datetime) -> bool:
+    return slot.day < now.date() or (slot.day == now.date() and slot.start <= now.time())
+
+
+async def _known_slot(uow: UnitOfWork, clock: Clock, record: ScheduleRecord, day: date,
+                      start: time, *, language: str | None
+                      ) -> tuple[SlotState, list[SlotState]]:
+    """The slot (not started yet) and the free ones nearest it (none started)."""
     slot, alternatives = await bookings.slot_state(uow, record, day, start)
+    now = _local_now(record, clock)
+    alternatives = [a for a in alternatives if not _started(a, now)]
+    if slot is not None and _started(slot, now):
+        raise _Refused("slot_started", say(
+            "started", language, start=_hhmm(start),
+            alternatives=_alternatives_text(alternatives, language)),
+            alternatives=[alternative(a) for a in alternatives])
     if slot is None:
         raise _Refused("no_such_slot", say(
             "no_slot", language, start=_hhmm(start), day=spoken_day(day, language),
             alternatives=_alternatives_text(alternatives, language)),
             alternatives=[alternative(a) for a in alternatives])
-    return slot, alternatives
+    return slot, [a for a in alternatives if not _started(a, now)]
 
 
 async def call_function(uow: UnitOfWork, clock: Clock, record: ScheduleRecord,
@@ -132,8 +150,8 @@ async def call_function(uow: UnitOfWork, clock: Clock, record: ScheduleRecord,
 async def _check(uow: UnitOfWork, clock: Clock, record: ScheduleRecord,
                  arguments: dict[str, Any], language: str | None) -> dict[str, Any]:
     day = _day(arguments, record, clock, language)
-    slot, alternatives = await _known_slot(uow, record, day, _start(arguments, language),
-                                           language)
+    slot, alternatives = await _known_slot(uow, clock, record, day,
+                                           _start(arguments, language), language=language)
     if slot.left > 0:
         return {"available": True, "spots_remaining": slot.left,
                 "message": say("available", language, spots=slot.left)}
@@ -165,7 +183,7 @@ async def _book(uow: UnitOfWork, clock: Clock, record: ScheduleRecord,
                        say("missing", language, field="customer_phone"))
     day = _day(arguments, record, clock, language)
     start = _start(arguments, language)
-    slot, _ = await _known_slot(uow, record, day, start, language)
+    slot, _ = await _known_slot(uow, clock, record, day, start, language=language)
     given_end = arguments.get("end_time")
     if given_end not in (None, ""):
         end = parse_time(given_end)
@@ -178,9 +196,11 @@ async def _book(uow: UnitOfWork, clock: Clock, record: ScheduleRecord,
         day=day, start=start, idempotency_key=idempotency_key, language=language,
         source="function_handler", call_sid=context.call_sid)
     if not isinstance(outcome, Booked):
+        now = _local_now(record, clock)
+        free = [a for a in outcome.alternatives if not _started(a, now)]
         raise _Refused("slot_full", say(
-            "full", language, alternatives=_alternatives_text(outcome.alternatives, language)),
-            alternatives=[alternative(a) for a in outcome.alternatives])
+            "full", language, alternatives=_alternatives_text(free, language)),
+            alternatives=[alternative(a) for a in free])
     row = outcome.row
     return {
         "success": True, "booking_id": row.id, "reference": row.reference,

@@ -59,6 +59,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "it": "Si prenota al massimo {days} giorni prima; scelga un giorno più vicino.",
         "de": "Buchungen sind höchstens {days} Tage im Voraus möglich; bitte früher wählen.",
     },
+    "started": {
+        "en": "The {start} slot has already started today.{alternatives}",
+        "it": "La fascia delle {start} di oggi è già iniziata.{alternatives}",
+        "de": "Der Termin um {start} hat heute schon begonnen.{alternatives}",
+    },
     "no_slot": {
         "en": "There is no slot starting at {start} on {day}.{alternatives}",
         "it": "Non c'è una fascia che inizia alle {start} il {day}.{alternatives}",
