@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 from catalog_service.testing.api import CatalogApi
+from catalog_service.testing.bookings import SCHEDULE, booking_args, function
 
 # `{number}` of /api/business-hours is not an id but a phone number each tenant keys its
 # own hours by: B's PUT there sets B's own hours (checked below), its GET/DELETE answer 404.
-OWN_NAMESPACE = {("PUT", "/api/business-hours/{number}")}
+# `{booking_date}` of /api/bookings is a day: B lists its own bookings of it (none).
+OWN_NAMESPACE = {("PUT", "/api/business-hours/{number}"),
+                 ("GET", "/api/bookings/{booking_date}")}
 SEED_002_PREFIX = "/api/clients"
 
 
@@ -28,6 +31,7 @@ class TenantResources:
     number: str
     client: str
     hours_number: str
+    reference: str = "SPA-000001"
 
     @classmethod
     def unused(cls, tenant: uuid.UUID) -> TenantResources:
@@ -64,8 +68,14 @@ async def create_resources(catalog: CatalogApi, tenant: uuid.UUID, *, phone: str
                  f"/api/phone-numbers/{number['id']}/business-hours"):
         hours = await catalog.call("PUT", path, tenant, json={"weekly_hours": "always"})
         assert hours.status_code == 200, hours.text
+    for path in (f"/api/clients/{client['id']}/slots",
+                 f"/api/phone-numbers/{number['id']}/slots"):
+        slots = await catalog.call("PUT", path, tenant, json=SCHEDULE)
+        assert slots.status_code == 200, slots.text
+    booked = await function(catalog, "book_spa_slot", booking_args(), client_phone)
+    assert booked.json()["success"] is True, booked.text
     return TenantResources(tenant, tool["id"], file["id"], assistant["id"], number["id"],
-                           client["id"], hours_number)
+                           client["id"], hours_number, booked.json()["reference"])
 
 
 def probes(r: TenantResources) -> list[Probe]:
@@ -102,6 +112,13 @@ def probes(r: TenantResources) -> list[Probe]:
         Probe("GET", f"/api/clients/{r.client}"),
         Probe("PUT", f"/api/clients/{r.client}", {"json": {"name": "mine"}}),
         Probe("DELETE", f"/api/clients/{r.client}"),
+        Probe("GET", f"/api/clients/{r.client}/slots"),
+        Probe("PUT", f"/api/clients/{r.client}/slots", {"json": SCHEDULE}),
+        Probe("DELETE", f"/api/clients/{r.client}/slots"),
+        Probe("GET", f"/api/phone-numbers/{number}/slots"),
+        Probe("PUT", f"/api/phone-numbers/{number}/slots", {"json": SCHEDULE}),
+        Probe("DELETE", f"/api/phone-numbers/{number}/slots"),
+        Probe("POST", f"/api/bookings/{r.reference}/cancel"),
     ]
 
 
@@ -111,7 +128,8 @@ async def snapshot(catalog: CatalogApi, r: TenantResources) -> dict[str, Any]:
     paths = ["/api/assistants/", "/api/tools/", "/api/files/", "/api/phone-numbers/",
              "/api/clients", asst, f"{asst}/tools", f"{asst}/files", f"/api/tools/{r.tool}",
              f"/api/files/{r.file}", number, f"{number}/business-hours",
-             f"/api/clients/{r.client}", f"/api/business-hours/{r.hours_number}"]
+             f"/api/clients/{r.client}", f"/api/business-hours/{r.hours_number}",
+             f"/api/clients/{r.client}/slots", f"{number}/slots", "/api/bookings/2026-02-02"]
     seen: dict[str, Any] = {}
     for path in paths:
         response = await catalog.call("GET", path, r.tenant)
@@ -156,7 +174,7 @@ async def test_tenant_b_gets_404_in_the_endpoints_envelope_for_every_id_of_tenan
         assert response.status_code == 404, (probe, response.text)
         body = response.json()
         assert "not found" in body["error"], (probe, body)
-        if probe.path.startswith(SEED_002_PREFIX):
+        if probe.path.startswith((SEED_002_PREFIX, "/api/bookings")):
             assert body == {"error": body["error"]}, (probe, body)
         else:
             assert body["success"] is False, (probe, body)
@@ -195,6 +213,8 @@ async def test_lists_show_only_the_callers_rows(
         tools = (await catalog.call("GET", f"{links}/tools", mine.tenant)).json()["data"]
         files = (await catalog.call("GET", f"{links}/files", mine.tenant)).json()["data"]
         assert ([t["id"] for t in tools], [f["id"] for f in files]) == ([mine.tool], [mine.file])
+        listed = (await catalog.call("GET", "/api/bookings/2026-02-02", mine.tenant)).json()
+        assert [b["booking_reference"] for b in listed] == [mine.reference]
 
 
 async def test_b_cannot_link_as_tools_or_files_to_its_own_assistant(

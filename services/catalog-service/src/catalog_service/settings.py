@@ -23,6 +23,9 @@ SEND_BOOKING_SMS                text the caller a confirmation of each booking, 
                                 simulated carrier records it in development
 BOOKING_SMS_FROM                the sender of those texts (E.164 or an alphanumeric sender
                                 id); empty: the business's own number
+FUNCTION_HANDLER_RATE_LIMIT     POST /api/function-handler per business number (context.to),
+                                "30/minute"; "" turns it off
+BOOKINGS_API_RATE_LIMIT         /api/bookings per tenant, "20/minute"; "" turns it off
 ==============================  ===========================================================
 """
 
@@ -30,14 +33,17 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from ringbook.secret_box import SecretBoxSettings
 from ringbook.settings import Environment
+from ringbook.web.rate_limits import RateLimits
 
 from catalog_service.file_settings import FileStoreSettings
 
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
+FUNCTION_HANDLER = "function_handler"
+BOOKINGS_API = "bookings_api"
 
 
 class CatalogSettings(FileStoreSettings, SecretBoxSettings):
@@ -53,6 +59,20 @@ class CatalogSettings(FileStoreSettings, SecretBoxSettings):
     public_webhook_base_url: str = "http://127.0.0.1:8001"
     send_booking_sms: bool = False
     booking_sms_from: str | None = None
+
+    function_handler_rate_limit: str = "30/minute"
+    bookings_api_rate_limit: str = "20/minute"
+
+    @field_validator("function_handler_rate_limit", "bookings_api_rate_limit")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        if value:
+            RateLimits({"check": value})  # raises ValueError on a malformed limit
+        return value
+
+    def rate_limits(self) -> RateLimits:
+        return RateLimits({FUNCTION_HANDLER: self.function_handler_rate_limit,
+                           BOOKINGS_API: self.bookings_api_rate_limit})
 
     @model_validator(mode="after")
     def _private_addresses_only_in_development(self) -> Self:

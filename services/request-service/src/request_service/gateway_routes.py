@@ -74,6 +74,8 @@ ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("/api/phone-numbers", CATALOG, seed_001_errors=True),
     GatewayRoute("/api/clients", CATALOG),
     GatewayRoute("/api/business-hours", CATALOG, seed_001_errors=True),
+    GatewayRoute("/api/bookings", CATALOG),
+    GatewayRoute("/api/function-handler", CATALOG),
     # analytics-service
     GatewayRoute("/api/analytics", ANALYTICS),
 )

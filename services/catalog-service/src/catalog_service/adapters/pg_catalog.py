@@ -14,6 +14,7 @@ from ringbook.store import event_store
 from ringbook.store.database import Conn
 from ringbook.store.unavailable import ACQUIRE_TIMEOUT_SECONDS, reraise_unavailable
 
+from catalog_service.adapters.pg_bookings import PgBookings, PgSlotSchedules
 from catalog_service.adapters.pg_projection import project
 from catalog_service.adapters.pg_repositories import (
     PgAssistants,
@@ -35,6 +36,8 @@ class PgCatalogTransaction:
         self.numbers = PgPhoneNumbers(conn)
         self.clients = PgClients(conn)
         self.hours = PgBusinessHours(conn)
+        self.schedules = PgSlotSchedules(conn)
+        self.bookings = PgBookings(conn)
 
     async def version(self, aggregate_id: uuid.UUID) -> int:
         return await event_store.current_version(self._conn, aggregate_id)

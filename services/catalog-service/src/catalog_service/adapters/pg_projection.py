@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 import orjson
+from ringbook.contracts import bookings as b
 from ringbook.contracts import catalog as c
 from ringbook.events import Envelope
 from ringbook.store.database import Conn
@@ -221,7 +222,42 @@ async def business_hours_cleared(conn: Conn, e: Envelope) -> None:
     await _delete(conn, "business_hours", e)
 
 
+# --- slot schedules and bookings (seed 004) -------------------------------------------
+
+
+async def slot_schedule_set(conn: Conn, e: Envelope) -> None:
+    d = e.data
+    assert isinstance(d, b.SlotScheduleSet)
+    weekly = orjson.dumps([s.model_dump(mode="json") for s in d.weekly]).decode()
+    exceptions = orjson.dumps([x.model_dump(mode="json") for x in d.exceptions]).decode()
+    await conn.execute(
+        "insert into slot_schedules (id, tenant_id, business_kind, business_id, business_name,"
+        " number, timezone, reference_prefix, weekly, exceptions, version, updated_at)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12)"
+        " on conflict (id) do update set business_name = excluded.business_name,"
+        " number = excluded.number, timezone = excluded.timezone,"
+        " reference_prefix = excluded.reference_prefix, weekly = excluded.weekly,"
+        " exceptions = excluded.exceptions, version = excluded.version,"
+        " updated_at = excluded.updated_at",
+        e.aggregate_id, e.tenant_id, d.business_kind, d.business_id, d.business_name, d.number,
+        d.timezone, d.reference_prefix, weekly, exceptions, e.version, e.occurred_at)
+
+
+async def slot_schedule_cleared(conn: Conn, e: Envelope) -> None:
+    await _delete(conn, "slot_schedules", e)
+
+
+async def _booking_table_is_the_state(conn: Conn, e: Envelope) -> None:
+    # A booking's rows (bookings, slots.booked) are written by the booking's own
+    # statements in the transaction that appends its event (application.bookings).
+    return None
+
+
 PROJECTORS: dict[str, Projector] = {
+    "slot_schedule_set": slot_schedule_set,
+    "slot_schedule_cleared": slot_schedule_cleared,
+    "booking_made": _booking_table_is_the_state,
+    "booking_cancelled": _booking_table_is_the_state,
     "assistant_created": assistant_created,
     "assistant_updated": assistant_updated,
     "assistant_deleted": assistant_deleted,

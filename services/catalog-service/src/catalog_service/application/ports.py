@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any, Protocol
 
 from ringbook.events import Envelope
@@ -22,11 +23,14 @@ from ringbook.events import Envelope
 from catalog_service.domain.records import (
     AssistantLinks,
     AssistantRecord,
+    BookingRow,
     ClientRecord,
     FileRecord,
     HoursRecord,
     Lock,
     PhoneNumberRecord,
+    ScheduleRecord,
+    SlotRow,
     ToolRecord,
 )
 
@@ -128,6 +132,55 @@ class BusinessHoursRepository(Protocol):
     async def get(self, tenant_id: uuid.UUID, number: str) -> HoursRecord | None: ...
 
 
+class SlotScheduleRepository(Protocol):
+    async def get(self, tenant_id: uuid.UUID, business_id: uuid.UUID) -> ScheduleRecord | None:
+        ...
+
+    async def by_number(self, number: str) -> ScheduleRecord | None:
+        """The schedule of the business that holds ``number`` now (any tenant)."""
+        ...
+
+    async def of_tenant(self, tenant_id: uuid.UUID) -> list[ScheduleRecord]: ...
+
+
+class BookingRepository(Protocol):
+    """The slots and bookings tables; the G5 steps, each one statement."""
+
+    async def ensure_slot(self, *, business_id: uuid.UUID, tenant_id: uuid.UUID, day: date,
+                          start: time, end: time, capacity: int) -> int:
+        """The slot's id, inserting it (with this capacity) if absent."""
+        ...
+
+    async def next_number(self) -> int: ...
+
+    async def insert(self, *, number: int, aggregate_id: uuid.UUID, reference: str,
+                     business_id: uuid.UUID, tenant_id: uuid.UUID, slot_id: int,
+                     customer_name: str, customer_phone: str, idempotency_key: str | None,
+                     at: datetime) -> bool:
+        """False: a booking with this business and idempotency key exists already."""
+        ...
+
+    async def take_place(self, slot_id: int) -> bool:
+        """booked + 1 if a place is left; False: the slot is full."""
+        ...
+
+    async def free_place(self, slot_id: int) -> None: ...
+
+    async def by_key(self, business_id: uuid.UUID, key: str) -> BookingRow | None: ...
+
+    async def by_reference(self, reference: str, *, tenant_id: uuid.UUID | None = None,
+                           business_id: uuid.UUID | None = None) -> BookingRow | None: ...
+
+    async def cancel(self, booking_id: int, at: datetime) -> bool:
+        """confirmed -> cancelled; False: it was cancelled already."""
+        ...
+
+    async def slots(self, business_id: uuid.UUID, days: Sequence[date]) -> list[SlotRow]: ...
+
+    async def listed(self, tenant_id: uuid.UUID, day: date, business_id: uuid.UUID | None
+                     ) -> list[BookingRow]: ...
+
+
 class CatalogTransaction(Protocol):
     """The catalog's store inside ONE database transaction."""
 
@@ -148,6 +201,12 @@ class CatalogTransaction(Protocol):
 
     @property
     def hours(self) -> BusinessHoursRepository: ...
+
+    @property
+    def schedules(self) -> SlotScheduleRepository: ...
+
+    @property
+    def bookings(self) -> BookingRepository: ...
 
     async def version(self, aggregate_id: uuid.UUID) -> int:
         """The aggregate's last version in the event store (0: no event yet)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Generic, Literal, TypeVar
 
 from ringbook.contracts.catalog import (
@@ -117,3 +117,48 @@ class HoursRecord:
     timezone: str | None
     version: int
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ScheduleRecord:
+    """A business's slot schedule (the ``slot_schedules`` read model)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    business_kind: str
+    business_id: uuid.UUID
+    business_name: str
+    number: str
+    timezone: str
+    reference_prefix: str
+    weekly: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]]
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    id: int
+    aggregate_id: uuid.UUID
+    reference: str
+    business_id: uuid.UUID
+    tenant_id: uuid.UUID
+    slot_id: int
+    customer_name: str
+    customer_phone: str
+    status: str
+    created_at: datetime
+    cancelled_at: datetime | None
+    slot_date: date
+    start_time: time
+    end_time: time
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    slot_date: date
+    start_time: time
+    end_time: time
+    capacity: int
+    booked: int

@@ -30,11 +30,13 @@ from catalog_service.application.tools import ToolSecrets
 from catalog_service.entrypoints import (
     assistant_link_routes,
     assistant_routes,
+    booking_routes,
     business_hours_routes,
     client_routes,
     errors,
     file_routes,
     phone_number_routes,
+    slot_routes,
     tool_routes,
 )
 from catalog_service.entrypoints.consumers import booking_sms_consumer, tool_usage_consumer
@@ -110,6 +112,7 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
             blobs=blobs,
             classify=classifier(),
             file_max_bytes=settings.file_max_bytes,
+            limits=settings.rate_limits(),
         )
 
     upload_limit = file_routes.upload_limit(settings.file_max_bytes)
@@ -124,6 +127,8 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
             phone_number_routes.router,
             business_hours_routes.router,
             client_routes.router,
+            slot_routes.router,
+            booking_routes.router,
         ],
         on_start=on_start,
         # Only the upload route takes bodies larger than MAX_BODY_BYTES.

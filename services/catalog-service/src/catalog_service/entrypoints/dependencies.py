@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from ringbook.clock import Clock
+from ringbook.web.rate_limits import RateLimits
 from ringbook.web.security import CurrentPrincipal
 from ringbook.web.state import wired
 
@@ -34,6 +35,7 @@ class Catalog:
     blobs: BlobStore
     classify: Classify
     file_max_bytes: int
+    limits: RateLimits = field(default_factory=lambda: RateLimits({}))
 
 
 def get_catalog(request: Request) -> Catalog:
