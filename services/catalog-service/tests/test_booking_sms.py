@@ -16,6 +16,7 @@ import nats
 import pytest
 from catalog_service.settings import CatalogSettings
 from catalog_service.testing.api import CatalogApi
+from catalog_service.testing.bookings import booking_args, function, spa
 from nats.js import JetStreamContext
 from ringbook.clock import FakeClock
 from ringbook.contracts.bookings import BOOKING, BookingMade
@@ -100,3 +101,24 @@ async def test_each_booking_is_texted_once_in_the_callers_language(
     assert messages[0]["body"].startswith("Santa Caterina Beauty Farm: prenotazione confermata")
     assert "SPA-000001" in messages[0]["body"] and "10:00-12:00" in messages[0]["body"]
     assert "Buchung bestätigt" in messages[1]["body"] and "SPA-000003" in messages[1]["body"]
+
+
+async def test_a_booking_through_the_function_handler_is_texted(
+        catalog: CatalogApi, carrier_url: str) -> None:
+    tenant = uuid.uuid4()
+    await spa(catalog, tenant, SPA)
+    booked = await function(catalog, "book_spa_slot", booking_args(), SPA, key="CA1:call_1",
+                            context={"language": "it-IT"})
+    assert booked.json()["success"] is True, booked.text
+    reference = booked.json()["reference"]
+    messages: list[dict[str, Any]] = []
+
+    async def texted() -> bool:
+        nonlocal messages
+        async with httpx.AsyncClient(base_url=carrier_url) as http:
+            messages = (await http.get("/messages")).json()["messages"]
+        return bool(messages)
+
+    await eventually(texted, 20, poll=0.1, what=lambda: messages)
+    assert [(m["to"], m["from"]) for m in messages] == [("+393331234567", SPA)]
+    assert reference in messages[0]["body"] and "prenotazione confermata" in messages[0]["body"]
