@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: install run test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog clean
+.PHONY: install run test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings clean
 
 install: .venv/.ringbook-installed
 
@@ -41,7 +41,7 @@ lint: install
 	$(UV) run --frozen mypy shared/src shared/simulators/src shared/devtools/src services/*/src
 	$(UV) run --frozen lint-imports
 
-bench: bench-http bench-media bench-catalog  ## figures beside a baseline measured in the same run
+bench: bench-http bench-media bench-catalog bench-bookings  ## figures beside a baseline measured in the same run
 
 bench-http: install  ## the gateway under load, request to call_started
 	$(UV) run --frozen python -m benchmarks.run
@@ -51,6 +51,9 @@ bench-media: install  ## media-bridge: 50/100/200 concurrent calls streaming bot
 
 bench-catalog: install  ## every catalog endpoint through the gateway, beside its /health
 	$(UV) run --frozen python -m benchmarks.catalog_api
+
+bench-bookings: install  ## bookings per second through the function handler: one hot slot, many slots
+	$(UV) run --frozen python -m benchmarks.bookings
 
 clean:
 	rm -rf .ringbook .venv .pytest_cache .mypy_cache .ruff_cache
