@@ -1,13 +1,14 @@
 """The booking confirmation SMS: each booking_made on CATALOG becomes one text through
 Twilio's Messages API (the SIMULATED carrier, which records it), in the caller's
-language; a redelivered event sends nothing more, and a number the carrier refuses for
-good is dropped without wedging the texts behind it (real Postgres, NATS, carrier)."""
+language; a redelivered event sends nothing more, a booking older than 15 minutes is not
+texted, and a number the carrier refuses for good is dropped without wedging the texts
+behind it (real Postgres, NATS, carrier)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,9 @@ async def test_each_booking_is_texted_once_in_the_callers_language(
     await publish(js, italian)
     await publish(js, italian, msg_id="beyond-the-window")  # a redelivery: the inbox drops it
     await publish(js, booking(clock, 2, "not-a-number", "it"))  # refused for good: dropped
+    # Booked 16 minutes ago (SMS turned on since, or an outage): too late to text.
+    stale = FakeClock(clock.now() - timedelta(minutes=16))
+    await publish(js, booking(stale, 4, "+393339999999", "it"))
     await publish(js, booking(clock, 3, "+4915112345678", "de-DE"))  # behind both
     messages: list[dict[str, Any]] = []
 

@@ -8,10 +8,16 @@ commit: that booking's SMS is sent again on redelivery. A second text is the les
 fault; a confirmation never sent, the greater: so the claim is not committed before
 sending. A message the carrier refuses for good (a number that cannot take SMS) is
 logged and dropped; a carrier that is down is retried like any outage.
+
+A booking older than :data:`MAX_AGE` when its event is handled is not texted: the
+consumer starts from the beginning of the stream, so turning SMS on (or a new durable
+name) would otherwise text every caller who ever booked; and a confirmation hours late,
+after an outage, tells the caller less than it confuses.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ringbook.bus.worker import ConsumerSpec
@@ -27,6 +33,8 @@ SPEC = ConsumerSpec(
     durable=CONSUMER, stream=CATALOG,
     filter_subjects=[CATALOG.subject_filter(event_type="booking_made")],
 )
+
+MAX_AGE = timedelta(minutes=15)
 
 _TEXTS = {
     "it": "{business}: prenotazione confermata per {name}, {day} ore {start}-{end}. "
@@ -59,11 +67,15 @@ def confirmation_text(booking: BookingMade) -> str:
 
 
 async def on_booking_made(sender: SmsSender, event: Envelope, *,
-                          from_number: str | None) -> None:
+                          from_number: str | None, now: datetime) -> None:
     """Handler of ``catalog-booking-sms``; ``from_number`` None: the business's own."""
     booking = event.data
     if not isinstance(booking, BookingMade):
         return  # the filter lets only booking_made through
+    if now - event.occurred_at > MAX_AGE:
+        log.info("booking_sms_too_late", reference=booking.reference,
+                 booked_at=event.occurred_at.isoformat())
+        return
     try:
         sid = await sender.send(to=booking.customer_phone,
                                 from_=from_number or booking.number,

@@ -93,7 +93,8 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
     runtime.add_consumer(*tool_usage_consumer())
     if settings.send_booking_sms:
         runtime.add_consumer(*booking_sms_consumer(
-            booking_sms_sender(settings), from_number=settings.booking_sms_from or None))
+            booking_sms_sender(settings), from_number=settings.booking_sms_from or None,
+            clock=clock))
     blobs = blob_store(settings)
     if edges.extraction:
         runtime.add_consumer(*extraction(settings, blobs, clock))

@@ -4,6 +4,7 @@ transaction."""
 from __future__ import annotations
 
 from ringbook.bus.worker import ConsumerSpec, Handler
+from ringbook.clock import Clock
 from ringbook.events import Envelope
 from ringbook.store.database import Conn
 
@@ -20,9 +21,10 @@ def tool_usage_consumer() -> tuple[ConsumerSpec, Handler]:
     return SPEC, handle
 
 
-def booking_sms_consumer(sender: SmsSender, *, from_number: str | None
+def booking_sms_consumer(sender: SmsSender, *, from_number: str | None, clock: Clock
                          ) -> tuple[ConsumerSpec, Handler]:
     async def handle(_: Conn, event: Envelope) -> None:
-        await booking_sms.on_booking_made(sender, event, from_number=from_number)
+        await booking_sms.on_booking_made(sender, event, from_number=from_number,
+                                          now=clock.now())
 
     return booking_sms.SPEC, handle
