@@ -83,6 +83,8 @@ class World:
 CATALOG_PATH_VALUES = {name: str(uuid.uuid4()) for name in
                        ("assistant_id", "tool_id", "file_id", "number_id", "client_id")}
 CATALOG_PATH_VALUES["number"] = "+49305550100"
+CATALOG_PATH_VALUES["booking_date"] = "2030-01-07"
+CATALOG_PATH_VALUES["reference"] = "SPA-000001"
 
 
 def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
@@ -92,6 +94,8 @@ def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
     hours = {"weekly_hours": "mon-fri 08:00-18:00", "timezone": "Europe/Berlin"}
     client = {"name": "Dr. Mike's Dental", "phone_number": "+1 212 555 0100",
               "profession": "dentist", "voice_name": "af_sarah"}
+    slots = {"timezone": "Europe/Rome",
+             "weekly": [{"weekday": 0, "start": "10:00", "end": "12:00", "capacity": 14}]}
     file_link = {"file_id": CATALOG_PATH_VALUES["file_id"], "settings": {"priority": 1}}
     return {
         ("POST", "/api/assistants/"): lambda: dict(assistant),
@@ -110,6 +114,8 @@ def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
         ("PUT", "/api/business-hours/{number}"): lambda: dict(hours),
         ("POST", "/api/clients"): lambda: dict(client),
         ("PUT", "/api/clients/{client_id}"): lambda: dict(client),
+        ("PUT", "/api/clients/{client_id}/slots"): lambda: dict(slots),
+        ("PUT", "/api/phone-numbers/{number_id}/slots"): lambda: dict(slots),
     }
 
 
