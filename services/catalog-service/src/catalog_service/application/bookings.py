@@ -91,7 +91,7 @@ class Cancelled:
 
 
 class _SlotFull(Exception):
-    pass
+    """The conditional update took no place: rolls the booking's transaction back."""
 
 
 async def business_at(uow: UnitOfWork, number: str) -> ScheduleRecord:
