@@ -6,18 +6,29 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
+from openai import AsyncOpenAI
 from ringbook.contracts.bookings import BOOKING_FUNCTION_SCHEMAS, caller_line, today_line
 from ringbook_simulators.realtime import (
     BOOKING_CALLER,
     CANCEL_CALLER,
     FULL_SLOT_CALLER,
+    RealtimeModelSimulator,
     booking_caller_lines,
     greeted_booking_caller_lines,
 )
 from ringbook_simulators.realtime.bookings import CANCEL_ASK, booking_script, remember_booking
 from ringbook_simulators.realtime.scripts import ASSISTANT, RECEPTIONIST, script_for, script_key
 from ringbook_simulators.realtime.turns import NO_REFERENCE, REFERENCE
+
+from shared.simulators.tests.test_realtime_model import (
+    Events,
+    agent_says,
+    practice_turn,
+    speak,
+    tool_call,
+)
 
 TOOLS = [{"type": "function", "name": name, **schema}
          for name, schema in BOOKING_FUNCTION_SCHEMAS.items()] + [
@@ -113,3 +124,56 @@ def test_caller_lines_match_the_scripts() -> None:
         assert all(REFERENCE not in line.text for line in lines)
     assert booking_caller_lines("+393479999999") is None
     assert greeted_booking_caller_lines("+393479999999") is None
+
+
+async def _configure(conn: Any, events: Events, number: str) -> None:
+    await events.until("session.created")
+    await conn.session.update(session={  # as media-bridge briefs a business with slots
+        "type": "realtime", "instructions": instructions(number), "tools": TOOLS,
+        "audio": {"input": {"format": {"type": "audio/pcmu"},
+                            "turn_detection": {"type": "server_vad",
+                                               "silence_duration_ms": 400}},
+                  "output": {"format": {"type": "audio/pcmu"}}}})
+    await events.until("session.updated")
+
+
+async def _output(conn: Any, events: Events, call_id: str, output: dict[str, Any]) -> None:
+    await conn.conversation.item.create(item={
+        "type": "function_call_output", "call_id": call_id, "output": json.dumps(output)})
+    await events.until("conversation.item.added", lambda e: e.item.type == "function_call_output")
+    await conn.response.create()
+
+
+async def test_the_cancel_caller_cancels_what_an_earlier_session_booked() -> None:
+    async with RealtimeModelSimulator(speed=20.0) as sim:
+        client = AsyncOpenAI(api_key="sim", base_url=sim.base_url)
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            events = Events(conn)
+            await _configure(conn, events, BOOKING_CALLER)
+            await speak(conn)
+            await practice_turn(conn, events, "Buongiorno, sono Giulia Rossi.")
+            await events.until("response.done")
+            await speak(conn)
+            await practice_turn(conn, events, "Vorrei prenotare un posto per domani alle dieci.")
+            check, _, _ = await tool_call(events, "check_slot_availability")
+            await _output(conn, events, check.call_id, {"available": True, "spots_remaining": 13,
+                                                        "message": "Libero."})
+            book, _, _ = await tool_call(events, "book_spa_slot")
+            await _output(conn, events, book.call_id, {
+                "success": True, "booking_id": 9, "reference": "SPA-000009",
+                "message": "Prenotata. Il suo codice è SPA-000009."})
+            await agent_says(events, "Prenotata. Il suo codice è SPA-000009.")
+            await events.close()
+        assert sim.caller_memory == {BOOKING_CALLER: "SPA-000009"}
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            events = Events(conn)
+            await _configure(conn, events, CANCEL_CALLER)
+            await speak(conn)
+            await practice_turn(conn, events, "Pronto, buongiorno.")
+            await events.until("response.done")
+            await speak(conn)
+            await practice_turn(conn, events, CANCEL_ASK.replace(REFERENCE, "SPA-000009"))
+            _, arguments, _ = await tool_call(events, "cancel_booking")
+            assert arguments == {"reference": "SPA-000009", "customer_phone": BOOKING_CALLER}
+            await events.close()
+            assert events.strict_errors == []
