@@ -262,3 +262,18 @@ async def test_a_number_without_a_voice_url_is_refused() -> None:
         assert response.status_code == 409
         assert "voice URL" in response.json()["error"]
         assert await app.calls() == []
+
+
+async def test_a_booking_caller_says_its_scripts_lines() -> None:
+    from ringbook_simulators.realtime import BOOKING_CALLER, booking_caller_lines
+
+    lines = booking_caller_lines(BOOKING_CALLER)
+    assert lines is not None
+    async with carrier() as app:
+        response = await app.ring({"from": BOOKING_CALLER, "to": OUR_NUMBER})
+        assert response.status_code == 201, response.text
+        sid = response.json()["sid"]
+        live = await app.until(sid, lambda c: c["media"].get("caller_said", []) != [])
+        assert live["media"]["caller_said"][0]["text"] == lines[0].text
+        assert lines[0].text != caller_lines()[0].text
+        assert (await app.hang_up(sid)).status_code == 200

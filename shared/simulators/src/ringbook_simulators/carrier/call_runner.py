@@ -7,8 +7,9 @@ asked then (:mod:`~ringbook_simulators.carrier.voice_url`), and an answer withou
 stream (``<Hangup/>``, an error) ends the answered call at once. An incoming call
 (``incoming``) is ``ringing`` while its voice webhook is asked for TwiML
 (:meth:`CallRunner.ring_in`), then ``in-progress`` while the TwiML's Media Stream runs
-(the caller speaks), then ``completed``; or ``failed`` at once if the webhook gave
-nothing usable.
+(the caller speaks: a SIMULATED booking caller's lines if its From number is one,
+``realtime.bookings``, else the receptionist's caller), then ``completed``; or
+``failed`` at once if the webhook gave nothing usable.
 Callbacks are posted from the call's own task, one after the other, so the receiver
 sees them in order, as with Twilio. The task ends when the call does; shutting the
 runner down cancels and awaits every task still running.
@@ -17,6 +18,7 @@ runner down cancels and awaits every task still running.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 
 import httpx
@@ -34,7 +36,13 @@ from ringbook_simulators.carrier.records import INBOUND, CallRecord, CallStatus,
 from ringbook_simulators.carrier.scenarios import Outcome
 from ringbook_simulators.carrier.settings import CarrierSettings
 from ringbook_simulators.carrier.voice_url import WebhookFailed, fetch_twiml
-from ringbook_simulators.realtime.scripts import PracticeLine, caller_lines, greeted_caller_lines
+from ringbook_simulators.realtime.scripts import (
+    PracticeLine,
+    booking_caller_lines,
+    caller_lines,
+    greeted_booking_caller_lines,
+    greeted_caller_lines,
+)
 
 _log = structlog.get_logger("ringbook_simulators.carrier.calls")
 
@@ -200,7 +208,7 @@ class CallRunner:
         if not self._settings.practice_speaks:
             return ()
         if record.direction == INBOUND:
-            return tuple(caller_lines())
+            return tuple(_or_default(booking_caller_lines(record.from_.strip()), caller_lines))
         return lines_for(record.to, berlin_today())
 
     async def _talk(self, record: CallRecord, hold: float) -> None:
@@ -211,7 +219,8 @@ class CallRunner:
         practice = self._lines(record)
         # An inbound caller listens first: greeted by the business, it skips its hello.
         inbound = record.direction == INBOUND and bool(practice)
-        greeted = tuple(greeted_caller_lines()) if inbound else None
+        greeted = tuple(_or_default(greeted_booking_caller_lines(record.from_.strip()),
+                                    greeted_caller_lines)) if inbound else None
         session = MediaStreamSession(
             url=url,
             stream_sid=new_sid("MZ"),
@@ -238,6 +247,12 @@ class CallRunner:
         if end is StreamEnd.CONNECT_FAILED:
             # Twilio moves on to the next TwiML verb; there is none, so the call ends.
             _log.warning("simulated call ends: media stream unreachable", call_sid=record.sid)
+
+
+def _or_default(lines: list[PracticeLine] | None,
+                default: Callable[[], list[PracticeLine]]) -> list[PracticeLine]:
+    """A SIMULATED booking caller's lines (by its From number), else the default's."""
+    return lines if lines is not None else default()
 
 
 _EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}

@@ -20,7 +20,11 @@ does for such a call:
    message), the caller asks its question once the agent is done
    (:func:`~ringbook_simulators.realtime.scripts.greeted_caller_lines`), otherwise it
    says hello first, as in the receptionist script
-   (:func:`~ringbook_simulators.realtime.scripts.caller_lines`). Other verbs (``<Say>``)
+   (:func:`~ringbook_simulators.realtime.scripts.caller_lines`). A ``from`` that is one
+   of the SIMULATED booking callers (``realtime.bookings``: ``+393471000001`` books,
+   ``+393471000002`` takes the first free slot, ``+393471000003`` cancels) says that
+   caller's lines instead (:func:`~ringbook_simulators.realtime.bookings.
+   booking_caller_lines`, greeted: ``greeted_booking_caller_lines``). Other verbs (``<Say>``)
    are "played" silently; a document without a stream ends the call once it has run,
    as Twilio hangs up when the TwiML runs out;
 3. when the application hangs up (REST ``Status=completed``) or the caller gives up

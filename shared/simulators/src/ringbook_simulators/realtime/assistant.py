@@ -15,14 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from ringbook.contracts.bookings import BOOKING_FUNCTIONS
+
 from ringbook_simulators.realtime.turns import Quote, Script, ToolCall, Turn
 
 ASSISTANT: Final = "assistant"
 SEARCH_KNOWLEDGE: Final = "search_knowledge"
 END_CALL: Final = "end_call"
-# The tools the bridge adds itself; any other tool is the business's own.
+# The tools the bridge adds itself (with the booking functions of a business with
+# slots); any other tool is the business's own.
 BUILT_IN_TOOLS: Final = frozenset(
-    {END_CALL, SEARCH_KNOWLEDGE, "book_appointment", "report_no_availability"}
+    {END_CALL, SEARCH_KNOWLEDGE, "book_appointment", "report_no_availability",
+     *BOOKING_FUNCTIONS}
 )
 # media-bridge asks for the assistant's first message with exactly this prefix.
 FIRST_MESSAGE_PREFIX: Final = "Say exactly the following, then wait for the caller: "
@@ -48,7 +52,7 @@ def first_message(response_create: dict[str, Any]) -> str | None:
     return None
 
 
-def _function_names(tools: Sequence[Any]) -> list[str]:
+def function_names(tools: Sequence[Any]) -> list[str]:
     return [str(tool["name"]) for tool in tools
             if isinstance(tool, dict) and tool.get("type", "function") == "function"
             and isinstance(tool.get("name"), str)]
@@ -65,7 +69,7 @@ def own_tool(tools: Sequence[Any]) -> dict[str, Any] | None:
 
 def follows_assistant(tools: Sequence[Any]) -> bool:
     """A session with a tool of its own or ``search_knowledge`` plays this script."""
-    return own_tool(tools) is not None or SEARCH_KNOWLEDGE in _function_names(tools)
+    return own_tool(tools) is not None or SEARCH_KNOWLEDGE in function_names(tools)
 
 
 def arguments_from_schema(schema: object) -> dict[str, Any]:
@@ -100,7 +104,7 @@ def _value(prop: object) -> Any:
 def assistant_script(tools: Sequence[Any]) -> Script:
     """The conversation for a session offering ``tools``."""
     tool = own_tool(tools)
-    searches = SEARCH_KNOWLEDGE in _function_names(tools)
+    searches = SEARCH_KNOWLEDGE in function_names(tools)
     search = ToolCall(SEARCH_KNOWLEDGE, {"query": ASSISTANT_QUESTION}) if searches else None
     answer: list[Turn] = []
     if tool is not None:

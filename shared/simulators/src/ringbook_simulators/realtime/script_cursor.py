@@ -24,7 +24,7 @@ class ScriptCursor:
         key starts a new conversation from the top; the same key with other tools (a
         second update, say) replaces the script only before it has begun."""
         key = script_key(instructions, tools)
-        script = script_for(key, self._today(), tools)
+        script = script_for(key, self._today(), tools, instructions)
         if self.script is not None and key == self.key and (self._next or script == self.script):
             return False
         self.key, self.script, self._next = key, script, 0

@@ -15,14 +15,22 @@ Session               Conversation
 ``+49305550104``      Practice interrupts the agent's first (long) reply, then books
                       like ``+49305550100``.
 any other number      Same as ``+49305550100``.
+no number line,       Inbound, a SIMULATED booking caller (``bookings`` has the turns;
+``book_spa_slot``, a  "tomorrow" is the ``Today is`` line's date + 1):
+caller line naming    ``+393471000001`` books tomorrow 10:00 and says the ``message``;
+``+39347100000[123]`` ``+393471000002`` is told tomorrow 10:00 is full and books the
+                      first alternative; ``+393471000003`` cancels the reference this
+                      process last told ``+393471000001`` (none: ``SPA-000000``). Any
+                      other caller: as below.
 no number line, a     Inbound, a configured assistant (:data:`ASSISTANT`, see
 tool of its own or    ``assistant``): the caller says hello and the agent greets (the
 ``search_knowledge``  opening); the caller asks :data:`ASSISTANT_QUESTION`; the agent
                       calls the first tool that is not a built-in one (``end_call``,
                       ``search_knowledge``, ``book_appointment``,
-                      ``report_no_availability``) with arguments made from its JSON
-                      Schema, waits for the output and says ``The system says: `` and
-                      the first 200 characters of the body as JSON text; then, if
+                      ``report_no_availability``, the booking functions) with
+                      arguments made from its JSON Schema, waits for the output and
+                      says ``The system says: `` and the first 200 characters of the
+                      body as JSON text; then, if
                       ``search_knowledge`` is offered, calls it with the question as
                       ``query`` and says ``According to our documents: `` and up to 300
                       characters of the first passage (none: ``I could not find that
@@ -40,8 +48,9 @@ message) is answered by the agent saying exactly the rest, as a line of its own;
 takes the place of the opening, so the script goes on with the caller's question.
 
 The other party's turns are exported (:func:`practice_lines`, :func:`caller_lines`,
-:func:`greeted_caller_lines`) so the simulated carrier can play the practice's or the
-caller's side with matching texts and durations. An inbound caller cannot see the
+:func:`greeted_caller_lines`; a booking caller's: :func:`booking_caller_lines`,
+:func:`greeted_booking_caller_lines`) so the simulated carrier can play the practice's or
+the caller's side with matching texts and durations. An inbound caller cannot see the
 session, so it follows what it hears (``carrier.practice``): greeted first (a first
 message), it says :func:`greeted_caller_lines`; otherwise :func:`caller_lines`, which
 have the same turns as the assistant script's caller, so either script is played
@@ -52,7 +61,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, Final
 
@@ -64,13 +72,23 @@ from ringbook_simulators.realtime.assistant import (
     first_message,
     follows_assistant,
 )
+from ringbook_simulators.realtime.bookings import (
+    BOOKING_CALLER,
+    CANCEL_CALLER,
+    FULL_SLOT_CALLER,
+    booking_caller,
+    booking_caller_lines,
+    booking_script,
+    greeted_booking_caller_lines,
+)
 from ringbook_simulators.realtime.protocol import SIMULATOR_INSTRUCTIONS
-from ringbook_simulators.realtime.turns import PracticeLine, Script, ToolCall, Turn
+from ringbook_simulators.realtime.turns import PracticeLine, Script, ToolCall, Turn, other_side
 
 __all__ = [
-    "ASSISTANT", "ASSISTANT_QUESTION", "BARGE_IN_NUMBER", "BOOKING_NUMBER",
-    "FIRST_MESSAGE_PREFIX", "NO_AVAILABILITY_NUMBER", "PRACTICE_NAME", "RECEPTIONIST",
-    "PracticeLine", "Script", "ToolCall", "Turn", "caller_lines", "first_message",
+    "ASSISTANT", "ASSISTANT_QUESTION", "BARGE_IN_NUMBER", "BOOKING_CALLER", "BOOKING_NUMBER",
+    "CANCEL_CALLER", "FIRST_MESSAGE_PREFIX", "FULL_SLOT_CALLER", "NO_AVAILABILITY_NUMBER",
+    "PRACTICE_NAME", "RECEPTIONIST", "PracticeLine", "Script", "ToolCall", "Turn",
+    "booking_caller_lines", "caller_lines", "first_message", "greeted_booking_caller_lines",
     "greeted_caller_lines",
     "next_monday", "number_called", "practice_lines", "script_for", "script_key",
 ]
@@ -100,6 +118,8 @@ def script_key(instructions: str | None, tools: Sequence[Any] = ()) -> str | Non
     """Which script a session's instructions and tools select.
 
     * a ``Number called:`` line (the bridge's outbound instructions): that number;
+    * else ``book_spa_slot`` among the tools and a caller line naming a booking caller
+      (``bookings``): that caller's number;
     * no such line, and a tool of the business's own or ``search_knowledge`` among the
       ``tools``: :data:`ASSISTANT`;
     * instructions set by the client without one: :data:`RECEPTIONIST`. On an inbound
@@ -112,6 +132,9 @@ def script_key(instructions: str | None, tools: Sequence[Any] = ()) -> str | Non
     number = number_called(instructions)
     if number is not None:
         return number
+    caller = booking_caller(instructions, tools)
+    if caller is not None:
+        return caller
     if follows_assistant(tools):
         return ASSISTANT
     if not instructions or instructions == SIMULATOR_INSTRUCTIONS:
@@ -237,12 +260,16 @@ def _receptionist() -> Script:
     )
 
 
-def script_for(number: str | None, today: date, tools: Sequence[Any] = ()) -> Script:
+def script_for(number: str | None, today: date, tools: Sequence[Any] = (),
+               instructions: str | None = None) -> Script:
     """The script for a :func:`script_key`; unknown or missing numbers book like 0100.
 
     ``today`` is the date in Europe/Berlin; the booked Monday is derived from it. The
-    assistant script is made from the session's ``tools``.
+    assistant script is made from the session's ``tools``; a booking caller's dates from
+    its ``instructions`` (``bookings.tomorrow``).
     """
+    if number in (BOOKING_CALLER, FULL_SLOT_CALLER, CANCEL_CALLER):
+        return booking_script(number, instructions)
     if number == ASSISTANT:
         return assistant_script(tools)
     if number == RECEPTIONIST:
@@ -254,26 +281,17 @@ def script_for(number: str | None, today: date, tools: Sequence[Any] = ()) -> Sc
     return _booking(number or BOOKING_NUMBER, today)
 
 
-def _lines_of(script: Script) -> list[PracticeLine]:
-    return [
-        PracticeLine(turn.text, turn.duration_ms, turn.barge_in_after_ms)
-        for turn in script.turns
-        if not turn.by_agent and turn.text
-    ]
-
-
 def practice_lines(number: str, today: date) -> list[PracticeLine]:
     """The practice's side of the script, for the simulated carrier to play."""
-    return _lines_of(script_for(number, today))
+    return other_side(script_for(number, today))
 
 
 def caller_lines() -> list[PracticeLine]:
     """The inbound caller's side of the receptionist script, for the carrier to play."""
-    return _lines_of(_receptionist())
+    return other_side(_receptionist())
 
 
 def greeted_caller_lines() -> list[PracticeLine]:
     """The inbound caller's side once the agent has spoken first (a first message took
     the opening's place): the assistant script's question, then its goodbye."""
-    script = assistant_script(())
-    return _lines_of(replace(script, turns=tuple(t for t in script.turns if not t.opening)))
+    return other_side(assistant_script(()), greeted=True)

@@ -50,6 +50,9 @@ class RealtimeModelSimulator:
         self._today = berlin_today(clock or SystemClock())
         self._server: Server | None = None
         self.sessions: list[RealtimeSession] = []
+        # The SIMULATED callers' memory, shared by every session: caller number -> the
+        # booking reference last told them (``bookings.remember_booking``).
+        self.caller_memory: dict[str, str] = {}
 
     @property
     def port(self) -> int:
@@ -123,6 +126,7 @@ class RealtimeModelSimulator:
     async def _handle(self, connection: ServerConnection) -> None:
         assert connection.request is not None  # process_request has seen it
         model = parse_qs(urlsplit(connection.request.path).query)["model"][0]
-        session = RealtimeSession(connection, model=model, today=self._today, speed=self._speed)
+        session = RealtimeSession(connection, model=model, today=self._today, speed=self._speed,
+                                  memory=self.caller_memory)
         self.sessions.append(session)
         await session.run()

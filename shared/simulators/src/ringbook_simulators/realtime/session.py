@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from ringbook_simulators.realtime import protocol as p
 from ringbook_simulators.realtime.audio import BYTES_PER_MS
+from ringbook_simulators.realtime.bookings import remember_booking
 from ringbook_simulators.realtime.records import (
     Connection,
     SessionRecord,
@@ -52,6 +53,7 @@ class RealtimeSession:
         model: str,
         today: Callable[[], date],
         speed: float = 1.0,
+        memory: dict[str, str] | None = None,  # the simulator's caller memory
     ) -> None:
         self.id = p.new_id("sess")
         self.record = SessionRecord()
@@ -63,6 +65,7 @@ class RealtimeSession:
         self._active: ResponseRun | None = None
         self._pending_calls: dict[str, str] = {}  # call_id -> name, awaiting output
         self._outputs: dict[str, str] = {}  # tool name -> its latest call's output
+        self._memory = memory if memory is not None else {}
         self._audio_ms: dict[str, int] = {}  # assistant item -> audio ms sent
         self._speech_item: str | None = None
         self._last_item: str | None = None
@@ -176,8 +179,9 @@ class RealtimeSession:
     async def _commit_turn(self, item_id: str) -> None:
         """Commit the buffered speech of the practice (or caller) and "transcribe" it."""
         turn = self._cursor.next_turn(agent=False)
-        transcript = turn.text if turn is not None and turn.text else ""
-        if turn is None:
+        said = turn.resolved(self._outputs, self._memory) if turn is not None else None
+        transcript = said.text or "" if said is not None else ""
+        if said is None:
             self._log.warning("practice spoke off-script; empty transcript")
         for event in p.committed_user_turn(
             item_id, self._last_item, transcript, audio_seconds=self._buffer_ms / 1000
@@ -212,15 +216,12 @@ class RealtimeSession:
                 self._log.warning("function_call_output for unknown call", call_id=call_id)
             else:
                 self._outputs[name] = output
+                remember_booking(self._memory, self._config.instructions, name, output)
             self.record.tool_outputs[call_id] = output
         stored = {"object": "realtime.item", "status": "completed", **item}
         stored.setdefault("id", p.new_id("item"))
-        await self._send(
-            p.event("conversation.item.added", item=stored, previous_item_id=self._last_item)
-        )
-        await self._send(
-            p.event("conversation.item.done", item=stored, previous_item_id=self._last_item)
-        )
+        for kind in ("conversation.item.added", "conversation.item.done"):
+            await self._send(p.event(kind, item=stored, previous_item_id=self._last_item))
         self._last_item = stored["id"]
 
     async def _truncate(self, data: dict[str, Any]) -> None:
@@ -242,9 +243,7 @@ class RealtimeSession:
 
     async def _response_cancel(self, data: dict[str, Any]) -> None:
         if self._active is None:
-            raise ClientError(
-                "response_cancel_not_active", "There is no active response to cancel."
-            )
+            raise ClientError("response_cancel_not_active", "No active response to cancel.")
         self._active.cancel("client_cancelled")
 
     async def _start_response(self, *, automatic: bool, first_message: str | None = None
@@ -280,7 +279,7 @@ class RealtimeSession:
             if turn is None:
                 self._log.info("no agent turn due in the script; empty response")
             else:
-                turn = turn.resolved(self._outputs)
+                turn = turn.resolved(self._outputs, self._memory)
         run = ResponseRun(
             self._send,
             turn,
