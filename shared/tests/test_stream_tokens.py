@@ -128,3 +128,18 @@ def test_an_inbound_token_carries_the_line_the_caller_dialled() -> None:
                          direction=CallDirection.INBOUND, line="+390612345678")
     assert service.verify(token, call_sid=CALL).line == "+390612345678"
     assert service.verify(minted(service), call_sid=CALL).line is None
+
+
+def test_an_inbound_token_carries_who_calls_and_a_malformed_caller_is_refused() -> None:
+    service = tokens()
+    token = service.mint(call_sid=CALL, tenant_id=TENANT, request_id=REQUEST, attempt=1,
+                         direction=CallDirection.INBOUND, line="+390612345678",
+                         caller="+393331234567")
+    assert service.verify(token, call_sid=CALL).caller == "+393331234567"
+    assert service.verify(minted(service), call_sid=CALL).caller is None
+    claims = jwt.decode(token, options={"verify_signature": False})
+    for bad in ("", 39333):
+        forged = jwt.encode({**claims, "caller": bad}, SECRET, algorithm="HS256")
+        with pytest.raises(InvalidStreamToken) as refused:
+            service.verify(forged, call_sid=CALL)
+        assert refused.value.reason == "invalid"

@@ -211,6 +211,7 @@ async def test_the_stream_token_is_minted_for_this_call_and_session(inbound: Inb
     assert (grant.tenant_id, grant.attempt) == (DEV_INBOUND_TENANT_ID, 1)
     assert grant.direction is CallDirection.INBOUND
     assert grant.line == OUR_NUMBER  # the number called picks the assistant
+    assert grant.caller == CALLER  # who the booking functions book for
     # Minted for the greeting's few seconds, not for ever; and for no other call.
     assert grant.expires_at == NOW + timedelta(seconds=120)
     with pytest.raises(InvalidStreamToken, match="wrong_call"):

@@ -76,6 +76,9 @@ class StreamGrant:
     # The business's own number on an inbound call (the one the caller dialled), which
     # picks the assistant that answers; None on outbound calls.
     line: str | None = None
+    # Who calls (E.164) on an inbound call, when the carrier says it in a form we can
+    # use: the booking functions book and cancel for this number. None on outbound calls.
+    caller: str | None = None
 
 
 def is_development_secret(secret: str) -> bool:
@@ -108,6 +111,7 @@ class StreamTokens:
         attempt: int,
         direction: CallDirection,
         line: str | None = None,
+        caller: str | None = None,
     ) -> str:
         now = self._clock.now()
         claims: dict[str, object] = {
@@ -124,6 +128,8 @@ class StreamTokens:
         }
         if line is not None:
             claims["line"] = line
+        if caller is not None:
+            claims["caller"] = caller
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str | None, *, call_sid: str) -> StreamGrant:
@@ -151,6 +157,7 @@ class StreamTokens:
                 direction=CallDirection(claims["direction"]),
                 expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
                 line=_line(claims.get("line")),
+                caller=_line(claims.get("caller"), "caller"),
             )
             issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError) as exc:
@@ -165,11 +172,11 @@ class StreamTokens:
         return grant
 
 
-def _line(value: object) -> str | None:
+def _line(value: object, claim: str = "line") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise ValueError("line must be a non-empty string")
+        raise ValueError(f"{claim} must be a non-empty string")
     return value
 
 

@@ -77,7 +77,8 @@ def inbound_twiml(config: InboundConfig, session: InboundSession, tokens: Stream
     </Response>``."""
     token = tokens.mint(call_sid=session.call_sid, tenant_id=session.tenant_id,
                         request_id=session.session_id, attempt=INBOUND_ATTEMPT,
-                        direction=CallDirection.INBOUND, line=business_line(session.to_number))
+                        direction=CallDirection.INBOUND, line=business_line(session.to_number),
+                        caller=business_line(session.customer_phone))
     greeting = Greeting(config.greeting, config.voice, config.language)
     return stream_twiml(config.media_stream_url, {TOKEN_PARAMETER: token}, greeting)
 

@@ -23,6 +23,8 @@ class CallFacts:
     german: bool = False  # the callee's language, known once the session is briefed
     # Inbound: the business number the caller dialled (E.164), which picks who answers.
     line: str | None = None
+    # Inbound: who calls (E.164) when known; the booking functions book for this number.
+    caller: str | None = None
 
     @property
     def outbound(self) -> bool:
@@ -37,4 +39,5 @@ class CallFacts:
             tenant_id=grant.tenant_id,
             attempt=grant.attempt,
             line=grant.line,
+            caller=grant.caller,
         )
