@@ -47,7 +47,7 @@ def twilio_signature(url: str, auth_token: str = TWILIO_AUTH_TOKEN) -> str:
 def stream_token(call_sid: str, parameters: dict[str, str] | None = None, *,
                  tokens: StreamTokens | None = None) -> str:
     """What call-orchestrator would mint for ``call_sid``, from the old-style parameters
-    (direction, request_id, tenant_id, attempt, line; inbound, a fresh session, the test
+    (direction, request_id, tenant_id, attempt, line, caller; inbound, a fresh session, the test
     tenant, 1 and no line when absent)."""
     p = parameters or {}
     minter = tokens or StreamTokens(STREAM_TOKEN_SECRET, clock=SystemClock())
@@ -58,6 +58,7 @@ def stream_token(call_sid: str, parameters: dict[str, str] | None = None, *,
         attempt=int(p.get("attempt") or "1"),
         direction=CallDirection(p.get("direction") or "inbound"),
         line=p.get("line"),
+        caller=p.get("caller"),
     )
 
 

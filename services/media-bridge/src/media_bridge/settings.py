@@ -89,6 +89,9 @@ class MediaBridgeSettings(StreamTokenSettings, SecretBoxSettings):
     tool_allow_private_addresses: bool = False
     catalog_lookup_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
     knowledge_search_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    # catalog-service, whose function handler answers the booking tools (seed 004).
+    catalog_service_url: str = "http://127.0.0.1:8003"
+    booking_function_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
     @field_validator("media_stream_url")
     @classmethod

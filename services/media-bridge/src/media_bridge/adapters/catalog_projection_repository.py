@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from ringbook.contracts.bookings import SlotScheduleSet
 from ringbook.events import Envelope
 from ringbook.store import sequencing
 from ringbook.store.database import Conn
@@ -206,3 +207,21 @@ class PostgresCatalogProjection:
 
     async def drop_client(self, client_id: uuid.UUID) -> None:
         await self._conn.execute("delete from clients where client_id = $1", client_id)
+
+    # --- booking lines (migration 0005; consumer media-bridge-booking-lines) ---------------
+
+    async def put_booking_line(self, event: Envelope, schedule: SlotScheduleSet) -> None:
+        await self._conn.execute(
+            "insert into booking_lines (schedule_id, tenant_id, business_kind, business_id,"
+            " number, timezone, business_name, updated_at)"
+            " values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (schedule_id) do update"
+            " set number = excluded.number, timezone = excluded.timezone,"
+            " business_name = excluded.business_name, updated_at = excluded.updated_at"
+            " where booking_lines.tenant_id = excluded.tenant_id",
+            event.aggregate_id, event.tenant_id, schedule.business_kind, schedule.business_id,
+            schedule.number, schedule.timezone, _clean(schedule.business_name)[:200],
+            event.occurred_at)
+
+    async def drop_booking_line(self, schedule_id: uuid.UUID) -> None:
+        await self._conn.execute("delete from booking_lines where schedule_id = $1",
+                                 schedule_id)

@@ -26,6 +26,7 @@ from media_bridge.domain.assistant_session import (
     HttpTool,
     LineAnswer,
 )
+from media_bridge.domain.booking_line import BookingLine
 from media_bridge.domain.tool_output import Passage
 
 log = get_logger(__name__)
@@ -74,6 +75,16 @@ class PostgresCatalogView:
                 if number["kind"] == PHONE_NUMBER and number["assistant_id"] is not None:
                     return await _assistant(conn, number["assistant_id"], number["tenant_id"])
                 return None
+
+    async def booking_line(self, line: str) -> BookingLine | None:
+        with store_unavailable_on_connection_errors():
+            row = await self._pool.fetchrow(
+                "select tenant_id, number, timezone, business_name from booking_lines"
+                " where number = $1 order by updated_at desc limit 1", line)
+        if row is None:
+            return None
+        return BookingLine(tenant_id=row["tenant_id"], number=row["number"],
+                           timezone=row["timezone"], business_name=row["business_name"])
 
     async def search_knowledge(
         self, assistant: AssistantProfile, query: str, limit: int

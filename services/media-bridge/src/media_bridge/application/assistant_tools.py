@@ -22,7 +22,12 @@ from ringbook.contracts.catalog import ToolUsed
 from ringbook.events import EventData
 from ringbook.logging import get_logger
 
-from media_bridge.application.catalog_ports import CatalogView, ToolRequestFailed, ToolRequests
+from media_bridge.application.catalog_ports import (
+    BookingFunctions,
+    CatalogView,
+    ToolRequestFailed,
+    ToolRequests,
+)
 from media_bridge.domain.assistant_session import SEARCH_KNOWLEDGE, AssistantProfile, HttpTool
 from media_bridge.domain.call_facts import CallFacts
 from media_bridge.domain.tool_output import PASSAGES, failed, http_output, knowledge_output
@@ -43,6 +48,9 @@ class AssistantServices:
     # Who answers a number is read within this (local Postgres); late: the default.
     lookup_timeout_seconds: float = 1.0
     search_timeout_seconds: float = 2.0
+    # catalog-service's function handler, for numbers that take bookings; None: no
+    # call is offered the booking functions.
+    bookings: BookingFunctions | None = None
 
 
 class AssistantTools:

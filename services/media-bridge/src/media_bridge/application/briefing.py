@@ -7,6 +7,9 @@ grant's ``line``) is configured for in our CATALOG projection: its assistant, it
 client's receptionist, or (a number configured nowhere, no line, or a lookup that
 fails or is late) the default receptionist of the settings: the call is answered
 either way, and it never waits on catalog-service.
+
+A business number that takes bookings (a slot schedule in our projection, of the call's
+own tenant) adds the booking functions to whoever answers (``domain.booking_line``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from media_bridge.domain.booking_call import (
     inbound_session,
     outbound_session,
 )
+from media_bridge.domain.booking_line import BookingLine, with_bookings
 from media_bridge.domain.call_facts import CallFacts
 
 log = get_logger(__name__)
@@ -51,6 +55,8 @@ class Briefing:
     spec: SessionSpec
     # The assistant answering an inbound call, whose tools the call runs; None otherwise.
     assistant: AssistantProfile | None = None
+    # The bookings of the number called, whose functions the call runs; None: it takes none.
+    booking: BookingLine | None = None
 
 
 async def brief(
@@ -64,7 +70,13 @@ async def brief(
     """The call's briefing; sets ``facts.german`` (the callee's language) on the way."""
     if not facts.outbound:
         answer = await _answering(facts, services)
-        return _inbound(answer, facts, receptionist_instructions, clock)
+        briefing = _inbound(answer, facts, receptionist_instructions, clock)
+        booking = await _booking_line(facts, services)
+        if booking is None:
+            return briefing
+        log.info("inbound_takes_bookings", line=booking.number, caller_known=bool(facts.caller))
+        return Briefing(with_bookings(briefing.spec, booking, clock.now(), facts.caller),
+                        briefing.assistant, booking)
     return Briefing(await _outbound(facts, store))
 
 
@@ -105,6 +117,24 @@ async def _answering(facts: CallFacts, services: AssistantServices | None) -> Li
                   line_tenant=str(answer.tenant_id))
         return None
     return answer
+
+
+async def _booking_line(facts: CallFacts, services: AssistantServices | None
+                        ) -> BookingLine | None:
+    if services is None or services.bookings is None or not facts.line:
+        return None
+    try:
+        async with asyncio.timeout(services.lookup_timeout_seconds):
+            booking = await services.catalog.booking_line(facts.line)
+    except Exception as exc:  # late or failed: the call is answered, without bookings
+        log.error("booking_line_lookup_failed", line=facts.line, error=repr(exc))
+        return None
+    if booking is not None and booking.tenant_id != facts.tenant_id:
+        # Another tenant's schedule on this number: its bookings are not this call's.
+        log.error("booking_line_tenant_mismatch", line=facts.line,
+                  call_tenant=str(facts.tenant_id), line_tenant=str(booking.tenant_id))
+        return None
+    return booking
 
 
 def _local_today(line: str | None, clock: Clock) -> date:

@@ -21,6 +21,7 @@ from ringbook.events import EventData
 from ringbook.logging import get_logger
 
 from media_bridge.application.assistant_tools import AssistantTools
+from media_bridge.application.booking_tools import BookingTools
 from media_bridge.application.metrics import TOOL_CALLS
 from media_bridge.domain.booking_call import (
     BOOK_APPOINTMENT,
@@ -41,9 +42,11 @@ Emit = Callable[[Sequence[EventData]], Awaitable[None]]
 
 class CallTools:
     def __init__(
-        self, facts: CallFacts, emit: Emit, assistant: AssistantTools | None = None
+        self, facts: CallFacts, emit: Emit, assistant: AssistantTools | None = None,
+        bookings: BookingTools | None = None,
     ) -> None:
         self._facts, self._emit, self._assistant = facts, emit, assistant
+        self._bookings = bookings
         self.booked_summary: str | None = None
         self.no_availability_reason: str | None = None
         self.end_requested = False
@@ -55,7 +58,10 @@ class CallTools:
             args = orjson.loads(call.arguments or "{}")
             if not isinstance(args, dict):
                 raise InvalidArguments("arguments must be a JSON object")
-            result = await self._tool(call.name, args)
+            if self._bookings is not None and self._bookings.offers(call.name):
+                result = await self._bookings.run(call.name, args, call.call_id)
+            else:
+                result = await self._tool(call.name, args)
         except (InvalidArguments, orjson.JSONDecodeError) as exc:
             result = {"ok": False, "error": str(exc)}
         except Exception as exc:
@@ -65,8 +71,8 @@ class CallTools:
         return orjson.dumps(result).decode()
 
     def _metric_label(self, name: str) -> str:
-        if name in TOOLS:
-            return name
+        if name in TOOLS or BookingTools.offers(name):
+            return name  # our own fixed names
         # A business's tool names are its own: counted together, never one label each.
         kind = self._assistant.kind(name) if self._assistant is not None else None
         return kind or "unknown"

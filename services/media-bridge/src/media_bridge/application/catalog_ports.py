@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ringbook.events import Envelope
 
 from media_bridge.domain.assistant_session import AssistantProfile, HttpTool, LineAnswer
+from media_bridge.domain.booking_line import BookingLine
 from media_bridge.domain.tool_output import Passage
 
 
@@ -24,6 +25,10 @@ class CatalogView(Protocol):
     async def answering(self, line: str) -> LineAnswer | None:
         """Who answers the business number ``line`` (E.164): its assistant, its client's
         receptionist, or None (the default receptionist)."""
+        ...
+
+    async def booking_line(self, line: str) -> BookingLine | None:
+        """The bookings of the business number ``line`` (E.164), if it takes any."""
         ...
 
     async def search_knowledge(
@@ -52,6 +57,20 @@ class ToolRequestFailed(Exception):
 class ToolRequests(Protocol):
     async def request(self, tool: HttpTool, arguments: dict[str, Any]) -> ToolAnswer:
         """Make ``tool``'s request with ``arguments``; raises ToolRequestFailed."""
+        ...
+
+
+class BookingFunctionFailed(Exception):
+    """The function handler gave no answer the model can use (unreachable, late, 5xx,
+    429, not JSON); the message is for the logs."""
+
+
+class BookingFunctions(Protocol):
+    """catalog-service's function handler (seed 004), which owns the slots and bookings."""
+
+    async def call(self, function_name: str, arguments: dict[str, Any],
+                   context: dict[str, str | None]) -> dict[str, Any]:
+        """The handler's JSON answer; raises BookingFunctionFailed."""
         ...
 
 

@@ -47,7 +47,8 @@ from ringbook.tasks import TaskSupervisor
 
 from media_bridge.application.agent_turns import AgentTurns
 from media_bridge.application.assistant_tools import AssistantServices, AssistantTools
-from media_bridge.application.briefing import brief
+from media_bridge.application.booking_tools import BookingTools
+from media_bridge.application.briefing import Briefing, brief
 from media_bridge.application.call_report import CallReport
 from media_bridge.application.call_tools import CallTools
 from media_bridge.application.conversation_log import ConversationLog
@@ -133,6 +134,20 @@ class Conversation:
             # Shielded: a server shutdown cancelling us must still close and report.
             await asyncio.shield(self._finish(reason))
 
+    def _call_tools(self, briefing: Briefing) -> CallTools:
+        services = self._assistants
+        if services is None:
+            return CallTools(self.facts, self._emit)
+        assistant = None if briefing.assistant is None else AssistantTools(
+            briefing.assistant, facts=self.facts, services=services, emit=self._emit,
+            clock=self._clock)
+        bookings = None
+        if briefing.booking is not None and services.bookings is not None:
+            bookings = BookingTools(
+                briefing.booking, facts=self.facts, functions=services.bookings,
+                language=briefing.assistant.language if briefing.assistant else None)
+        return CallTools(self.facts, self._emit, assistant, bookings)
+
     async def on_start(self, identity: StreamIdentity) -> None:
         assert self._session is not None
         started = time.monotonic()
@@ -145,10 +160,7 @@ class Conversation:
         briefing = await brief(self.facts, self._store, self._config.receptionist_instructions,
                                services=self._assistants, clock=self._clock)
         spec = briefing.spec
-        if briefing.assistant is not None and self._assistants is not None:
-            self.tools = CallTools(self.facts, self._emit, AssistantTools(
-                briefing.assistant, facts=self.facts, services=self._assistants,
-                emit=self._emit, clock=self._clock))
+        self.tools = self._call_tools(briefing)
         model = await self._await_model()
         if model is None:
             self._end(EndReason.MODEL_DISCONNECTED)

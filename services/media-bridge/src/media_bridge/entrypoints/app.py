@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from openai import AsyncOpenAI
 from ringbook.bus.worker import ConsumerSpec
 from ringbook.clock import Clock, SystemClock
+from ringbook.contracts.bookings import SLOT_SCHEDULE
 from ringbook.contracts.streams import CALLS, CATALOG, REQUESTS
 from ringbook.events import Envelope
 from ringbook.runtime import ServiceRuntime
@@ -30,6 +31,7 @@ from ringbook.stream_tokens import StreamTokens
 from ringbook.web.app import create_service_app
 
 import media_bridge
+from media_bridge.adapters.catalog_functions import CatalogBookingFunctions
 from media_bridge.adapters.catalog_projection_repository import PostgresCatalogProjection
 from media_bridge.adapters.catalog_view import PostgresCatalogView
 from media_bridge.adapters.conversation_repository import (
@@ -42,6 +44,7 @@ from media_bridge.adapters.openai_realtime import OpenAIRealtimeModel
 from media_bridge.adapters.orchestrator_client import OrchestratorHangup
 from media_bridge.adapters.used_stream_tokens import PostgresUsedStreamTokens
 from media_bridge.application.assistant_tools import AssistantServices
+from media_bridge.application.booking_lines import BOOKING_LINES_CONSUMER, project_booking_line
 from media_bridge.application.catalog_projection import (
     CATALOG_CONSUMER,
     FOLLOWED,
@@ -84,6 +87,14 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
         ),
         on_catalog_event,
     )
+    runtime.add_consumer(
+        ConsumerSpec(
+            durable=BOOKING_LINES_CONSUMER,
+            stream=CATALOG,
+            filter_subjects=[CATALOG.subject_filter(aggregate=SLOT_SCHEDULE)],
+        ),
+        on_booking_line_event,
+    )
 
     async def on_start(app: FastAPI, runtime: ServiceRuntime) -> None:
         openai = AsyncOpenAI(
@@ -104,6 +115,12 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
             ),
             lookup_timeout_seconds=settings.catalog_lookup_timeout_seconds,
             search_timeout_seconds=settings.knowledge_search_timeout_seconds,
+            bookings=CatalogBookingFunctions(
+                http,
+                base_url=settings.catalog_service_url,
+                token=settings.internal_token.get_secret_value(),
+                timeout=settings.booking_function_timeout_seconds,
+            ),
         )
 
         async def connect_model() -> OpenAIRealtimeModel:
@@ -152,3 +169,8 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
 async def on_catalog_event(conn: Conn, event: Envelope) -> None:
     """Consumer ``media-bridge-catalog``, in the worker's transaction."""
     await project_catalog_event(PostgresCatalogProjection(conn), event)
+
+
+async def on_booking_line_event(conn: Conn, event: Envelope) -> None:
+    """Consumer ``media-bridge-booking-lines``, in the worker's transaction."""
+    await project_booking_line(PostgresCatalogProjection(conn), event)
