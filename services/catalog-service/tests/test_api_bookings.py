@@ -12,6 +12,7 @@ from catalog_service.settings import CatalogSettings
 from catalog_service.testing.api import CatalogApi
 from catalog_service.testing.bookings import (
     MONDAY,
+    SCHEDULE,
     TUESDAY,
     booking_args,
     function,
@@ -268,3 +269,34 @@ async def test_bad_owner_requests_are_4xx_json(
     assert "error" in response.json()
     no_token = await catalog.client.request(method, path)
     assert no_token.status_code == 401
+
+
+async def test_a_schedule_change_resizes_the_slots_already_booked_never_below_their_bookings(
+    catalog: CatalogApi,
+) -> None:
+    tenant = uuid.uuid4()
+    client = await spa(catalog, tenant, "+390612345699")
+    for key in ("r1", "r2", "r3"):
+        booked = await function(catalog, "book_spa_slot", booking_args(), "+390612345699",
+                                key=key)
+        assert booked.json()["success"] is True, booked.text
+
+    async def spots(capacity: int) -> Any:
+        schedule = {**SCHEDULE, "weekly": [{**slot, "capacity": capacity}
+                                           if slot["start"] == "10:00" else slot
+                                           for slot in SCHEDULE["weekly"]]}
+        put = await catalog.call("PUT", f"/api/clients/{client['id']}/slots", tenant,
+                                 json=schedule)
+        assert put.status_code == 200, put.text
+        check = await function(catalog, "check_slot_availability",
+                               {"date": MONDAY, "start_time": "10:00"}, "+390612345699")
+        return check.json()["available"], check.json()["spots_remaining"]
+
+    # Down to 2 with 3 booked: the three keep their places, nobody gets a fourth.
+    assert await spots(2) == (False, 0)
+    refused = await function(catalog, "book_spa_slot", booking_args(), "+390612345699",
+                             key="r4")
+    assert refused.json()["success"] is False
+    assert len((await catalog.call("GET", f"/api/bookings/{MONDAY}", tenant)).json()) == 3
+    # Up to 5: two places more, on the slot that already had a row.
+    assert await spots(5) == (True, 2)

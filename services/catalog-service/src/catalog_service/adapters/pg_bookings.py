@@ -103,6 +103,20 @@ class PgBookings:
         await self._conn.execute(
             "update slots set booked = booked - 1 where id = $1 and booked > 0", slot_id)
 
+    async def slots_from(self, business_id: uuid.UUID, day: date
+                         ) -> list[tuple[int, date, time]]:
+        rows = await self._conn.fetch(
+            "select id, slot_date, start_time from slots where business_id = $1"
+            " and slot_date >= $2 order by slot_date, start_time", business_id, day)
+        return [(r["id"], r["slot_date"], r["start_time"]) for r in rows]
+
+    async def set_capacity(self, slot_id: int, capacity: int) -> None:
+        # greatest(): under READ COMMITTED a booking that commits first is waited for and
+        # the expression re-read on its row, so the check (booked <= capacity) holds.
+        await self._conn.execute(
+            "update slots set capacity = greatest($2, booked) where id = $1"
+            " and capacity <> greatest($2, booked)", slot_id, capacity)
+
     async def by_key(self, business_id: uuid.UUID, key: str) -> BookingRow | None:
         return _booking(await self._conn.fetchrow(
             f"select {_BOOKING} from bookings b join slots s on s.id = b.slot_id"

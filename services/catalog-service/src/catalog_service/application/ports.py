@@ -166,6 +166,15 @@ class BookingRepository(Protocol):
 
     async def free_place(self, slot_id: int) -> None: ...
 
+    async def slots_from(self, business_id: uuid.UUID, day: date
+                         ) -> list[tuple[int, date, time]]:
+        """(id, date, start) of the business's slot rows on ``day`` and after."""
+        ...
+
+    async def set_capacity(self, slot_id: int, capacity: int) -> None:
+        """The slot's capacity, never below the places already booked."""
+        ...
+
     async def by_key(self, business_id: uuid.UUID, key: str) -> BookingRow | None: ...
 
     async def by_reference(self, reference: str, *, tenant_id: uuid.UUID | None = None,

@@ -7,6 +7,7 @@ schedule again appends nothing."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from ringbook.clock import Clock
 from ringbook.contracts.bookings import (
@@ -67,8 +68,20 @@ async def set_schedule(uow: UnitOfWork, clock: Clock, tenant_id: uuid.UUID, kind
             batch.add(aggregate_id, event, after=version)
             await tx.record(batch.events)
             current = await tx.schedules.get(tenant_id, business_id)
+            await _resize_slots(tx, business_id, schedule, schedule.today(clock.now()))
     assert current is not None
     return current
+
+
+async def _resize_slots(tx: CatalogTransaction, business_id: uuid.UUID, schedule: Schedule,
+                        today: date) -> None:
+    """The slots that already have a row (from today, where the business is) take the new
+    schedule's capacity; one booked beyond it keeps its bookings and takes no more. A
+    slot the schedule no longer has keeps its row: its bookings stay listed."""
+    for slot_id, day, start in await tx.bookings.slots_from(business_id, today):
+        capacity = next((c for s, _, c in schedule.slots_on(day) if s == start), None)
+        if capacity is not None:
+            await tx.bookings.set_capacity(slot_id, capacity)
 
 
 def _snapshot(record: ScheduleRecord) -> dict[str, object]:
