@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import orjson
+import pytest
 import uvicorn
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
@@ -30,6 +32,7 @@ from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.realtime import RealtimeModelSimulator
+from ringbook_simulators.realtime.session import RealtimeSession
 from twilio.request_validator import RequestValidator
 from websockets.asyncio.client import connect
 
@@ -206,3 +209,19 @@ async def run_bridge(
 # The same, as ``async with``: leaving the block stops the bridge, and with it every
 # call's end has run to completion.
 bridge_serving = contextlib.asynccontextmanager(run_bridge)
+
+
+def record_client_events(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every client event the SIMULATED model receives from now on, in order (audio
+    appends by type only): what the bridge told the model, seen from its side."""
+    seen: list[dict[str, Any]] = []
+    original = RealtimeSession._dispatch
+
+    async def recording(self: RealtimeSession, message: str | bytes) -> None:
+        event = orjson.loads(message)
+        seen.append({"type": event["type"]} if event["type"] == "input_audio_buffer.append"
+                    else event)
+        await original(self, message)
+
+    monkeypatch.setattr(RealtimeSession, "_dispatch", recording)
+    return seen

@@ -15,13 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
-from bridge_harness import Bridge, bridge_serving, eventually
+from bridge_harness import Bridge, bridge_serving, eventually, record_client_events
 from catalog_feed import CatalogFeed
 from ringbook.contracts import bookings as b
 from ringbook_devtools.testing.infra import ServerSet
-from ringbook_simulators.realtime.session import RealtimeSession
 from twilio_peer import SILENCE, TENANT, Twilio, completed_within
 
 SPA_LINE, FOREIGN_LINE, CALLER = "+390212345678", "+390298765432", "+393471000009"
@@ -41,17 +39,7 @@ def schedule(number: str, tenant: uuid.UUID, name: str = "Santa Caterina Beauty 
 
 @pytest.fixture
 def client_events(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    original = RealtimeSession._dispatch
-
-    async def recording(self: RealtimeSession, message: str | bytes) -> None:
-        event = orjson.loads(message)
-        if event["type"] == "session.update":
-            seen.append(event)
-        await original(self, message)
-
-    monkeypatch.setattr(RealtimeSession, "_dispatch", recording)
-    return seen
+    return record_client_events(monkeypatch)
 
 
 @pytest.fixture
@@ -74,13 +62,15 @@ async def session_of_a_call(bridge: Bridge, events: list[dict[str, Any]], n: int
                            **({"caller": caller} if caller else {}))
         await twilio.frames([SILENCE] * 5)
         async def briefed() -> bool:
-            return bool(events)
+            return any(e["type"] == "session.update" for e in events)
 
         await eventually(briefed, 10, what="the session.update at the model")
         await twilio.stop()
         await asyncio.wait_for(ws.wait_closed(), 10)
     await completed_within(bridge, 10)
-    session: dict[str, Any] = events.pop()["session"]
+    [update] = [e for e in events if e["type"] == "session.update"]
+    events.clear()
+    session: dict[str, Any] = update["session"]
     return session
 
 

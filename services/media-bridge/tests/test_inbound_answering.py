@@ -18,15 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
-from bridge_harness import Bridge, bridge_serving, eventually
+from bridge_harness import Bridge, bridge_serving, eventually, record_client_events
 from catalog_feed import CatalogFeed, assistant, file_events, number, tool
 from media_bridge.domain.assistant_session import FIRST_MESSAGE_PREFIX
 from media_bridge.settings import DEFAULT_RECEPTIONIST_INSTRUCTIONS
 from ringbook.contracts import catalog as c
 from ringbook_devtools.testing.infra import ServerSet
-from ringbook_simulators.realtime.session import RealtimeSession
 from twilio_peer import SILENCE, TENANT, Twilio, completed_within
 
 ASSISTANT_LINE, CLIENT_LINE, UNKNOWN_LINE = "+49305550170", "+49305550180", "+49305550199"
@@ -37,17 +35,7 @@ DELETED_LINE = "+49305550160"
 def client_events(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every client event the simulated model received, in order (audio appends by type
     only). Request it before anything that opens a model session."""
-    seen: list[dict[str, Any]] = []
-    original = RealtimeSession._dispatch
-
-    async def recording(self: RealtimeSession, message: str | bytes) -> None:
-        event = orjson.loads(message)
-        seen.append({"type": event["type"]} if event["type"] == "input_audio_buffer.append"
-                    else event)
-        await original(self, message)
-
-    monkeypatch.setattr(RealtimeSession, "_dispatch", recording)
-    return seen
+    return record_client_events(monkeypatch)
 
 
 @pytest.fixture
