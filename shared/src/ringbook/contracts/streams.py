@@ -25,8 +25,10 @@ class StreamSpec:
 REQUESTS = StreamSpec(name="REQUESTS", context="requests")
 CALLS = StreamSpec(name="CALLS", context="calls")
 CATALOG = StreamSpec(name="CATALOG", context="catalog")
+# The call log's own facts (calls logged by other agents, post-call analyses).
+ANALYTICS = StreamSpec(name="ANALYTICS", context="analytics")
 
-ALL_STREAMS: tuple[StreamSpec, ...] = (REQUESTS, CALLS, CATALOG)
+ALL_STREAMS: tuple[StreamSpec, ...] = (REQUESTS, CALLS, CATALOG, ANALYTICS)
 
 # JetStream's de-duplication window: long enough to cover a relay that crashed after
 # publishing and before marking its outbox row, short enough to bound server memory.
