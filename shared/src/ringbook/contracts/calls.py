@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ringbook.contracts.catalogue import register
 from ringbook.contracts.streams import CALLS
@@ -93,6 +93,21 @@ class TranscriptLine(BaseModel):
     interrupted: bool = False
 
 
+class ModelUsage(BaseModel):
+    """The realtime model's tokens over a whole call: the sum of the ``usage`` of every
+    ``response.done`` it sent (OpenAI Realtime API). What the call's model cost is priced
+    from (analytics-service); ``cached_input_tokens`` is part of the two input counts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    input_text_tokens: int = Field(default=0, ge=0)
+    input_audio_tokens: int = Field(default=0, ge=0)
+    cached_input_tokens: int = Field(default=0, ge=0)
+    output_text_tokens: int = Field(default=0, ge=0)
+    output_audio_tokens: int = Field(default=0, ge=0)
+
+
 class CallOutcome(StrEnum):
     """What an answered call came to (``CallCompleted.outcome`` of a conversation)."""
 
@@ -124,6 +139,8 @@ class CallCompleted(EventData):
     interruptions: int = 0
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
+    # The conversation's model tokens (media-bridge); None from the carrier's view.
+    usage: ModelUsage | None = None
 
     def message(self) -> str:
         return f"Call ended after {self.duration_seconds:.0f} s ({self.outcome})"
