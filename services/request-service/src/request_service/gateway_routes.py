@@ -78,6 +78,7 @@ ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("/api/function-handler", CATALOG),
     # analytics-service
     GatewayRoute("/api/analytics", ANALYTICS),
+    GatewayRoute("/dashboard", ANALYTICS),
 )
 
 

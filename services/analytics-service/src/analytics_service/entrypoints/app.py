@@ -13,6 +13,7 @@ from ringbook.web.app import create_service_app
 import analytics_service
 from analytics_service.entrypoints.api import router
 from analytics_service.entrypoints.consumers import calls_consumer, requests_consumer
+from analytics_service.entrypoints.dashboard_page import router as dashboard_router
 from analytics_service.entrypoints.dependencies import Analytics
 from analytics_service.settings import AnalyticsSettings
 
@@ -36,5 +37,5 @@ def create_app(settings: AnalyticsSettings, clock: Clock | None = None) -> FastA
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
         app.state.analytics = Analytics(pool=rt.pool, clock=rt.clock)
 
-    return create_service_app(runtime, title="Ringbook analytics-service", routers=[router],
-                              on_start=on_start)
+    return create_service_app(runtime, title="Ringbook analytics-service",
+                              routers=[router, dashboard_router], on_start=on_start)
