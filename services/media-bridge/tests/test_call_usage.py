@@ -15,7 +15,7 @@ import pytest
 from bridge_harness import Bridge
 from media_bridge.adapters.openai_realtime import parse_server_event
 from media_bridge.domain.model_events import ResponseDone
-from media_bridge.domain.model_usage import TokenCounts, summed
+from media_bridge.domain.model_usage import MAX_TOKENS_PER_RESPONSE, TokenCounts, summed
 from openai.types.realtime import ResponseDoneEvent
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_simulators.realtime.session import RealtimeSession
@@ -125,11 +125,20 @@ def test_parse_reads_the_sdk_shape_of_usage() -> None:
     # More cached than input: the cached part is capped at the input it belongs to.
     ({"input_token_details": {"text_tokens": 10, "audio_tokens": 20, "cached_tokens": 99}},
      TokenCounts(10, 20, 30, 0, 0)),
+    # Beyond any context window: bounded, so a call's sum still fits 64 bits.
+    ({"output_token_details": {"text_tokens": 2**64 - 1, "audio_tokens": 7}},
+     TokenCounts(0, 0, 0, MAX_TOKENS_PER_RESPONSE, 7)),
 ])
 def test_parse_takes_a_missing_or_malformed_usage_as_nothing(
     usage: Any, counts: TokenCounts | None
 ) -> None:
     assert parse_server_event(done(usage)) == ResponseDone("resp_1", "completed", counts)
+
+
+def test_a_count_beyond_64_bits_is_not_a_count() -> None:
+    raw = done({}).replace(b'"usage":{}', b'"usage":{"input_token_details":'
+                                           b'{"audio_tokens":100000000000000000000000000000}}')
+    assert parse_server_event(raw) == ResponseDone("resp_1", "completed", TokenCounts())
 
 
 def test_usage_sums_over_the_responses_that_had_one() -> None:

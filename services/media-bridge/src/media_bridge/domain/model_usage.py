@@ -14,6 +14,14 @@ from dataclasses import dataclass
 
 from ringbook.contracts.calls import ModelUsage
 
+# A response's count at most: far above any model's context window, and far enough below
+# 2**63 that a call's sum still fits the 64-bit integers of JSON libraries and Postgres.
+MAX_TOKENS_PER_RESPONSE = 10**9
+
+
+def _bounded(count: int) -> int:
+    return min(max(0, count), MAX_TOKENS_PER_RESPONSE)
+
 
 @dataclass(frozen=True, slots=True)
 class TokenCounts:
@@ -26,12 +34,13 @@ class TokenCounts:
     @classmethod
     def of(cls, *, input_text: int, input_audio: int, cached_input: int,
            output_text: int, output_audio: int) -> TokenCounts:
-        """Counts as a server reported them, made consistent: none below zero, and the
-        cached part no larger than the input it is part of (a server that said more
-        must not make the priced input negative)."""
-        text, audio = max(0, input_text), max(0, input_audio)
-        return cls(text, audio, min(max(0, cached_input), text + audio),
-                   max(0, output_text), max(0, output_audio))
+        """Counts as a server reported them, made consistent: none below zero or above
+        :data:`MAX_TOKENS_PER_RESPONSE`, and the cached part no larger than the input
+        it is part of (a server that said more must not make the priced input
+        negative)."""
+        text, audio = _bounded(input_text), _bounded(input_audio)
+        return cls(text, audio, min(_bounded(cached_input), text + audio),
+                   _bounded(output_text), _bounded(output_audio))
 
     def __add__(self, other: TokenCounts) -> TokenCounts:
         return TokenCounts(
