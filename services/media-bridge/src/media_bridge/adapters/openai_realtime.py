@@ -86,8 +86,8 @@ def parse_usage(response: dict[str, Any]) -> TokenCounts | None:
     """A ``response.done``'s ``response.usage`` (``input_token_details.{text_tokens,
     audio_tokens, cached_tokens}``, ``output_token_details.{text_tokens,
     audio_tokens}``); None if there is none, or it is not an object. A count that is
-    missing or not a whole number is taken as 0: the cost of a call is reported, never
-    a reason for the call to fail."""
+    missing or not a whole number is taken as 0, and ``TokenCounts.of`` bounds the rest:
+    the cost of a call is reported, never a reason for the call to fail."""
     usage = response.get("usage")
     if not isinstance(usage, dict):
         return None
