@@ -105,7 +105,8 @@ def parse_analysis(answer: Any, fields: Sequence[ExtractionField]) -> CallAnalys
         raise InvalidAnalysis(f"sentiment {sentiment!r} is not one of {', '.join(SENTIMENTS)}")
     if not isinstance(success, bool):
         raise InvalidAnalysis("success is not a boolean")
-    raw = answer.get("extraction") or {}
+    raw = answer.get("extraction")
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise InvalidAnalysis("extraction is not an object")
     extraction: dict[str, ExtractionValue] = {}
