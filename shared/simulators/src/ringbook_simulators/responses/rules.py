@@ -33,7 +33,8 @@ POSITIVE_WORDS: Final = frozenset({
     "grazie", "perfetto", "perfetta", "ottimo", "ottima", "benissimo", "bene", "gentile",
     "fantastico", "contento", "contenta",
     # de
-    "danke", "super", "toll", "prima", "wunderbar", "perfekt", "gut", "klasse", "freundlich",
+    "danke", "dank", "super", "toll", "prima", "wunderbar", "perfekt", "gut", "klasse",
+    "freundlich",
 })
 NEGATIVE_WORDS: Final = frozenset({
     # en
