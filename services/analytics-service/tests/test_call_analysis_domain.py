@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from analytics_service.application.post_call_analysis import job_for
 from analytics_service.domain.call_analysis import (
+    MAX_TRANSCRIPT_CHARS,
     ExtractionField,
     InvalidAnalysis,
     RetryPolicy,
@@ -39,6 +40,9 @@ def test_transcript_reads_as_labelled_lines() -> None:
                               ("agent", "   ")])
     assert text == "Agent: Hello, Praxis Müller\nCaller: Hi! I need"
     assert render_input(text, ["Outcome: booked"]).endswith("Outcome facts:\nOutcome: booked")
+    huge = render_input("Caller: " + "blah " * 50_000 + "the end", [])
+    assert len(huge) < MAX_TRANSCRIPT_CHARS + 200
+    assert "[… transcript cut …]" in huge and "the end\n" in huge
 
 
 def test_schema_is_strict_with_nullable_extraction_fields() -> None:

@@ -147,7 +147,7 @@ async def test_a_finished_call_is_analysed_once_even_when_redelivered(
         async def consumed() -> bool:
             assert runtime.js is not None
             info = await runtime.js.consumer_info("CALLS", "analytics-analysis-calls")
-            return info.ack_floor.stream_seq >= 3 and info.num_ack_pending == 0
+            return bool(info.ack_floor.stream_seq >= 3 and info.num_ack_pending == 0)
 
         await eventually(consumed, 20, what="both events consumed")
         assert len(await settled(runtime, 1)) == 1

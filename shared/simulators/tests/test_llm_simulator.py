@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import openai
@@ -142,10 +142,9 @@ async def test_auth_and_bad_bodies_answer_the_apis_errors(
     llm: tuple[str, LlmState, AsyncOpenAI],
 ) -> None:
     base_url, state, client = llm
+    no_schema: Any = {"format": {"type": "json_schema", "name": "x"}}
     with pytest.raises(openai.BadRequestError) as bad:
-        await client.responses.create(model="gpt-4o-mini", input="x",
-                                      text={"format": {"type": "json_schema",  # type: ignore[typeddict-item]
-                                                       "name": "x"}})
+        await client.responses.create(model="gpt-4o-mini", input="x", text=no_schema)
     assert bad.value.body == {"message": "Missing required parameter: 'text.format.schema'.",
                               "type": "invalid_request_error", "param": "text.format.schema",
                               "code": None}

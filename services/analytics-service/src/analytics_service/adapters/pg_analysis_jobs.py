@@ -97,11 +97,3 @@ class PgJobQueue:
             )
             yield None if row is None else PgClaimedJob(conn, _job(row))
 
-
-async def jobs_of(conn: Conn | asyncpg.Pool, tenant_id: Any) -> list[dict[str, Any]]:
-    """A tenant's jobs (status, attempts, last error), newest first: for operators and
-    tests; always filtered by tenant."""
-    rows = await conn.fetch(
-        "select call_id, status, attempts, last_error, due_at from analysis_jobs"
-        " where tenant_id = $1 order by created_at desc", tenant_id)
-    return [dict(r) for r in rows]

@@ -30,6 +30,10 @@ INSTRUCTIONS: Final = (
     "call did not say it. Never invent facts."
 )
 MAX_SUMMARY_CHARS: Final = 2000
+# A logged call's transcript is whatever the business's agent sent: beyond this it is cut
+# (head and tail kept), so one huge call cannot exceed the model's context and fail
+# every attempt. About 15,000 tokens, far more than any phone call says.
+MAX_TRANSCRIPT_CHARS: Final = 60_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ def render_transcript(lines: Sequence[tuple[str, str]]) -> str:
 
 
 def render_input(transcript: str, hints: Sequence[str]) -> str:
+    if len(transcript) > MAX_TRANSCRIPT_CHARS:
+        half = MAX_TRANSCRIPT_CHARS // 2
+        transcript = f"{transcript[:half]}\n[… transcript cut …]\n{transcript[-half:]}"
     facts = "\n".join(hint for hint in hints if hint)
     return f"Transcript:\n{transcript}\n\nOutcome facts:\n{facts or 'none'}"
 
