@@ -250,3 +250,29 @@ async def test_a_logged_call_is_analysed_in_its_tenant(
         assert (analysed.aggregate_id, analysed.tenant_id) == (call_id, tenant)
         assert isinstance(analysed.data, CallAnalyzed)
         assert (analysed.data.sentiment, analysed.data.success) == ("POSITIVE", True)
+
+
+async def test_a_replica_stopped_mid_analysis_leaves_the_call_to_another(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None, llm: tuple[LlmState, str],
+) -> None:
+    state, base_url = llm
+    state.hold = asyncio.Event()  # the model does not answer the first replica
+    tenant = uuid.uuid4()
+    settings = make_settings(infra, fresh_schema, base_url)
+    try:
+        async with instances(settings) as (first,):
+            assert first.js is not None
+            await publish(first.js, conversation_completed(tenant, "CA-STOP", "grazie"))
+            await eventually(lambda: state.received == 1, 20, what="the LLM asked")
+        # The first replica stopped while its lane waited: its claim rolled back, and
+        # the job is due for the next replica at once.
+        state.hold.set()
+        async with instances(settings) as (second,):
+            (analysed,) = await settled(second, 1)
+            assert analysed.aggregate_id == call_log_id("CA-STOP")
+            jobs = await second.pool.fetch("select status, attempts from analysis_jobs")
+            # The interrupted attempt counted nothing: it never finished.
+            assert [(r["status"], r["attempts"]) for r in jobs] == [("done", 1)]
+    finally:
+        state.hold.set()
+    assert state.received == 2  # asked once by each replica, analysed once

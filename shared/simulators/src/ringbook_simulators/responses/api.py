@@ -8,11 +8,13 @@ no secrets) and answers a wrong body with a 400 in the API's error shape,
 of :mod:`rules` and :mod:`schema_fill`, never by a model.
 
 ``fail_first`` makes the first N requests answer ``fail_status`` (500: a server error,
-429: a rate limit), so a client's retries can be tested against real HTTP.
+429: a rate limit), so a client's retries can be tested against real HTTP; ``hold``
+keeps every request waiting until the event is set (a model that is slow to answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,11 +33,14 @@ _FORMATS = ("text", "json_schema", "json_object")
 
 @dataclass
 class LlmState:
-    """What a test can steer and inspect: failures to inject, requests received."""
+    """What a test can steer and inspect: failures to inject, requests received
+    (``received`` counts every authorised one, ``requests`` holds those answered)."""
 
     fail_first: int = 0
     fail_status: int = 500
+    hold: asyncio.Event | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    received: int = 0
     failed: int = 0
 
 
@@ -173,6 +178,9 @@ def create_responses_app(state: LlmState | None = None) -> FastAPI:
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             return error(401, "You didn't provide an API key. Send it as "
                          "'Authorization: Bearer YOUR_KEY'.", kind="invalid_request_error")
+        state.received += 1
+        if state.hold is not None:
+            await state.hold.wait()
         if state.failed < state.fail_first:
             state.failed += 1
             if state.fail_status == 429:
