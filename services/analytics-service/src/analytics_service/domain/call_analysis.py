@@ -75,23 +75,24 @@ def render_input(transcript: str, hints: Sequence[str]) -> str:
 
 def output_schema(fields: Sequence[ExtractionField]) -> dict[str, Any]:
     """The JSON schema of the answer, in the strict subset OpenAI's structured outputs
-    accept: every property required, no additional ones, optional values nullable."""
-    extraction = {
-        f.name: {"type": [f.type, "null"], "description": f.description or f.name}
-        for f in fields
+    accept: every property required, no additional ones, optional values nullable.
+    ``extraction`` is there only when the assistant defines fields (an object without
+    properties is no use to the model)."""
+    properties: dict[str, Any] = {
+        "summary": {"type": "string", "description": "what the call was about"},
+        "sentiment": {"type": "string", "enum": list(SENTIMENTS)},
+        "success": {"type": "boolean"},
     }
-    return {
-        "type": "object",
-        "properties": {
-            "summary": {"type": "string", "description": "what the call was about"},
-            "sentiment": {"type": "string", "enum": list(SENTIMENTS)},
-            "success": {"type": "boolean"},
-            "extraction": {"type": "object", "properties": extraction,
-                           "required": list(extraction), "additionalProperties": False},
-        },
-        "required": ["summary", "sentiment", "success", "extraction"],
-        "additionalProperties": False,
-    }
+    if fields:
+        extraction = {
+            f.name: {"type": [f.type, "null"], "description": f.description or f.name}
+            for f in fields
+        }
+        properties["extraction"] = {"type": "object", "properties": extraction,
+                                    "required": list(extraction),
+                                    "additionalProperties": False}
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}
 
 
 _PY_TYPES: Final[dict[str, tuple[type, ...]]] = {
