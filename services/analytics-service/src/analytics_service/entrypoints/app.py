@@ -1,4 +1,6 @@
-"""analytics-service's app: the projection's two durable consumers and the read API."""
+"""analytics-service's app: the projection's durable consumers, post-call analysis
+(its consumers, its analysis lanes and the outbox relay that publishes its
+``call_analyzed`` events) and the read API."""
 
 from __future__ import annotations
 
@@ -6,11 +8,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from ringbook.clock import Clock, SystemClock
-from ringbook.contracts.streams import CALLS, REQUESTS
+from ringbook.contracts.streams import ANALYTICS, CALLS, REQUESTS
 from ringbook.runtime import ServiceRuntime
 from ringbook.web.app import create_service_app
 
 import analytics_service
+from analytics_service.application.analysis_ports import CallAnalyzer
+from analytics_service.entrypoints.analysis_wiring import (
+    closing_on_stop,
+    openai_analyzer,
+    wire_post_call_analysis,
+)
 from analytics_service.entrypoints.api import router
 from analytics_service.entrypoints.consumers import calls_consumer, requests_consumer
 from analytics_service.entrypoints.dependencies import Analytics
@@ -21,17 +29,27 @@ def migrations_dir() -> Path:
     return Path(analytics_service.__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: AnalyticsSettings, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: AnalyticsSettings, clock: Clock | None = None,
+               analyzer: CallAnalyzer | None = None) -> FastAPI:
+    """``analyzer`` replaces the OpenAI SDK adapter (tests of failures it cannot play)."""
+    clock = clock or SystemClock()
     runtime = ServiceRuntime(
         settings=settings,
         migrations_dir=migrations_dir(),
-        streams=[REQUESTS, CALLS],
-        # A pure projection publishes nothing, so it needs no outbox relay.
-        relay=False,
-        clock=clock or SystemClock(),
+        streams=[REQUESTS, CALLS, ANALYTICS],
+        # On: post-call analysis appends call_analyzed through the event store.
+        relay=True,
+        clock=clock,
     )
     runtime.add_consumer(*requests_consumer())
     runtime.add_consumer(*calls_consumer())
+    if analyzer is None:
+        sdk_analyzer = openai_analyzer(settings)
+        # Closed by a runtime job when the runtime cancels its tasks, together with the
+        # lanes (an on_stop hook would close it under lanes still waiting on it).
+        runtime.add_job("llm-client", closing_on_stop(sdk_analyzer))
+        analyzer = sdk_analyzer
+    wire_post_call_analysis(runtime, settings, analyzer, clock)
 
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
         app.state.analytics = Analytics(pool=rt.pool, clock=rt.clock)
