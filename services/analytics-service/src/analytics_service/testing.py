@@ -40,6 +40,9 @@ class RequestFlow:
         self._request_version = 0
         self._call_version = 0
         self._attempt = 0
+        # One carrier call per request, its own: the call log keys calls by sid, so two
+        # requests sharing one would be one call (and another tenant's, a poison event).
+        self.call_sid = f"CA{self.id.hex}"
 
     def _event(self, data: EventData, version: int) -> Envelope:
         return new_event(
@@ -81,16 +84,17 @@ class RequestFlow:
 
     def started(self) -> Envelope:
         self._attempt += 1
-        return self._call(CallStarted(attempt=self._attempt, call_sid="CA1", number="+49301"))
+        return self._call(
+            CallStarted(attempt=self._attempt, call_sid=self.call_sid, number="+49301"))
 
     def connected(self) -> Envelope:
-        return self._call(CallConnected(attempt=self._attempt, call_sid="CA1"))
+        return self._call(CallConnected(attempt=self._attempt, call_sid=self.call_sid))
 
     def failed(self, *, retry: bool) -> Envelope:
         return self._call(
             CallFailed(
                 attempt=self._attempt,
-                call_sid="CA1",
+                call_sid=self.call_sid,
                 reason="busy",
                 retry_at=self.at if retry else None,
                 timezone="Europe/Berlin",
@@ -105,7 +109,7 @@ class RequestFlow:
 
     def completed(self) -> Envelope:
         return self._call(
-            CallCompleted(attempt=self._attempt, call_sid="CA1", duration_seconds=42.0,
+            CallCompleted(attempt=self._attempt, call_sid=self.call_sid, duration_seconds=42.0,
                           outcome="booked")
         )
 
