@@ -9,7 +9,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from analytics_service.testing import publish
 from call_log_harness import CallLogService
+from ringbook.contracts.call_log import CallAnalyzed
+from ringbook.events import new_event
 
 SEED_BODY: dict[str, Any] = {
     "caller_phone": "+1-555-0200",
@@ -282,3 +285,35 @@ async def test_the_analyst_role_reads_views_and_no_table(call_log: CallLogServic
         can_login = await conn.fetchval(
             "select rolcanlogin from pg_roles where rolname = 'ringbook_analyst'")
         assert can_login is False
+
+
+async def test_an_analysis_of_a_logged_call_replaces_the_bodys_sentiment(
+    call_log: CallLogService,
+) -> None:
+    tenant = uuid.uuid4()
+    client_id = await call_log.add_client(tenant)
+    key = (await call_log.new_key(tenant))["key"]
+    response = await post_call(call_log, key, client_id=str(client_id), **SEED_BODY)
+    call_id = uuid.UUID(response.json()["call"]["id"])
+    await call_log.wait_call(tenant, call_id, lambda c: True, "logged call")
+    # The logged call's aggregate and its analysis's share the call's id, each at v1.
+    await publish(call_log.js, analysis_of(tenant, call_id, "NEGATIVE", version=1,
+                                           clock=call_log.clock))
+    await call_log.wait_call(tenant, call_id, lambda c: c["sentiment"] == "NEGATIVE",
+                             "the first analysis applied")
+    # Re-analyses out of order: v3 waits for v2, and the last one stays.
+    await publish(call_log.js,
+                  analysis_of(tenant, call_id, "POSITIVE", version=3, clock=call_log.clock),
+                  analysis_of(tenant, call_id, "NEUTRAL", version=2, clock=call_log.clock))
+    detail = await call_log.wait_call(
+        tenant, call_id, lambda c: c["analysis"]["summary"] == "v3", "the third analysis")
+    assert detail["sentiment"] == "POSITIVE" and detail["success"] is False
+    assert detail["notes"] == SEED_BODY["notes"]  # the body's other fields stay
+
+
+def analysis_of(tenant: uuid.UUID, call_id: uuid.UUID, sentiment: Any, *, version: int,
+                clock: Any) -> Any:
+    data = CallAnalyzed(tenant_id=tenant, call_id=call_id, summary=f"v{version}",
+                        sentiment=sentiment, success=False, model="simulated")
+    return new_event(data, aggregate_id=call_id, version=version, tenant_id=tenant,
+                     correlation_id=call_id, clock=clock)

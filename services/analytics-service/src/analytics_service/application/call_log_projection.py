@@ -60,15 +60,18 @@ async def on_client_event(log: CallLogTransaction, event: Envelope) -> None:
 
 
 async def on_analytics_event(log: CallLogTransaction, event: Envelope) -> None:
-    """Handler of ``analytics-logged-calls`` (ANALYTICS: call_logged, call_analyzed)."""
-    if not await log.in_order(LOGGED_CALLS_CONSUMER, event):
-        return
+    """Handler of ``analytics-logged-calls`` (ANALYTICS: call_logged, call_analyzed).
+
+    Only analyses go through ``in_order``: positions are kept per aggregate id, and a
+    logged call's ``logged_call`` and ``call_analysis`` aggregates share the call's id, so
+    counting both would take the analysis's version 1 for the call's, already applied.
+    A ``call_logged`` is its aggregate's only event, merged idempotently anyway."""
     data = event.data
+    if isinstance(data, CallLogged | CallAnalyzed) and data.tenant_id != event.tenant_id:
+        raise PoisonEvent(f"{event.type} of tenant {event.tenant_id} names another")
     if isinstance(data, CallLogged):
-        if data.tenant_id != event.tenant_id:
-            raise PoisonEvent(f"call_logged of tenant {event.tenant_id} names another")
         _refuse_other_tenant(await log.merge_call(patch_from_logged(event)), event)
     elif isinstance(data, CallAnalyzed):
-        if data.tenant_id != event.tenant_id:
-            raise PoisonEvent(f"call_analyzed of tenant {event.tenant_id} names another")
+        if not await log.in_order(LOGGED_CALLS_CONSUMER, event):
+            return  # an older analysis, already replaced
         _refuse_other_tenant(await log.record_analysis(event, data), event)
