@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from ringbook.clock import Clock
 from ringbook.web.errors import ApiError
 from ringbook.web.state import wired
@@ -35,10 +35,14 @@ def get_analytics(request: Request) -> Analytics:
 AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
 
 
-async def require_api_key(request: Request, analytics: AnalyticsDep) -> ApiKey:
+async def require_api_key(
+    analytics: AnalyticsDep,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key",
+                                            description="A tenant API key (rbk_...)")] = None,
+) -> ApiKey:
     """The tenant API key of ``X-API-Key`` (``POST /api/calls``), active; else 401."""
     try:
-        return await api_keys.authenticate(analytics.store, request.headers.get("x-api-key"))
+        return await api_keys.authenticate(analytics.store, x_api_key)
     except InvalidApiKey as exc:
         raise ApiError(401, str(exc), headers={"WWW-Authenticate": "X-API-Key"}) from None
 
