@@ -89,3 +89,27 @@ class CallLogService:
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+SEED_BODY: dict[str, Any] = {
+    "caller_phone": "+1-555-0200",
+    "caller_name": "John Smith",
+    "duration_seconds": 45.5,
+    "stt_latency_ms": 150,
+    "llm_latency_ms": 300,
+    "tts_latency_ms": 200,
+    "transcript": "Customer: Hello, I'd like to schedule an appointment...",
+    "sentiment": "POSITIVE",
+    "success": True,
+    "recording_url": "https://storage.example.com/call-123.wav",
+    "notes": "Customer interested in cleaning appointment",
+}
+
+
+async def post_call(call_log: CallLogService, key: str | bytes | None, **body: Any) -> Any:
+    headers = {"X-API-Key": key} if key is not None else {}
+    return await call_log.client.post("/api/calls", json=body, headers=headers)
+
+
+async def events_stored(call_log: CallLogService) -> int:
+    return int(await call_log.runtime.pool.fetchval("select count(*) from events"))
