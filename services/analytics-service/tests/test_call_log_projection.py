@@ -144,6 +144,9 @@ async def test_days_filter_counts_calls_by_their_start(call_log: CallLogService)
     assert (await call_log.ok(tenant, "/api/calls"))["total"] == 2
     week = await call_log.ok(tenant, "/api/calls", days=7)
     assert week["total"] == 1 and week["calls"][0]["id"] == str(new.id)
+    # Whole UTC days, as calls-per-day counts them: 10 days ago is the 11th day back.
+    assert (await call_log.ok(tenant, "/api/calls", days=10))["total"] == 1
+    assert (await call_log.ok(tenant, "/api/calls", days=11))["total"] == 2
     per_day = await call_log.ok(tenant, "/api/analytics/calls-per-day", days=30)
     assert per_day == {"data": [
         {"date": (CALL_LOG_NOW - timedelta(hours=1)).date().isoformat(), "calls": 1},

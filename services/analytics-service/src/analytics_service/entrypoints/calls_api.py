@@ -5,7 +5,7 @@ another tenant's call answers 404 exactly like an unknown one."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -16,7 +16,7 @@ from ringbook.web.security import CurrentPrincipal
 from analytics_service.adapters import call_log_queries as queries
 from analytics_service.application import logged_calls
 from analytics_service.application.errors import NotFound
-from analytics_service.domain.daily_counts import MAX_DAYS, MIN_DAYS
+from analytics_service.domain.daily_counts import MAX_DAYS, MIN_DAYS, first_day
 from analytics_service.entrypoints.call_schemas import (
     CallDetail,
     CallDetailEnvelope,
@@ -45,9 +45,13 @@ async def list_calls(
     client_id: uuid.UUID | None = None,
     days: Annotated[int | None, Query(ge=MIN_DAYS, le=MAX_DAYS)] = None,
 ) -> CallList:
-    """The tenant's calls, newest first; ``days``: only those started in the last
-    ``days`` * 24 hours; ``total`` counts every call matching, not only this page."""
-    since = analytics.clock.now() - timedelta(days=days) if days is not None else None
+    """The tenant's calls, newest first; ``days``: only those started on the last
+    ``days`` UTC days, today included (the days calls-per-day counts, so the two agree);
+    ``total`` counts every call matching, not only this page."""
+    since = None
+    if days is not None:
+        today = analytics.clock.now().astimezone(UTC).date()
+        since = datetime.combine(first_day(today, days), time(), tzinfo=UTC)
     total, rows = await queries.list_calls(
         analytics.pool, tenant_id=principal.tenant_id, limit=limit, offset=offset,
         client_id=client_id, since=since)
