@@ -4,8 +4,10 @@ secret, revoked, refused when missing or invalid, and bound to their tenant's cl
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from analytics_service.application.api_keys import MAX_ACTIVE_KEYS
 from call_log_harness import SEED_BODY, CallLogService, events_stored, post_call
 
 
@@ -14,7 +16,9 @@ async def test_keys_are_listed_without_their_secret_and_revoked_keys_stop_workin
 ) -> None:
     tenant = uuid.uuid4()
     client_id = await call_log.add_client(tenant)
-    first, second = await call_log.new_key(tenant, "one"), await call_log.new_key(tenant, "two")
+    first = await call_log.new_key(tenant, "one")
+    call_log.clock.advance(timedelta(seconds=1))  # listed oldest first
+    second = await call_log.new_key(tenant, "two")
     listed = await call_log.client.get("/api/api-keys", headers=call_log.auth(tenant))
     assert listed.status_code == 200
     assert [k["name"] for k in listed.json()["api_keys"]] == ["one", "two"]
@@ -77,3 +81,16 @@ async def test_a_bad_key_name_is_422(call_log: CallLogService, name: str) -> Non
     assert extra.status_code == 422
     assert (await call_log.client.get("/api/api-keys", headers=call_log.auth(tenant))
             ).json() == {"api_keys": []}
+
+
+async def test_a_tenant_holds_at_most_fifty_active_keys(call_log: CallLogService) -> None:
+    tenant = uuid.uuid4()
+    keys = [await call_log.new_key(tenant, f"k{n}") for n in range(MAX_ACTIVE_KEYS)]
+    refused = await call_log.client.post("/api/api-keys", json={"name": "one more"},
+                                         headers=call_log.auth(tenant))
+    assert refused.status_code == 409
+    assert refused.json() == {"error": "At most 50 active API keys; revoke one first"}
+    await call_log.client.delete(f"/api/api-keys/{keys[0]['id']}",
+                                 headers=call_log.auth(tenant))
+    await call_log.new_key(tenant, "after a revoke")
+    await call_log.new_key(uuid.uuid4(), "another tenant's first")

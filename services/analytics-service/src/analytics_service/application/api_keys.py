@@ -7,7 +7,7 @@ import uuid
 
 from ringbook.clock import Clock
 
-from analytics_service.application.errors import InvalidApiKey, NotFound
+from analytics_service.application.errors import InvalidApiKey, NotFound, TooManyKeys
 from analytics_service.application.ports import CallLogStore
 from analytics_service.domain.api_keys import (
     ApiKey,
@@ -17,10 +17,16 @@ from analytics_service.domain.api_keys import (
     shown_prefix,
 )
 
+# Enough for one key per agent or integration; a bound, so no client can grow the table
+# (and every listing) without end.
+MAX_ACTIVE_KEYS = 50
+
 
 async def create_key(store: CallLogStore, clock: Clock, tenant_id: uuid.UUID,
                      name: str) -> tuple[ApiKey, str]:
     """The new key's record and the key itself (the only time anyone sees it)."""
+    if len(await store.list_keys(tenant_id)) >= MAX_ACTIVE_KEYS:
+        raise TooManyKeys(f"At most {MAX_ACTIVE_KEYS} active API keys; revoke one first")
     key = new_key()
     record = ApiKey(id=uuid.uuid4(), tenant_id=tenant_id, name=name,
                     prefix=shown_prefix(key), created_at=clock.now())

@@ -11,3 +11,7 @@ class InvalidApiKey(Exception):
 class NotFound(Exception):
     """The thing named does not exist for the caller's tenant (another tenant's is
     reported exactly like an unknown one)."""
+
+
+class TooManyKeys(Exception):
+    """The tenant holds the most active keys allowed: one must be revoked first."""

@@ -11,7 +11,7 @@ from ringbook.web.routing import PlatformRoute
 from ringbook.web.security import CurrentPrincipal
 
 from analytics_service.application import api_keys
-from analytics_service.application.errors import NotFound
+from analytics_service.application.errors import NotFound, TooManyKeys
 from analytics_service.entrypoints.call_schemas import (
     ApiKeyIn,
     ApiKeyList,
@@ -22,14 +22,17 @@ from analytics_service.entrypoints.call_schemas import (
 from analytics_service.entrypoints.dependencies import AnalyticsDep
 
 router = APIRouter(prefix="/api/api-keys", tags=["api-keys"], route_class=PlatformRoute,
-                   responses={code: {"model": ErrorOut} for code in (401, 404)})
+                   responses={code: {"model": ErrorOut} for code in (401, 404, 409)})
 
 
 @router.post("", status_code=201)
 async def create_key(body: ApiKeyIn, analytics: AnalyticsDep, principal: CurrentPrincipal
                      ) -> NewApiKey:
-    record, key = await api_keys.create_key(analytics.store, analytics.clock,
-                                            principal.tenant_id, body.name)
+    try:
+        record, key = await api_keys.create_key(analytics.store, analytics.clock,
+                                                principal.tenant_id, body.name)
+    except TooManyKeys as exc:
+        raise ApiError(409, str(exc)) from None
     return NewApiKey(id=record.id, key=key, name=record.name, created_at=record.created_at)
 
 
