@@ -154,7 +154,11 @@ async def test_bad_params_are_4xx_json(call_log: CallLogService, path: str,
     assert response.json()["error"] == "Invalid request"
 
 
-@pytest.mark.parametrize("path", ["/api/calls", f"/api/calls/{uuid.uuid4()}", "/api/api-keys",
+# Fixed ids: pytest-xdist's workers must collect the same test names.
+UNKNOWN_CALL = "/api/calls/7d0e6c55-0000-4000-8000-000000000001"
+
+
+@pytest.mark.parametrize("path", ["/api/calls", UNKNOWN_CALL, "/api/api-keys",
                                   "/api/analytics/dashboard", "/api/analytics/sentiment",
                                   "/api/analytics/calls-per-day"])
 async def test_reads_need_a_token(call_log: CallLogService, path: str) -> None:
