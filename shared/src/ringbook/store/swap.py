@@ -14,7 +14,8 @@ live worker is between reading and writing a projection. In that transaction:
    them), and the views created again from their own definitions, with their grants;
    a view is bound to its table by oid, so without this it would go on reading the old
    table, or be dropped with it;
-3. the old tables are dropped.
+3. the old tables are dropped (refused, and all rolled back, if anything else depends
+   on them).
 
 Readers wait on the tables' locks for the few milliseconds this takes and then see
 either all old or all new tables, never a mix. A statement that waited re-resolves its
@@ -99,8 +100,13 @@ async def swap(
     for table, grants in table_grants.items():
         for grant in grants:
             await conn.execute(grant.format(name=f"{live}.{table}"))
-    await conn.execute(f"drop schema {retired} cascade")
-    await conn.execute(f"drop schema {shadow} cascade")
+    # Not cascade: anything else still bound to an old table (a function returning its
+    # rows, a foreign key from a table not rebuilt) fails the swap, which rolls back,
+    # rather than being dropped along with it. One statement for all: their foreign
+    # keys to each other do not order the drops.
+    await conn.execute(f"drop table {', '.join(f'{retired}.{t}' for t in tables)}")
+    await conn.execute(f"drop schema {retired}")
+    await conn.execute(f"drop schema {shadow} cascade")  # only its bookkeeping is left
 
 
 async def _views(conn: Conn, tables: list[str]) -> list[_View]:
