@@ -174,8 +174,7 @@ async def service(
     infra: ServerSet, fresh_schema: str, fresh_streams: None
 ) -> AsyncIterator[Service]:
     settings = settings_for(
-        infra, AnalyticsSettings, service="analytics-service", schema=fresh_schema,
-        db_pool_max=8,
+        infra, AnalyticsSettings, service="analytics-service", schema=fresh_schema
     )
     app = create_app(settings, clock=CLOCK)
     async with app.router.lifespan_context(app):
