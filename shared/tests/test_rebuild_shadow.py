@@ -19,7 +19,7 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 from ringbook.bus.streams import ensure_stream
-from ringbook.bus.worker import ConsumerSpec, PullWorker
+from ringbook.bus.worker import ConsumerSpec, PoisonEvent, PullWorker, RetryLater
 from ringbook.clock import FakeClock
 from ringbook.contracts.requests import RequestCanceled
 from ringbook.contracts.streams import REQUESTS
@@ -33,7 +33,8 @@ from ringbook_devtools.testing.waiting import eventually
 
 CLOCK = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 TENANT = uuid.uuid4()
-SPEC = ConsumerSpec(durable="accounts-test", stream=REQUESTS)
+# One content failure is enough for a dead letter: the letters test needs no waiting.
+SPEC = ConsumerSpec(durable="accounts-test", stream=REQUESTS, max_deliver=1)
 TABLES = ("accounts", "account_lines")
 
 SCHEMA_SQL = """
@@ -66,6 +67,10 @@ async def handle(conn: Conn, event: Envelope) -> None:
     if not await in_order(conn, SPEC.durable, event):
         return
     assert isinstance(event.data, RequestCanceled)
+    if event.data.reason == "poison":
+        raise PoisonEvent("never applies")
+    if event.data.reason == "wait forever":
+        raise RetryLater("waits for what never comes", delay=0.1)
     account = await conn.fetchval(
         "insert into accounts (aggregate_id) values ($1) on conflict (aggregate_id)"
         " do update set lines = accounts.lines + 1 returning id", event.aggregate_id)
@@ -73,8 +78,9 @@ async def handle(conn: Conn, event: Envelope) -> None:
                        account, event.data.reason)
 
 
-def event(aggregate_id: uuid.UUID, version: int) -> Envelope:
-    return new_event(RequestCanceled(reason=f"Reason {version}"), aggregate_id=aggregate_id,
+def event(aggregate_id: uuid.UUID, version: int, reason: str | None = None) -> Envelope:
+    return new_event(RequestCanceled(reason=reason or f"Reason {version}"),
+                     aggregate_id=aggregate_id,
                      version=version, tenant_id=TENANT, correlation_id=aggregate_id,
                      clock=CLOCK)
 
@@ -216,3 +222,36 @@ async def test_a_rebuild_that_cannot_swap_leaves_the_live_tables_as_they_were(
     leftovers = await setup.pool.fetchval(
         "select count(*) from pg_namespace where nspname like $1 || '\\_\\_%'", setup.schema)
     assert leftovers == 0
+
+
+async def test_dead_letters_are_rebuilt_as_the_live_worker_wrote_them(setup: Setup) -> None:
+    poisoned, waiting = uuid.uuid4(), uuid.uuid4()
+    await setup.publish(
+        event(poisoned, 1, "poison"), event(poisoned, 2),
+        # v2 waits for something that never comes: the live worker dead-letters it after
+        # max_deliver tries; the rebuild never counts, and at the swap adopts that letter.
+        event(waiting, 1), event(waiting, 2, "wait forever"), event(waiting, 3),
+    )
+
+    async def both_dead() -> bool:
+        return await setup.pool.fetchval("select count(*) from dead_letters") == 2
+
+    await eventually(both_dead, 30, poll=0.1, what="two dead letters")
+    await setup.drained()
+    # Without the serial ids: a sequence is not transactional, so the live worker's
+    # rolled-back tries drew numbers the replay does not draw.
+    rows = [r[1:3] + r[4:] for r in await setup.rows()]
+    assert [r[2] for r in rows] == ["reason 2", "reason 1", "reason 3"]
+    positions = "select consumer, aggregate_id, last_version from aggregate_positions order by 2"
+    skipped = "select consumer, aggregate_id, version from skipped_versions order by 2"
+    live_positions, live_skipped = await setup.pool.fetch(positions), await setup.pool.fetch(skipped)
+
+    report = await setup.rebuild()
+
+    assert report.applied == {SPEC.durable: 3}
+    assert report.dead_lettered == {SPEC.durable: 2}
+    assert report.left_to_live == {SPEC.durable: 0}
+    assert [r[1:3] + r[4:] for r in await setup.rows()] == rows
+    assert await setup.pool.fetch(positions) == live_positions
+    assert await setup.pool.fetch(skipped) == live_skipped
+    assert await setup.pool.fetchval("select count(*) from dead_letters") == 2
