@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -392,3 +394,15 @@ async def test_the_command_rebuilds_and_refuses_what_it_cannot_do(
     with pytest.raises(SystemExit) as refused:
         await rebuild_cli.amain(["no_colon_here", *options])
     assert refused.value.code == 2
+
+    # The service's own command, as an operator runs it: settings from the environment.
+    env = {**os.environ, "DATABASE_URL": s.database_url, "DB_SCHEMA": s.schema_name,
+           "NATS_URL": s.nats_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "analytics_service.entrypoints.rebuild", "--json", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    assert sum(report["applied"].values()) == sum(f.events for f in flows)
+    assert await service.rows() == rows

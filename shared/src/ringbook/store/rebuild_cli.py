@@ -11,7 +11,8 @@ and NATS servers are the service's own, read as it reads them: ``DATABASE_URL``,
 ``DB_SCHEMA`` (or ``SERVICE_NAME``, whose schema is its name with underscores) and
 ``NATS_URL`` (comma-separated); the options override them.
 
-Prints what was applied per consumer and how long the live workers were held; exit
+Prints what was applied per consumer and how long the live workers were held (the last
+line on stdout; log lines, warnings only, come before it); exit
 status 1 if the rebuild could not run (another one is running, a declared table does
 not exist, a materialized view depends on a table), and then nothing was swapped.
 """
@@ -29,6 +30,7 @@ from dataclasses import asdict
 import nats
 import orjson
 
+from ringbook.logging import configure_logging
 from ringbook.store.rebuild import Projection, RebuildError, RebuildReport, rebuild
 
 ProjectionsFactory = Callable[[], Sequence[Projection]]
@@ -104,6 +106,9 @@ def _print(report: RebuildReport, *, as_json: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None, factory: ProjectionsFactory | None = None) -> None:
+    # Warnings only (a dead letter written by the replay), as JSON lines: the report is
+    # always the last line on stdout.
+    configure_logging(service="rebuild", level="WARNING", json=True)
     sys.exit(asyncio.run(amain(argv, factory)))
 
 
