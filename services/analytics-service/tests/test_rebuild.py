@@ -1,7 +1,7 @@
 """Rebuild by replay (G10), against real Postgres and nats-server: the live service
 projects mixed REQUESTS and CALLS events, then ``ringbook.store.rebuild`` replays both
 streams from sequence 1 into fresh tables and swaps them in while the API keeps
-answering and the live consumers keep running."""
+answering and the live consumers keep running; and the commands that run it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from ringbook.clock import FakeClock
 from ringbook.events import Envelope
 from ringbook.runtime import ServiceRuntime
 from ringbook.store import rebuild_cli
-from ringbook.store.rebuild import Projection, RebuildHooks, rebuild
+from ringbook.store.rebuild import Projection, RebuildHooks, RebuildReport, rebuild
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import eventually
@@ -218,7 +218,9 @@ class Readers:
                          what="a read answered")
 
 
-def rebuild_of(service: Service, hooks: RebuildHooks | None = None) -> Awaitable[Any]:
+def rebuild_of(
+    service: Service, hooks: RebuildHooks | None = None
+) -> Awaitable[RebuildReport]:
     return rebuild(
         dsn=service.settings.database_url, schema=service.settings.schema_name,
         js=service.js, projections=projections(), hooks=hooks,
@@ -228,38 +230,69 @@ def rebuild_of(service: Service, hooks: RebuildHooks | None = None) -> Awaitable
 # --- tests -----------------------------------------------------------------------------------
 
 
-async def test_the_rebuilt_tables_equal_the_live_ones_and_readers_never_fail(
-    service: Service,
-) -> None:
-    tenants = [uuid.uuid4() for _ in range(5)]
-    flows = make_flows(1000, list(KINDS), tenants)
-    assert sum(f.events for f in flows) == 1000
-    await publish_flows(service.js, flows)
-    await service.drained()
-    live_rows, live_view = await service.rows(), await service.view()
-    assert len(live_rows) == len(flows)
-    statuses = {r[0]: r[3] for r in live_rows}
-    for f in flows:
-        if f.expected is not None:
-            assert statuses[f.flow.id] == f.expected, f.kind
-    schema = service.settings.schema_name
-    pool = service.runtime.pool
-    indexes = await pool.fetch(
-        "select indexname, indexdef from pg_indexes where schemaname = $1 order by 1", schema)
-
-    # An analysts' role that may read the view: its grant must survive the swap.
+@pytest.fixture
+async def analysts_role(service: Service) -> AsyncIterator[str]:
+    """A role that may read the view (its grant must survive the swap)."""
+    schema, pool = service.settings.schema_name, service.runtime.pool
     role = f"{schema}_reader"
     await pool.execute(f"create role {role}")
     await pool.execute(f"grant usage on schema {schema} to {role}")
     await pool.execute(f"grant select on requests_per_day to {role}")
+    try:
+        yield role
+    finally:
+        await pool.execute(f"drop owned by {role}")
+        await pool.execute(f"drop role {role}")
+
+
+async def project_live(service: Service, flows: list[Flow]) -> list[tuple[Any, ...]]:
+    await publish_flows(service.js, flows)
+    await service.drained()
+    rows = await service.rows()
+    assert len(rows) == len(flows)
+    statuses = {r[0]: r[3] for r in rows}
+    for f in flows:
+        if f.expected is not None:
+            assert statuses[f.flow.id] == f.expected, f.kind
+    return rows
+
+
+class SwapWatcher:
+    """Once the swap is done but not committed: a dashboard read that waits on the
+    tables' locks (seen waiting in pg_locks), to be answered after the commit."""
+
+    def __init__(self, service: Service, own: asyncpg.Connection, tenant: uuid.UUID) -> None:
+        self.service, self.own, self.tenant = service, own, tenant
+        self.read: asyncio.Task[httpx.Response] | None = None
+
+    async def swapped(self) -> None:
+        self.read = asyncio.create_task(self.service.per_day(self.tenant))
+
+        async def blocked() -> bool:
+            return bool(await self.own.fetchval(
+                "select count(*) from pg_locks where not granted and locktype = 'relation'"))
+
+        await eventually(blocked, 10, what="a reader waiting on the swap")
+
+
+async def test_the_rebuilt_tables_equal_the_live_ones_and_readers_never_fail(
+    service: Service, analysts_role: str,
+) -> None:
+    tenants = [uuid.uuid4() for _ in range(5)]
+    flows = make_flows(1000, list(KINDS), tenants)
+    assert sum(f.events for f in flows) == 1000
+    live_rows = await project_live(service, flows)
+    live_view = await service.view()
+    schema, pool = service.settings.schema_name, service.runtime.pool
+    indexes_sql = "select indexname, indexdef from pg_indexes where schemaname = $1 order by 1"
+    indexes = await pool.fetch(indexes_sql, schema)
 
     # A projection bug, as a rebuild is meant to repair: one booked row now says failed.
     booked = next(f for f in flows if f.kind == "booked")
     await pool.execute("update request_facts set status = 'failed' where request_id = $1",
                        booked.flow.id)
-    # A statement prepared before the swap, on a connection that lives across it.
-    own = await asyncpg.connect(service.settings.database_url,
-                                server_settings={"search_path": schema})
+    # Statements prepared before the swap, on a connection that lives across it.
+    own = await asyncpg.connect(service.settings.database_url, server_settings={"search_path": schema})
     try:
         by_id = await own.prepare("select status from request_facts where request_id = $1")
         per_view = await own.prepare(
@@ -268,20 +301,29 @@ async def test_the_rebuilt_tables_equal_the_live_ones_and_readers_never_fail(
         assert await by_id.fetchval(booked.flow.id) == "failed"
         failed_before = await per_view.fetchval(booked.flow.tenant_id, "failed")
 
+        watcher = SwapWatcher(service, own, booked.flow.tenant_id)
         readers = Readers(service, tenants)
         async with readers.running():
+            # The API reads the tampered row through the pool's cached statements too.
             await readers.one_more_read()
-            # The API read the tampered row through the pool's cached statements too.
-            report = await rebuild_of(service, RebuildHooks(held=readers.one_more_read))
+            report = await rebuild_of(service, RebuildHooks(
+                held=readers.one_more_read, swapped=watcher.swapped))
             await readers.one_more_read()
         assert set(readers.statuses) == {200}, readers.statuses
-
+        assert watcher.read is not None
+        waited = await watcher.read  # answered from the new tables
+        assert waited.status_code == 200
+        assert waited.json() == (await service.per_day(booked.flow.tenant_id)).json()
+        # ... where the tampered row is repaired: the tenant's booked requests again.
+        booked_live = sum(1 for r in live_rows
+                          if r[1] == booked.flow.tenant_id and r[3] == "booked")
+        assert sum(d["by_status"]["booked"] for d in waited.json()["data"]) == booked_live
         assert await by_id.fetchval(booked.flow.id) == "booked"
         assert await per_view.fetchval(booked.flow.tenant_id, "failed") == failed_before - 1
+        assert await own.fetchval("select has_table_privilege($1, 'requests_per_day', 'select')",
+                                  analysts_role)
     finally:
         await own.close()
-        await pool.execute(f"drop owned by {role}")
-        await pool.execute(f"drop role {role}")
 
     assert report.applied == {
         CONSUMERS[0]: sum(len(f.requests) for f in flows),
@@ -289,22 +331,11 @@ async def test_the_rebuilt_tables_equal_the_live_ones_and_readers_never_fail(
     }
     assert await service.rows() == live_rows
     assert await service.view() == live_view
-    assert await pool.fetch(
-        "select indexname, indexdef from pg_indexes where schemaname = $1 order by 1", schema
-    ) == indexes
+    assert await pool.fetch(indexes_sql, schema) == indexes
     assert await pool.fetchval("select count(*) from dead_letters") == 0
     leftovers = await pool.fetchval(
         "select count(*) from pg_namespace where nspname like $1 || '\\_\\_%'", schema)
     assert leftovers == 0
-    # The API answers from the new tables: the tampered row is repaired there too.
-    day = (NOW - timedelta(days=flows.index(booked) % 6)).date().isoformat()
-    answer = (await service.per_day(booked.flow.tenant_id)).json()["data"]
-    entry = next(d for d in answer if d["date"] == day)
-    expected_booked = sum(
-        1 for r in live_rows
-        if r[1] == booked.flow.tenant_id and r[2].isoformat() == day and r[3] == "booked"
-    )
-    assert entry["by_status"]["booked"] == expected_booked
 
 
 async def test_events_published_during_the_rebuild_are_neither_lost_nor_doubled(

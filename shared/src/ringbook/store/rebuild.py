@@ -68,6 +68,7 @@ class RebuildHooks:
 
     caught_up: Hook | None = None  # the rounds are done, the live workers not held yet
     held: Hook | None = None  # the live workers are held and the tails were read
+    swapped: Hook | None = None  # the swap is done, not committed: readers wait on it
 
 
 @dataclass
@@ -128,6 +129,8 @@ async def rebuild(
                     await _settle(replays)
                 await swap(control, live=live, shadow=shadow, retired=retired, tables=tables,
                            consumers=[r.durable for r in replays])
+                if hooks.swapped:
+                    await hooks.swapped()
             report.held_seconds = time.monotonic() - held
         finally:
             for replay in replays:
