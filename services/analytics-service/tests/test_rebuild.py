@@ -12,7 +12,7 @@ import os
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +39,14 @@ from ringbook_devtools.testing.waiting import eventually
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CLOCK = FakeClock(NOW)
 CONSUMERS = ("analytics-requests", "analytics-calls")
+# The call log's durable on CALLS: its calls table is rebuilt beside request_facts.
+CALL_LOG = "analytics-call-log"
+
+
+def request_facts_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """The request facts' consumers' entries of a per-consumer count (the call log and
+    post-call analysis have entries of their own)."""
+    return {name: counts[name] for name in CONSUMERS}
 
 # Each kind of flow: the steps after request_received, and the status it ends in
 # whatever order the two streams are applied in (None: it depends on that order).
@@ -148,7 +156,8 @@ class Service:
         """Every message of both streams acknowledged by the live durables."""
 
         async def done() -> bool:
-            for stream, durable in (("REQUESTS", CONSUMERS[0]), ("CALLS", CONSUMERS[1])):
+            for stream, durable in (("REQUESTS", CONSUMERS[0]), ("CALLS", CONSUMERS[1]),
+                                    ("CALLS", CALL_LOG)):
                 info = await self.js.consumer_info(stream, durable)
                 if info.num_pending or info.num_ack_pending:
                     return False
@@ -163,6 +172,12 @@ class Service:
             "select request_id, tenant_id, day, status from request_facts order by request_id"
         )
         return [tuple(r) for r in records]
+
+    async def call_log(self) -> list[str]:
+        # Every column of the call log is an event's: its times are the events' own.
+        records = await self.runtime.pool.fetch(
+            "select row_to_json(c)::text as row from calls c order by id")
+        return [r["row"] for r in records]
 
     async def view(self) -> list[tuple[Any, ...]]:
         records = await self.runtime.pool.fetch(
@@ -283,6 +298,8 @@ async def test_the_rebuilt_tables_equal_the_live_ones_and_readers_never_fail(
     assert sum(f.events for f in flows) == 1000
     live_rows = await project_live(service, flows)
     live_view = await service.view()
+    live_calls = await service.call_log()
+    assert live_calls  # the flows' calls are in the call log too
     schema, pool = service.settings.schema_name, service.runtime.pool
     indexes_sql = "select indexname, indexdef from pg_indexes where schemaname = $1 order by 1"
     indexes = await pool.fetch(indexes_sql, schema)
@@ -325,12 +342,14 @@ async def test_the_rebuilt_tables_equal_the_live_ones_and_readers_never_fail(
     finally:
         await own.close()
 
-    assert report.applied == {
+    assert request_facts_counts(report.applied) == {
         CONSUMERS[0]: sum(len(f.requests) for f in flows),
         CONSUMERS[1]: sum(len(f.calls) for f in flows),
     }
+    assert report.applied[CALL_LOG] > 0
     assert await service.rows() == live_rows
     assert await service.view() == live_view
+    assert await service.call_log() == live_calls
     assert await pool.fetch(indexes_sql, schema) == indexes
     assert await pool.fetchval("select count(*) from dead_letters") == 0
     leftovers = await pool.fetchval(
@@ -391,7 +410,7 @@ async def test_events_published_during_the_rebuild_are_neither_lost_nor_doubled(
             assert positions[(CONSUMERS[1], f.flow.id)] == len(f.calls)
     claimed = await service.runtime.pool.fetch(
         "select consumer, count(*) as n from inbox group by consumer")
-    assert {r["consumer"]: r["n"] for r in claimed} == {
+    assert request_facts_counts({r["consumer"]: r["n"] for r in claimed}) == {
         CONSUMERS[0]: sum(len(f.requests) for f in flows),
         CONSUMERS[1]: sum(len(f.calls) for f in flows),
     }
@@ -412,8 +431,9 @@ async def test_the_command_rebuilds_and_refuses_what_it_cannot_do(
     assert await rebuild_cli.amain([target, *options, "--json"]) == 0
     # Log lines go to stdout too (in tests): the report is the last line.
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert report["applied"] == {CONSUMERS[0]: sum(len(f.requests) for f in flows),
-                                 CONSUMERS[1]: sum(len(f.calls) for f in flows)}
+    assert request_facts_counts(report["applied"]) == {
+        CONSUMERS[0]: sum(len(f.requests) for f in flows),
+        CONSUMERS[1]: sum(len(f.calls) for f in flows)}
     assert await service.rows() == rows
 
     def missing_table() -> list[Projection]:
@@ -435,5 +455,5 @@ async def test_the_command_rebuilds_and_refuses_what_it_cannot_do(
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     report = json.loads(out.decode().strip().splitlines()[-1])
-    assert sum(report["applied"].values()) == sum(f.events for f in flows)
+    assert sum(request_facts_counts(report["applied"]).values()) == sum(f.events for f in flows)
     assert await service.rows() == rows
