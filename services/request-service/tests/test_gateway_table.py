@@ -32,6 +32,8 @@ from request_service.settings import RequestServiceSettings
     ("/api/function-handler", CATALOG), ("/api/clients/c/slots", CATALOG),
     ("/api/phone-numbers/p/slots", CATALOG), ("/api/function-handlerX", None),
     ("/api/analytics/requests-per-day", ANALYTICS),
+    ("/api/calls", ANALYTICS), ("/api/calls/c-1", ANALYTICS), ("/api/callsX", None),
+    ("/api/api-keys", ANALYTICS), ("/api/api-keys/k-1", ANALYTICS),
     ("/api/toolsX", None), ("/api/tool", None), ("/api", None), ("/", None),
     ("/internal/business-hours/+4930", None), ("/webhook/incoming-call", None),
     ("/health", None), ("/API/tools", None), ("//api/tools", None),

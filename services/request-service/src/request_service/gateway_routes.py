@@ -78,6 +78,8 @@ ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("/api/function-handler", CATALOG),
     # analytics-service
     GatewayRoute("/api/analytics", ANALYTICS),
+    GatewayRoute("/api/calls", ANALYTICS),
+    GatewayRoute("/api/api-keys", ANALYTICS),
     GatewayRoute("/dashboard", ANALYTICS),
 )
 

@@ -19,6 +19,7 @@ ENVIRONMENT=development: the services use the public development secrets; do not
   catalog-service            {catalog}
   analytics-service          {analytics}
   simulated carrier / model  {carrier} / ws://127.0.0.1:{model_port}/v1/realtime
+  simulated LLM (not AI)     http://127.0.0.1:{llm_port}/v1/responses (post-call analysis)
   logs                       {logs}
 
 Register and log in:
@@ -45,7 +46,8 @@ def main() -> None:
             gateway=system.gateway, orchestrator=system.url("call-orchestrator"),
             bridge=system.url("media-bridge"), catalog=system.url("catalog-service"),
             analytics=system.url("analytics-service"), carrier=system.url("carrier"),
-            model_port=system.ports["model"], logs=system.root / "logs"), flush=True)
+            model_port=system.ports["model"], llm_port=system.ports["llm"],
+            logs=system.root / "logs"), flush=True)
         stop.wait()
     except KeyboardInterrupt:
         pass

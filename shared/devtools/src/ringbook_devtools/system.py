@@ -31,6 +31,8 @@ SERVICES: dict[str, tuple[str, int]] = {
 }
 CARRIER_PORT = 8100
 MODEL_PORT = 8200
+# The SIMULATED LLM (Responses API) that analytics-service's post-call analysis asks.
+LLM_PORT = 8101
 
 
 @dataclass
@@ -57,7 +59,7 @@ class LocalSystem:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "logs").mkdir(exist_ok=True)
         fixed = {**{name: port for name, (_, port) in SERVICES.items()},
-                 "carrier": CARRIER_PORT, "model": MODEL_PORT,
+                 "carrier": CARRIER_PORT, "model": MODEL_PORT, "llm": LLM_PORT,
                  "nats": 4222, "monitor_port": 8222, "postgres": 5432}
         # Chosen together, so no two of them (the servers' included) can be the same.
         chosen = dict(zip(fixed, free_ports(len(fixed)), strict=True))
@@ -73,11 +75,16 @@ class LocalSystem:
         if self._simulated_model:
             self._spawn("model", [sys.executable, "-m", "ringbook_simulators.realtime",
                                   "--port", str(self.ports["model"])])
+            self._spawn("llm", self._llm_argv())
         for name, (module, _) in SERVICES.items():
             self._spawn(name, [sys.executable, "-m", module])
         # Generous: six Python processes importing on two shared cores can be slow.
         self.wait_ready(timeout=180)
         return self
+
+    def _llm_argv(self) -> list[str]:
+        return [sys.executable, "-m", "ringbook_simulators.responses",
+                "--port", str(self.ports["llm"])]
 
     @property
     def _simulated(self) -> bool:
@@ -134,6 +141,8 @@ class LocalSystem:
             env["HTTP_PORT"] = str(p[name])
         if self._simulated_model:
             env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{p['model']}/v1"
+            if name == "analytics-service":  # its post-call analysis: the SIMULATED LLM
+                env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{p['llm']}/v1"
         return env
 
     def _spawn(self, name: str, argv: list[str]) -> None:
@@ -144,7 +153,7 @@ class LocalSystem:
 
     def wait_ready(self, *, timeout: float, only: list[str] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        simulators = [name for name in ("carrier", "model") if name in self.processes]
+        simulators = [name for name in ("carrier", "model", "llm") if name in self.processes]
         pending = list(only or [*SERVICES, *simulators])
         with httpx.Client(timeout=2) as client:
             while pending:
@@ -158,7 +167,7 @@ class LocalSystem:
                         wait_for_port("127.0.0.1", self.ports[name], timeout=0.2)
                         pending.pop(0)
                         continue
-                    probe = "/health" if name == "carrier" else "/ready"
+                    probe = "/health" if name in ("carrier", "llm") else "/ready"
                     if client.get(f"{self.url(name)}{probe}").status_code == 200:
                         pending.pop(0)
                         continue
@@ -180,6 +189,8 @@ class LocalSystem:
         if name == "model":
             self._spawn(name, [sys.executable, "-m", "ringbook_simulators.realtime",
                                "--port", str(self.ports["model"])])
+        elif name == "llm":
+            self._spawn(name, self._llm_argv())
         else:
             module = SERVICES[name][0] if name in SERVICES else "ringbook_simulators.carrier"
             self._spawn(name, [sys.executable, "-m", module])

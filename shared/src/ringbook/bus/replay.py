@@ -24,7 +24,7 @@ from ringbook.bus.metrics import EVENTS_HANDLED
 from ringbook.contracts.catalogue import MalformedEvent, UnknownEventType, parse_envelope
 from ringbook.events import Envelope
 from ringbook.logging import correlation, get_logger
-from ringbook.store import dead_letters, inbox
+from ringbook.store import dead_letters, inbox, rebuild_lock
 from ringbook.store.database import Conn
 
 log = get_logger(__name__)
@@ -60,6 +60,8 @@ class DeadLetterReplayer:
 
     async def replay(self, letter_id: int) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
+            # Like the worker: a rebuild's swap holds replays too (ringbook.store.rebuild_lock).
+            await rebuild_lock.hold_shared(conn, self._consumer)
             row = await dead_letters.claim_replay(conn, self._consumer, letter_id)
             if row is None:
                 return  # another replica is replaying it, or it is no longer marked

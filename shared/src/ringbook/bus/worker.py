@@ -49,7 +49,7 @@ from ringbook.contracts.catalogue import MalformedEvent, UnknownEventType, parse
 from ringbook.contracts.streams import StreamSpec
 from ringbook.events import Envelope
 from ringbook.logging import correlation, get_logger
-from ringbook.store import dead_letters, inbox
+from ringbook.store import dead_letters, inbox, rebuild_lock
 from ringbook.store.database import Conn
 from ringbook.store.dead_letters import Message
 
@@ -226,6 +226,9 @@ class PullWorker:
 
     async def _apply(self, message: Message, event: Envelope) -> Outcome:
         async with self._pool.acquire() as conn, conn.transaction():
+            # First, before anything is read: a rebuild's swap holds us here (see
+            # ringbook.store.rebuild_lock), so no event lands in the tables it replaces.
+            await rebuild_lock.hold_shared(conn, self._spec.durable)
             if message.deliveries > 1:
                 # Only a redelivery can have a letter already, or failures counted.
                 if await dead_letters.is_dead(conn, message):

@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
+from ringbook.contracts.call_log import CallAnalyzed
+from ringbook.contracts.catalog import ClientState
 from ringbook.events import Envelope
 
+from analytics_service.domain.api_keys import ApiKey
+from analytics_service.domain.call_record import CallPatch
 from analytics_service.domain.request_fact import RequestFact
 
 
@@ -28,4 +34,48 @@ class FactsTransaction(Protocol):
     async def in_order(self, consumer: str, event: Envelope) -> bool:
         """True if ``event`` is its aggregate's next version for ``consumer``; False if
         already applied; raises RetryLater on a gap."""
+        ...
+
+
+class CallLogTransaction(Protocol):
+    """The call log and its clients inside the pull worker's transaction. Each write
+    returns False when the row belongs to another tenant (nothing is written then)."""
+
+    async def merge_call(self, patch: CallPatch) -> bool:
+        """Create the call's row or merge ``patch`` into it (order-independent rules)."""
+        ...
+
+    async def record_analysis(self, event: Envelope, analysis: CallAnalyzed) -> bool:
+        """Fill in the call's analysis (creating a placeholder row if it came first)."""
+        ...
+
+    async def put_client(self, event: Envelope, state: ClientState) -> bool: ...
+
+    async def delete_client(self, event: Envelope) -> bool: ...
+
+    async def in_order(self, consumer: str, event: Envelope) -> bool: ...
+
+
+class CallLogStore(Protocol):
+    """The service's own state for the call log's writes: API keys, the clients it
+    knows, and its event store (with outbox) for ``call_logged``."""
+
+    async def add_key(self, key: ApiKey, key_hash: bytes) -> None: ...
+
+    async def list_keys(self, tenant_id: uuid.UUID) -> list[ApiKey]:
+        """The tenant's keys not revoked, oldest first."""
+        ...
+
+    async def revoke_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID, at: datetime) -> bool:
+        """False when the tenant has no such key not revoked yet."""
+        ...
+
+    async def active_key(self, key_hash: bytes) -> ApiKey | None: ...
+
+    async def has_client(self, tenant_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+        """True when the client is the tenant's and not deleted."""
+        ...
+
+    async def append(self, events: Sequence[Envelope]) -> None:
+        """Store events and queue them for publishing, in one transaction."""
         ...

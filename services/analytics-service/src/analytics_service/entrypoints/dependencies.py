@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from ringbook.clock import Clock
+from ringbook.web.errors import ApiError
 from ringbook.web.state import wired
+
+from analytics_service.application import api_keys
+from analytics_service.application.errors import InvalidApiKey
+from analytics_service.application.ports import CallLogStore
+from analytics_service.domain.api_keys import ApiKey
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,8 @@ class Analytics:
 
     pool: asyncpg.Pool
     clock: Clock
+    # The call log's writes (API keys, logged calls), on the same pool.
+    store: CallLogStore
 
 
 def get_analytics(request: Request) -> Analytics:
@@ -25,3 +33,18 @@ def get_analytics(request: Request) -> Analytics:
 
 
 AnalyticsDep = Annotated[Analytics, Depends(get_analytics)]
+
+
+async def require_api_key(
+    analytics: AnalyticsDep,
+    x_api_key: Annotated[str | None, Header(alias="X-API-Key",
+                                            description="A tenant API key (rbk_...)")] = None,
+) -> ApiKey:
+    """The tenant API key of ``X-API-Key`` (``POST /api/calls``), active; else 401."""
+    try:
+        return await api_keys.authenticate(analytics.store, x_api_key)
+    except InvalidApiKey as exc:
+        raise ApiError(401, str(exc), headers={"WWW-Authenticate": "X-API-Key"}) from None
+
+
+CallerKey = Annotated[ApiKey, Depends(require_api_key)]

@@ -120,9 +120,9 @@ async def _insert_record(conn: Conn, record: ConversationRecord) -> None:
         "insert into conversations (conversation_id, stream_sid, call_sid, request_id,"
         " tenant_id, direction, attempt, outcome, started_at, ended_at,"
         " duration_seconds, interruptions, latency_p50_ms, latency_p95_ms,"
-        " latencies_ms, transcript)"
+        " latencies_ms, transcript, usage)"
         " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-        " $15::jsonb, $16::jsonb) on conflict (conversation_id) do nothing",
+        " $15::jsonb, $16::jsonb, $17::jsonb) on conflict (conversation_id) do nothing",
         record.conversation_id,
         record.stream_sid,
         record.call_sid,
@@ -139,4 +139,5 @@ async def _insert_record(conn: Conn, record: ConversationRecord) -> None:
         record.latency_p95_ms,
         orjson.dumps(record.latencies_ms).decode(),
         orjson.dumps([line.as_json() for line in record.transcript]).decode(),
+        None if record.usage is None else record.usage.model_dump_json(),
     )

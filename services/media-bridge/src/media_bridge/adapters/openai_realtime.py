@@ -60,6 +60,7 @@ from media_bridge.domain.model_events import (
     SpeechStarted,
     SpeechStopped,
 )
+from media_bridge.domain.model_usage import TokenCounts
 from media_bridge.settings import MediaBridgeSettings
 
 log = get_logger(__name__)
@@ -73,6 +74,31 @@ MAX_SERVER_EVENT_BYTES = 4 * 1024 * 1024
 def _s(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     return value if isinstance(value, str) else ""
+
+
+def _count(body: object, key: str) -> int:
+    value = body.get(key) if isinstance(body, dict) else None
+    # bool is an int in Python; a count it is not.
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def parse_usage(response: dict[str, Any]) -> TokenCounts | None:
+    """A ``response.done``'s ``response.usage`` (``input_token_details.{text_tokens,
+    audio_tokens, cached_tokens}``, ``output_token_details.{text_tokens,
+    audio_tokens}``); None if there is none, or it is not an object. A count that is
+    missing or not a whole number is taken as 0, and ``TokenCounts.of`` bounds the rest:
+    the cost of a call is reported, never a reason for the call to fail."""
+    usage = response.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    given, made = usage.get("input_token_details"), usage.get("output_token_details")
+    return TokenCounts.of(
+        input_text=_count(given, "text_tokens"),
+        input_audio=_count(given, "audio_tokens"),
+        cached_input=_count(given, "cached_tokens"),
+        output_text=_count(made, "text_tokens"),
+        output_audio=_count(made, "audio_tokens"),
+    )
 
 
 def parse_server_event(raw: bytes | str) -> ModelEvent | None:
@@ -102,7 +128,8 @@ def parse_server_event(raw: bytes | str) -> ModelEvent | None:
     if kind == "response.done":
         response = body.get("response")
         if isinstance(response, dict):
-            return ResponseDone(_s(response, "id"), _s(response, "status"))
+            return ResponseDone(_s(response, "id"), _s(response, "status"),
+                                parse_usage(response))
         return ResponseDone("", "")
     if kind == "error":
         error = body.get("error")

@@ -40,6 +40,7 @@ from media_bridge.domain.model_events import (
     SpeechStarted,
     SpeechStopped,
 )
+from media_bridge.domain.model_usage import TokenCounts, summed
 from media_bridge.domain.playback import Playback
 
 log = get_logger(__name__)
@@ -76,6 +77,8 @@ class AgentTurns:
         self.latencies_ms: list[int] = []
         self.interruptions = 0
         self.transcript: list[TranscriptLine] = []
+        # The model's tokens so far: its usage arrives once per response, off the audio path.
+        self.usage: TokenCounts | None = None
 
     def mark_played(self, name: str) -> None:
         self.playback.played(name)
@@ -105,6 +108,7 @@ class AgentTurns:
                 running = self._tasks.spawn(f"tool:{event.name[:64]}", self._tools.run(event))
                 self._tool_runs.append((event.call_id, running))
             case ResponseDone():
+                self.usage = summed(self.usage, event.usage)
                 await self._response_done()
             case ModelError():
                 log.warning("realtime_error", code=event.code, message=event.message[:300])

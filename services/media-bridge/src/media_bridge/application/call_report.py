@@ -18,6 +18,7 @@ from media_bridge.domain.conversation_record import (
     outcome_of,
     outcome_summary,
 )
+from media_bridge.domain.model_usage import TokenCounts
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,11 @@ class CallReport:
         interruptions: int,
         latencies_ms: list[int],
         transcript: list[TranscriptLine],
+        usage: TokenCounts | None,
+        model: str,
     ) -> CallReport:
+        """``usage``: the sum of the model's responses' (None: none had one), of the
+        session's ``model``."""
         outcome = outcome_of(reason, booked_summary is not None,
                              no_availability_reason is not None)
         record = ConversationRecord(
@@ -58,6 +63,7 @@ class CallReport:
             interruptions=interruptions,
             latencies_ms=list(latencies_ms),
             transcript=list(transcript),
+            usage=None if usage is None else usage.as_model_usage(model),
         )
         detail = {CallOutcome.BOOKED: booked_summary,
                   CallOutcome.NO_AVAILABILITY: no_availability_reason}.get(outcome)
@@ -90,4 +96,5 @@ class CallReport:
             interruptions=record.interruptions,
             latency_p50_ms=record.latency_p50_ms,
             latency_p95_ms=record.latency_p95_ms,
+            usage=record.usage,
         )

@@ -86,6 +86,7 @@ class ConversationConfig:
     connect_timeout: float
     receive_timeout: float
     end_call_drain_seconds: float
+    realtime_model: str  # the session's model, named in call_completed's usage
 
 
 class Conversation:
@@ -315,6 +316,8 @@ class Conversation:
             interruptions=turns.interruptions if turns else 0,
             latencies_ms=turns.latencies_ms if turns else [],
             transcript=turns.transcript if turns else [],
+            usage=turns.usage if turns else None,
+            model=self._config.realtime_model,
         )
         CONVERSATIONS.labels(report.outcome.value).inc()
         events: list[EventData] = []

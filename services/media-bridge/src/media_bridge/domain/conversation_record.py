@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ringbook.contracts.calls import CallOutcome
+from ringbook.contracts.calls import CallOutcome, ModelUsage
 
 from media_bridge.domain.call_stream import EndReason
 
@@ -66,6 +66,7 @@ class ConversationRecord:
     interruptions: int = 0
     latencies_ms: list[int] = field(default_factory=list)
     transcript: list[TranscriptLine] = field(default_factory=list)
+    usage: ModelUsage | None = None  # the model's tokens; None: it reported none
 
     @property
     def duration_seconds(self) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from media_bridge.domain.model_usage import TokenCounts
+
 
 @dataclass(slots=True)  # not frozen: 50 a second per call, and frozen __init__ is slow
 class AudioDelta:
@@ -45,6 +47,7 @@ class FunctionCall:
 class ResponseDone:
     response_id: str
     status: str
+    usage: TokenCounts | None = None  # None: the server sent none we could read
 
 
 @dataclass(frozen=True, slots=True)

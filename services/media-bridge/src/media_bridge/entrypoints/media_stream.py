@@ -52,6 +52,7 @@ class MediaStreamEndpoint:
             connect_timeout=settings.realtime_connect_timeout_seconds,
             receive_timeout=settings.media_receive_timeout_seconds,
             end_call_drain_seconds=settings.end_call_drain_seconds,
+            realtime_model=settings.realtime_model,
         )
         self._stream_url = settings.media_stream_url
         self._auth_token = settings.twilio_auth_token.get_secret_value()

@@ -58,7 +58,10 @@ def response_object(
     status: str,
     output: list[Event],
     status_details: Event | None = None,
+    usage: Event | None = None,
 ) -> Event:
+    """``usage``: the finished response's (``usage.UsageMeter``); None while it is
+    under way, as the real server sends it."""
     return {
         "id": response_id,
         "object": "realtime.response",
@@ -70,13 +73,7 @@ def response_object(
         "audio": {"output": {"format": PCMU, "voice": SIMULATOR_VOICE}},
         "max_output_tokens": "inf",
         "metadata": None,
-        "usage": {
-            "total_tokens": 0,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "input_token_details": {"cached_tokens": 0, "text_tokens": 0, "audio_tokens": 0},
-            "output_token_details": {"text_tokens": 0, "audio_tokens": 0},
-        },
+        "usage": usage,
     }
 
 

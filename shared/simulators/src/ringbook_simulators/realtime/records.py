@@ -36,6 +36,7 @@ class SessionRecord:
     tool_outputs: dict[str, str] = field(default_factory=dict)  # call_id -> output
     errors: list[str] = field(default_factory=list)  # error codes sent
     responses: list[tuple[str, str]] = field(default_factory=list)  # (id, final status)
+    usages: list[dict[str, Any]] = field(default_factory=list)  # each response.done's usage
 
 
 def function_call_output(item: dict[str, Any]) -> tuple[str, str]:

@@ -20,6 +20,9 @@ from ringbook_simulators.realtime.audio import FRAME_MS, speaking_duration_ms, t
 from ringbook_simulators.realtime.scripts import Turn
 
 Send = Callable[[p.Event], Awaitable[None]]
+# The finished response's usage object from its output text and audio ms
+# (``usage.UsageMeter.response``, bound to the session's instructions).
+Meter = Callable[[str, int], p.Event]
 CancelReason = Literal["turn_detected", "client_cancelled"]
 
 
@@ -34,6 +37,7 @@ class ResponseRun:
         audio_ms: dict[str, int],
         function_calls: dict[str, str],
         speed: float = 1.0,
+        meter: Meter | None = None,
     ) -> None:
         self.response_id = p.new_id("resp")
         self._send = send
@@ -46,6 +50,7 @@ class ResponseRun:
         self.audio_ms = audio_ms  # assistant item id -> audio ms sent, for truncate
         self.function_calls = function_calls  # call_id -> tool name, awaiting output
         self.status = "in_progress"
+        self._meter = meter
         # speed > 1 plays faster than real time: only for tests that need no barge-in.
         self._frame_seconds = FRAME_MS / 1000 / speed
 
@@ -79,14 +84,28 @@ class ResponseRun:
             if self.cancel_reason is None
             else {"type": "cancelled", "reason": self.cancel_reason}
         )
+        usage = None if self._meter is None else self._meter(*self._produced(output))
         await self._send(
             p.event(
                 "response.done",
                 response=p.response_object(
-                    self.response_id, status=self.status, output=output, status_details=details
+                    self.response_id, status=self.status, output=output,
+                    status_details=details, usage=usage,
                 ),
             )
         )
+
+    def _produced(self, output: list[p.Event]) -> tuple[str, int]:
+        """The text (transcripts, tool call arguments) and the audio ms of ``output``."""
+        texts: list[str] = []
+        audio_ms = 0
+        for item in output:
+            if item["type"] == "function_call":
+                texts.append(item["arguments"])
+                continue
+            texts.extend(part["transcript"] for part in item["content"])
+            audio_ms += self.audio_ms.get(item["id"], 0)
+        return "".join(texts), audio_ms
 
     def _ids(self, item_id: str, output_index: int) -> dict[str, object]:
         return {"response_id": self.response_id, "item_id": item_id, "output_index": output_index}

@@ -40,6 +40,7 @@ from ringbook_simulators.realtime.session_config import (
     SessionConfig,
     parse_client_event,
 )
+from ringbook_simulators.realtime.usage import UsageMeter
 from ringbook_simulators.realtime.vad import EnergyVad, VadEvent
 
 log = get_logger(__name__)
@@ -70,6 +71,7 @@ class RealtimeSession:
         self._speech_item: str | None = None
         self._last_item: str | None = None
         self._buffer_ms = 0  # appended since the last commit (manual commit checks it)
+        self._usage = UsageMeter(lambda: self._config.instructions, self.record.usages)
         self._tasks = TaskSupervisor()
         self._log = log.bind(session_id=self.id, simulator="realtime-model")
         self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
@@ -152,26 +154,16 @@ class RealtimeSession:
     async def _on_vad(self, vad_event: VadEvent) -> None:
         if vad_event.kind == "speech_started":
             self._speech_item = p.new_id("item")
-            await self._send(
-                p.event(
-                    "input_audio_buffer.speech_started",
-                    audio_start_ms=vad_event.audio_ms,
-                    item_id=self._speech_item,
-                )
-            )
+            await self._send(p.event("input_audio_buffer.speech_started",
+                                     audio_start_ms=vad_event.audio_ms, item_id=self._speech_item))
             if self._active is not None and self._config.interrupt_response:
                 self._log.info("barge-in: cancelling response", response=self._active.response_id)
                 self._active.cancel("turn_detected")
             return
         item_id = self._speech_item or p.new_id("item")
         self._speech_item = None
-        await self._send(
-            p.event(
-                "input_audio_buffer.speech_stopped",
-                audio_end_ms=vad_event.audio_ms,
-                item_id=item_id,
-            )
-        )
+        await self._send(p.event("input_audio_buffer.speech_stopped",
+                                 audio_end_ms=vad_event.audio_ms, item_id=item_id))
         await self._commit_turn(item_id)
         if self._config.create_response:
             await self._start_response(automatic=True)
@@ -188,6 +180,7 @@ class RealtimeSession:
         ):
             await self._send(event)
         self._last_item = item_id
+        self._usage.heard(self._buffer_ms)
         self._buffer_ms = 0
 
     async def _commit(self, data: dict[str, Any]) -> None:
@@ -218,6 +211,7 @@ class RealtimeSession:
                 self._outputs[name] = output
                 remember_booking(self._memory, self._config.instructions, name, output)
             self.record.tool_outputs[call_id] = output
+            self._usage.read(output)
         stored = {"object": "realtime.item", "status": "completed", **item}
         stored.setdefault("id", p.new_id("item"))
         for kind in ("conversation.item.added", "conversation.item.done"):
@@ -286,6 +280,7 @@ class RealtimeSession:
             audio_ms=self._audio_ms,
             function_calls=self._pending_calls,
             speed=self._speed,
+            meter=self._usage.response,
         )
         self._active = run
         self._tasks.spawn(f"response-{run.response_id}", self._stream(run))

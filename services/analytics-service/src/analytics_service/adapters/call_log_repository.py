@@ -1,0 +1,142 @@
+"""SQL writes of the call log projection, on the pull worker's connection.
+
+``merge_call`` is the one upsert every call event goes through; its ``on conflict``
+rules are what make the row independent of the order its events arrive in:
+
+* identity (direction, call sid, caller): the first value known stays;
+* client: a later known value fills it in;
+* duration: the largest reported (carrier and conversation may differ by a second);
+* outcome: the conversation's beats the carrier's guess, whichever came first;
+* latencies, transcript, usage, recording, notes: whoever reports them (one writer each);
+* success and sentiment of a logged call: only until an analysis has set them;
+* created_at: the earliest event of the call.
+
+Each write is guarded by ``calls.tenant_id = excluded.tenant_id``: a conflicting row of
+another tenant is left alone and the write answers False.
+"""
+
+from __future__ import annotations
+
+import orjson
+from ringbook.contracts.call_log import CallAnalyzed
+from ringbook.contracts.catalog import ClientState
+from ringbook.events import Envelope
+from ringbook.store import sequencing
+from ringbook.store.database import Conn
+
+from analytics_service.domain.call_record import CallPatch
+
+_MERGE = """
+insert into calls as c (
+    id, tenant_id, created_at, direction, client_id, call_sid, caller_phone, caller_name,
+    duration_seconds, stt_latency_ms, llm_latency_ms, tts_latency_ms,
+    response_latency_p50_ms, response_latency_p95_ms, transcript, transcript_lines,
+    outcome, success, sentiment, recording_url, notes, input_text_tokens,
+    input_audio_tokens, cached_input_tokens, output_text_tokens, output_audio_tokens, model)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
+        $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+on conflict (id) do update set
+    created_at = least(c.created_at, excluded.created_at),
+    direction = coalesce(c.direction, excluded.direction),
+    client_id = coalesce(excluded.client_id, c.client_id),
+    call_sid = coalesce(c.call_sid, excluded.call_sid),
+    caller_phone = coalesce(c.caller_phone, excluded.caller_phone),
+    caller_name = coalesce(c.caller_name, excluded.caller_name),
+    duration_seconds = greatest(c.duration_seconds, excluded.duration_seconds),
+    stt_latency_ms = coalesce(excluded.stt_latency_ms, c.stt_latency_ms),
+    llm_latency_ms = coalesce(excluded.llm_latency_ms, c.llm_latency_ms),
+    tts_latency_ms = coalesce(excluded.tts_latency_ms, c.tts_latency_ms),
+    response_latency_p50_ms = coalesce(excluded.response_latency_p50_ms,
+                                       c.response_latency_p50_ms),
+    response_latency_p95_ms = coalesce(excluded.response_latency_p95_ms,
+                                       c.response_latency_p95_ms),
+    transcript = coalesce(excluded.transcript, c.transcript),
+    transcript_lines = case when jsonb_array_length(excluded.transcript_lines) > 0
+                            then excluded.transcript_lines else c.transcript_lines end,
+    outcome = case when $28 then coalesce(excluded.outcome, c.outcome)
+                   else coalesce(c.outcome, excluded.outcome) end,
+    success = case when c.analyzed_at is not null then c.success
+                   else coalesce(excluded.success, c.success) end,
+    sentiment = case when c.analyzed_at is not null then c.sentiment
+                     else coalesce(excluded.sentiment, c.sentiment) end,
+    recording_url = coalesce(excluded.recording_url, c.recording_url),
+    notes = coalesce(excluded.notes, c.notes),
+    input_text_tokens = coalesce(excluded.input_text_tokens, c.input_text_tokens),
+    input_audio_tokens = coalesce(excluded.input_audio_tokens, c.input_audio_tokens),
+    cached_input_tokens = coalesce(excluded.cached_input_tokens, c.cached_input_tokens),
+    output_text_tokens = coalesce(excluded.output_text_tokens, c.output_text_tokens),
+    output_audio_tokens = coalesce(excluded.output_audio_tokens, c.output_audio_tokens),
+    model = coalesce(excluded.model, c.model)
+where c.tenant_id = excluded.tenant_id
+returning true
+"""
+
+# An analysis that overtakes its call's events creates a row without a direction, which
+# reads skip until the call's own events merge into it.
+_ANALYSIS = """
+insert into calls as c (id, tenant_id, created_at, success, sentiment, summary, extraction,
+                        analysis_model, analyzed_at)
+values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $3)
+on conflict (id) do update set
+    success = excluded.success, sentiment = excluded.sentiment, summary = excluded.summary,
+    extraction = excluded.extraction, analysis_model = excluded.analysis_model,
+    analyzed_at = excluded.analyzed_at
+where c.tenant_id = excluded.tenant_id
+returning true
+"""
+
+_PUT_CLIENT = """
+insert into clients as c (id, tenant_id, name, phone_number) values ($1, $2, $3, $4)
+on conflict (id) do update set name = excluded.name, phone_number = excluded.phone_number,
+    deleted = false
+where c.tenant_id = excluded.tenant_id
+returning true
+"""
+
+_DELETE_CLIENT = """
+insert into clients as c (id, tenant_id, name, phone_number, deleted)
+values ($1, $2, '', $3, true)
+on conflict (id) do update set deleted = true
+where c.tenant_id = excluded.tenant_id
+returning true
+"""
+
+
+class PgCallLogTransaction:
+    """``application.ports.CallLogTransaction`` on the pull worker's connection."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def merge_call(self, p: CallPatch) -> bool:
+        usage = p.usage or {}
+        return bool(await self._conn.fetchval(
+            _MERGE, p.id, p.tenant_id, p.created_at, p.direction, p.client_id, p.call_sid,
+            p.caller_phone, p.caller_name, p.duration_seconds, p.stt_latency_ms,
+            p.llm_latency_ms, p.tts_latency_ms, p.response_latency_p50_ms,
+            p.response_latency_p95_ms, p.transcript,
+            orjson.dumps(p.transcript_lines).decode(), p.outcome, p.success, p.sentiment,
+            p.recording_url, p.notes, usage.get("input_text_tokens"),
+            usage.get("input_audio_tokens"), usage.get("cached_input_tokens"),
+            usage.get("output_text_tokens"), usage.get("output_audio_tokens"),
+            usage.get("model"), p.outcome_authoritative,
+        ))
+
+    async def record_analysis(self, event: Envelope, analysis: CallAnalyzed) -> bool:
+        return bool(await self._conn.fetchval(
+            _ANALYSIS, analysis.call_id, event.tenant_id, event.occurred_at, analysis.success,
+            analysis.sentiment, analysis.summary, orjson.dumps(analysis.extraction).decode(),
+            analysis.model,
+        ))
+
+    async def put_client(self, event: Envelope, state: ClientState) -> bool:
+        return bool(await self._conn.fetchval(
+            _PUT_CLIENT, event.aggregate_id, event.tenant_id, state.name, state.phone_number))
+
+    async def delete_client(self, event: Envelope) -> bool:
+        phone = getattr(event.data, "phone_number", "")
+        return bool(await self._conn.fetchval(
+            _DELETE_CLIENT, event.aggregate_id, event.tenant_id, phone))
+
+    async def in_order(self, consumer: str, event: Envelope) -> bool:
+        return await sequencing.in_order(self._conn, consumer, event)

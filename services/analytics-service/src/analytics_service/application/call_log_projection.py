@@ -1,0 +1,77 @@
+"""The call log projection: CALLS, CATALOG and ANALYTICS events -> ``calls`` and
+``clients`` rows.
+
+Every handler runs inside the pull worker's transaction, after the inbox claim, so a
+redelivered event never reaches it twice. A call's events come from several aggregates
+on two streams, consumed independently: rather than wait for an order that may never
+hold, each event is a patch merged by order-independent rules (domain.call_record), so
+the row is the same whichever arrives first. Clients and analyses are applied in
+version order (``in_order``): a client's update must not be undone by its older create,
+and a re-analysis must replace the earlier one, not the other way round.
+"""
+
+from __future__ import annotations
+
+from ringbook.bus.worker import ConsumerSpec, PoisonEvent
+from ringbook.contracts.call_log import CallAnalyzed, CallLogged
+from ringbook.contracts.catalog import CLIENT, ClientDeleted, ClientState
+from ringbook.contracts.streams import ANALYTICS, CALLS, CATALOG
+from ringbook.events import Envelope
+
+from analytics_service.application.ports import CallLogTransaction
+from analytics_service.domain.call_record import patch_from_call_event, patch_from_logged
+
+CALL_LOG_CONSUMER = "analytics-call-log"
+CLIENTS_CONSUMER = "analytics-clients"
+LOGGED_CALLS_CONSUMER = "analytics-logged-calls"
+
+CALL_EVENT_TYPES = ("call_started", "call_connected", "call_failed", "call_completed")
+CALL_LOG_SPEC = ConsumerSpec(
+    durable=CALL_LOG_CONSUMER, stream=CALLS,
+    filter_subjects=[CALLS.subject_filter(event_type=t) for t in CALL_EVENT_TYPES],
+)
+CLIENTS_SPEC = ConsumerSpec(durable=CLIENTS_CONSUMER, stream=CATALOG,
+                            filter_subjects=[CATALOG.subject_filter(aggregate=CLIENT)])
+LOGGED_CALLS_SPEC = ConsumerSpec(durable=LOGGED_CALLS_CONSUMER, stream=ANALYTICS)
+
+
+def _refuse_other_tenant(written: bool, event: Envelope) -> None:
+    if not written:
+        # Never let one tenant's event write into another tenant's row.
+        raise PoisonEvent(f"{event.type} of tenant {event.tenant_id} for a row of another")
+
+
+async def on_call_event(log: CallLogTransaction, event: Envelope) -> None:
+    """Handler of ``analytics-call-log`` (CALLS: call_job, conversation, inbound_call)."""
+    patch = patch_from_call_event(event)
+    if patch is None:
+        return
+    _refuse_other_tenant(await log.merge_call(patch), event)
+
+
+async def on_client_event(log: CallLogTransaction, event: Envelope) -> None:
+    """Handler of ``analytics-clients`` (CATALOG client events)."""
+    if not await log.in_order(CLIENTS_CONSUMER, event):
+        return
+    if isinstance(event.data, ClientState):
+        _refuse_other_tenant(await log.put_client(event, event.data), event)
+    elif isinstance(event.data, ClientDeleted):
+        _refuse_other_tenant(await log.delete_client(event), event)
+
+
+async def on_analytics_event(log: CallLogTransaction, event: Envelope) -> None:
+    """Handler of ``analytics-logged-calls`` (ANALYTICS: call_logged, call_analyzed).
+
+    Only analyses go through ``in_order``: positions are kept per aggregate id, and a
+    logged call's ``logged_call`` and ``call_analysis`` aggregates share the call's id, so
+    counting both would take the analysis's version 1 for the call's, already applied.
+    A ``call_logged`` is its aggregate's only event, merged idempotently anyway."""
+    data = event.data
+    if isinstance(data, CallLogged | CallAnalyzed) and data.tenant_id != event.tenant_id:
+        raise PoisonEvent(f"{event.type} of tenant {event.tenant_id} names another")
+    if isinstance(data, CallLogged):
+        _refuse_other_tenant(await log.merge_call(patch_from_logged(event)), event)
+    elif isinstance(data, CallAnalyzed):
+        if not await log.in_order(LOGGED_CALLS_CONSUMER, event):
+            return  # an older analysis, already replaced
+        _refuse_other_tenant(await log.record_analysis(event, data), event)
