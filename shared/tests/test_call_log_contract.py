@@ -14,6 +14,7 @@ from ringbook.contracts.call_log import (
     LOGGED_CALL,
     CallAnalyzed,
     CallLogged,
+    call_analysis_id,
     call_log_id,
 )
 from ringbook.contracts.catalogue import parse_envelope
@@ -46,7 +47,7 @@ def test_an_analysis_round_trips_with_its_extraction() -> None:
     analyzed = CallAnalyzed(tenant_id=TENANT, call_id=call_id, summary="Booked at ten.",
                             sentiment="NEUTRAL", success=True,
                             extraction={"party_size": 2, "name": "Giulia"}, model="gpt-4o-mini")
-    event = new_event(analyzed, aggregate_id=call_id, version=1, tenant_id=TENANT,
+    event = new_event(analyzed, aggregate_id=call_analysis_id(call_id), version=1, tenant_id=TENANT,
                       correlation_id=call_id, clock=CLOCK)
     assert event.aggregate == CALL_ANALYSIS
     assert parse_envelope(event.to_json()).data == analyzed

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from analytics_service.testing import publish
 from call_log_harness import SEED_BODY, CallLogService, events_stored, post_call
-from ringbook.contracts.call_log import CallAnalyzed
+from ringbook.contracts.call_log import CallAnalyzed, call_analysis_id
 from ringbook.events import new_event
 
 
@@ -226,5 +226,5 @@ def analysis_of(tenant: uuid.UUID, call_id: uuid.UUID, sentiment: Any, *, versio
                 clock: Any) -> Any:
     data = CallAnalyzed(tenant_id=tenant, call_id=call_id, summary=f"v{version}",
                         sentiment=sentiment, success=False, model="simulated")
-    return new_event(data, aggregate_id=call_id, version=version, tenant_id=tenant,
+    return new_event(data, aggregate_id=call_analysis_id(call_id), version=version, tenant_id=tenant,
                      correlation_id=call_id, clock=clock)

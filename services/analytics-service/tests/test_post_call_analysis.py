@@ -21,12 +21,13 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from ringbook.clock import SystemClock
-from ringbook.contracts.call_log import CallAnalyzed, CallLogged, call_log_id
+from ringbook.contracts.call_log import CallAnalyzed, CallLogged, call_analysis_id, call_log_id
 from ringbook.contracts.calls import CONVERSATION, CallCompleted, TranscriptLine
 from ringbook.contracts.catalogue import parse_envelope
 from ringbook.contracts.streams import ANALYTICS
 from ringbook.events import Envelope, new_event
 from ringbook.runtime import ServiceRuntime
+from ringbook.store import event_store
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import eventually
@@ -126,7 +127,9 @@ async def test_a_finished_call_is_analysed_once_even_when_redelivered(
                                           "schlecht.", outcome="no_availability")
         await publish(runtime.js, finished)
         (analysed,) = await settled(runtime, 1)
-        assert analysed.aggregate_id == call_log_id("CA-1") and analysed.version == 1
+        assert analysed.aggregate_id == call_analysis_id(call_log_id("CA-1"))
+        assert isinstance(analysed.data, CallAnalyzed) and analysed.version == 1
+        assert analysed.data.call_id == call_log_id("CA-1")
         assert analysed.tenant_id == tenant and analysed.causation_id == finished.id
         assert analysed.correlation_id == finished.correlation_id
         data = analysed.data
@@ -205,7 +208,7 @@ async def test_attempts_are_capped_and_a_failing_call_blocks_no_other(
         await publish(runtime.js, conversation_completed(tenant, "CA-BAD", "it is broken"))
         await publish(runtime.js, conversation_completed(tenant, "CA-OK", "hello"))
         (analysed,) = await settled(runtime, 1)
-        assert analysed.aggregate_id == call_log_id("CA-OK")
+        assert analysed.aggregate_id == call_analysis_id(call_log_id("CA-OK"))
         rows = await runtime.pool.fetch("select call_id, status, attempts, last_error"
                                         " from analysis_jobs order by status")
         assert [(r["call_id"], r["status"], r["attempts"]) for r in rows] == [
@@ -227,7 +230,8 @@ async def test_two_replicas_analyse_each_call_exactly_once(
         await asyncio.gather(*(publish(js, conversation_completed(tenant, sid, "grazie"))
                                for sid in sids))
         found = await settled(runtimes[0], len(sids))
-        assert sorted(e.aggregate_id for e in found) == sorted(map(call_log_id, sids))
+        assert sorted(e.aggregate_id for e in found) == sorted(
+            call_analysis_id(call_log_id(sid)) for sid in sids)
         assert len(state.requests) == len(sids)  # no call reached the LLM twice
         assert {e.tenant_id for e in found} == {tenant}
 
@@ -245,11 +249,40 @@ async def test_a_logged_call_is_analysed_in_its_tenant(
         event = new_event(logged("Customer: the table is confirmed, wonderful!"),
                           aggregate_id=call_id, version=1, tenant_id=tenant,
                           correlation_id=call_id, clock=CLOCK)
-        await publish(runtime.js, event)
+        # As POST /api/calls writes it: into this service's own event store (and outbox,
+        # which the relay publishes), where the analysis is stored beside it.
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await event_store.append(conn, [event])
         (analysed,) = await settled(runtime, 1)
-        assert (analysed.aggregate_id, analysed.tenant_id) == (call_id, tenant)
-        assert isinstance(analysed.data, CallAnalyzed)
+        assert analysed.aggregate_id == call_analysis_id(call_id)
+        assert analysed.tenant_id == tenant
+        assert isinstance(analysed.data, CallAnalyzed) and analysed.data.call_id == call_id
         assert (analysed.data.sentiment, analysed.data.success) == ("POSITIVE", True)
+
+
+async def test_an_analysis_already_stored_ends_the_job_instead_of_asking_again(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None, llm: tuple[LlmState, str],
+) -> None:
+    """The event store refuses a second analysis of a call (version 1 exists): the job
+    is done, and the lane does not ask the LLM again at every poll."""
+    state, base_url = llm
+    tenant, sid = uuid.uuid4(), "CA-STORED"
+    call_id = call_log_id(sid)
+    earlier = new_event(
+        CallAnalyzed(tenant_id=tenant, call_id=call_id, summary="earlier", sentiment="NEUTRAL",
+                     success=True, model="earlier"),
+        aggregate_id=call_analysis_id(call_id), version=1, tenant_id=tenant,
+        correlation_id=call_id, clock=CLOCK)
+    async with instances(make_settings(infra, fresh_schema, base_url)) as (runtime,):
+        assert runtime.js is not None
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await event_store.append(conn, [earlier])
+        await publish(runtime.js, conversation_completed(tenant, sid, "Perfetto, grazie!"))
+        (stored,) = await settled(runtime, 1)
+        assert stored.id == earlier.id  # the earlier analysis stands
+        jobs = await runtime.pool.fetch("select status, attempts from analysis_jobs")
+        assert [(r["status"], r["attempts"]) for r in jobs] == [("done", 1)]
+        assert state.received == 1
 
 
 async def test_a_replica_stopped_mid_analysis_leaves_the_call_to_another(
@@ -269,7 +302,7 @@ async def test_a_replica_stopped_mid_analysis_leaves_the_call_to_another(
         state.hold.set()
         async with instances(settings) as (second,):
             (analysed,) = await settled(second, 1)
-            assert analysed.aggregate_id == call_log_id("CA-STOP")
+            assert analysed.aggregate_id == call_analysis_id(call_log_id("CA-STOP"))
             jobs = await second.pool.fetch("select status, attempts from analysis_jobs")
             # The interrupted attempt counted nothing: it never finished.
             assert [(r["status"], r["attempts"]) for r in jobs] == [("done", 1)]

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from nats.js import JetStreamContext
 from ringbook.clock import Clock
-from ringbook.contracts.call_log import CallAnalyzed, Sentiment, call_log_id
+from ringbook.contracts.call_log import CallAnalyzed, Sentiment, call_analysis_id, call_log_id
 from ringbook.contracts.calls import (
     AGGREGATE,
     CONVERSATION,
@@ -184,7 +184,7 @@ class CallFlow:
         data = CallAnalyzed(tenant_id=self.tenant_id, call_id=self.id, summary="Booked.",
                             sentiment=sentiment, success=success,
                             extraction={"service": "cleaning"}, model="gpt-4o-mini")
-        return new_event(data, aggregate_id=self.id, version=version,
+        return new_event(data, aggregate_id=call_analysis_id(self.id), version=version,
                          tenant_id=self.tenant_id, correlation_id=self.id, clock=self.clock,
                          occurred_at=self.at + timedelta(minutes=1))
 

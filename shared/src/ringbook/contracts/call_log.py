@@ -14,7 +14,10 @@ A call of the log has one id, :func:`call_log_id`: for our own calls it is deriv
 the carrier's call sid, which every CALLS event of the call carries, so the outbound
 call's attempt, its conversation and the carrier's status all land on one row whichever
 arrives first; for a logged call it is the ``logged_call`` aggregate's id. The analysis
-aggregate's id is the call's id, so a call has at most one analysis history.
+aggregate's id is :func:`call_analysis_id` of the call's id, so a call has at most one
+analysis history; it is not the call's id itself, because a service's event store keys
+versions by aggregate id alone, and a logged call's ``call_logged`` already holds
+version 1 of that id in analytics-service's store.
 """
 
 from __future__ import annotations
@@ -35,12 +38,19 @@ Sentiment = Literal["POSITIVE", "NEGATIVE", "NEUTRAL"]
 SENTIMENTS: Final[tuple[Sentiment, ...]] = ("POSITIVE", "NEGATIVE", "NEUTRAL")
 
 _CALL_NAMESPACE: Final = uuid.UUID("5b0f3c1e-8a2d-4c7e-9f61-2d4a8e7b1c90")
+_ANALYSIS_NAMESPACE: Final = uuid.UUID("9c3e7a51-1f0b-4d8e-b6a2-5e0d7c4f8a13")
 
 
 def call_log_id(call_sid: str) -> uuid.UUID:
     """The log's id of one of our own calls: stable across every event that names the
     call's sid, and across replays."""
     return uuid.uuid5(_CALL_NAMESPACE, call_sid)
+
+
+def call_analysis_id(call_id: uuid.UUID) -> uuid.UUID:
+    """The ``call_analysis`` aggregate's id of the call ``call_id``: stable, and never
+    the id of the call's own aggregate."""
+    return uuid.uuid5(_ANALYSIS_NAMESPACE, str(call_id))
 
 
 class CallLogged(EventData):

@@ -18,11 +18,14 @@ from typing import Any
 import asyncpg
 import orjson
 from ringbook.events import Envelope
+from ringbook.logging import get_logger
 from ringbook.store import event_store
 from ringbook.store.database import Conn
 
 from analytics_service.application.analysis_ports import AnalysisJob
 from analytics_service.domain.call_analysis import ExtractionField
+
+log = get_logger(__name__)
 
 _MAX_ERROR_CHARS = 1000
 
@@ -61,7 +64,14 @@ class PgClaimedJob:
         self._conn, self.job = conn, job
 
     async def complete(self, event: Envelope) -> None:
-        await event_store.append(self._conn, [event])
+        try:
+            # A savepoint: a conflict must leave the claim's transaction usable.
+            async with self._conn.transaction():
+                await event_store.append(self._conn, [event])
+        except event_store.ConcurrencyConflict:
+            # The call's analysis is already stored (the job lost its 'done' some other
+            # way): the job is done, or its lane would ask the LLM again at every poll.
+            log.warning("call_analysis_already_stored", call_id=str(self.job.call_id))
         await self._conn.execute(
             "update analysis_jobs set status = 'done', attempts = attempts + 1,"
             " last_error = null, updated_at = now() where call_id = $1", self.job.call_id)

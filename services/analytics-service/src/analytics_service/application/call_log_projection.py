@@ -68,10 +68,8 @@ async def on_client_event(log: CallLogTransaction, event: Envelope) -> None:
 async def on_analytics_event(log: CallLogTransaction, event: Envelope) -> None:
     """Handler of ``analytics-logged-calls`` (ANALYTICS: call_logged, call_analyzed).
 
-    Only analyses go through ``in_order``: positions are kept per aggregate id, and a
-    logged call's ``logged_call`` and ``call_analysis`` aggregates share the call's id, so
-    counting both would take the analysis's version 1 for the call's, already applied.
-    A ``call_logged`` is its aggregate's only event, merged idempotently anyway."""
+    Only analyses go through ``in_order`` (their aggregate is ``call_analysis_id`` of
+    the call): a ``call_logged`` is its aggregate's only event, merged idempotently."""
     data = event.data
     if isinstance(data, CallLogged | CallAnalyzed) and data.tenant_id != event.tenant_id:
         raise PoisonEvent(f"{event.type} of tenant {event.tenant_id} names another")

@@ -24,7 +24,13 @@ import asyncio
 
 from ringbook.bus.worker import ConsumerSpec, PoisonEvent
 from ringbook.clock import Clock
-from ringbook.contracts.call_log import LOGGED_CALL, CallAnalyzed, CallLogged, call_log_id
+from ringbook.contracts.call_log import (
+    LOGGED_CALL,
+    CallAnalyzed,
+    CallLogged,
+    call_analysis_id,
+    call_log_id,
+)
 from ringbook.contracts.calls import CONVERSATION, INBOUND_CALL, CallCompleted
 from ringbook.contracts.streams import ANALYTICS, CALLS
 from ringbook.events import Envelope, new_event
@@ -100,7 +106,7 @@ def analyzed_event(job: AnalysisJob, analysis: CallAnalysis, model: str,
         CallAnalyzed(tenant_id=job.tenant_id, call_id=job.call_id, summary=analysis.summary,
                      sentiment=analysis.sentiment, success=analysis.success,
                      extraction=dict(analysis.extraction), model=model),
-        aggregate_id=job.call_id,
+        aggregate_id=call_analysis_id(job.call_id),
         version=1,  # one analysis per call: a second one conflicts in the event store
         tenant_id=job.tenant_id,
         correlation_id=job.correlation_id,
