@@ -221,7 +221,7 @@ class Conversation:
         try:
             return turns.on_event_now(event)
         except Exception as exc:  # as in _read_model: one bad event must not end the call
-            log.warning("model_event_failed", event=type(event).__name__, error=repr(exc))
+            log.warning("model_event_failed", model_event=type(event).__name__, error=repr(exc))
             return True
 
     def _end(self, reason: EndReason) -> None:
@@ -244,7 +244,7 @@ class Conversation:
             except Exception as exc:
                 # Twilio's socket closing under us, a failed append...: the call's own
                 # end path reports it; one bad event must not end the call.
-                log.warning("model_event_failed", event=type(event).__name__, error=repr(exc))
+                log.warning("model_event_failed", model_event=type(event).__name__, error=repr(exc))
             if self._ending:
                 return
         if not self._ending:
