@@ -7,7 +7,7 @@
 const TOKEN_KEY = "ringbook.dashboard.token";
 const $ = (id) => document.getElementById(id);
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
-const LAYOUT = { margin: { l: 48, r: 16, t: 8, b: 40 }, xaxis: { type: "date" } };
+const BASE_LAYOUT = { margin: { l: 48, r: 16, t: 8, b: 40 }, showlegend: false };
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -75,6 +75,12 @@ function money(value, currency) {
 
 function draw(report) {
   const days = report.data.map((row) => row.date);
+  // Every time chart spans the whole window, half a day beyond each end, whatever
+  // its data: the charts line up, and a day without calls is seen as one.
+  const span = (day, hours) => new Date(Date.parse(`${day}T00:00:00Z`) + hours * 3600e3)
+    .toISOString();
+  const LAYOUT = { ...BASE_LAYOUT, xaxis: { type: "date",
+    range: [span(days[0], -12), span(days[days.length - 1], 12)] } };
   const column = (name) => report.data.map((row) => row[name]);
   const totals = report.totals;
   $("total-calls").textContent = String(totals.calls);
@@ -87,25 +93,33 @@ function draw(report) {
   Plotly.react("chart-success", [{ x: days, y: column("success_rate"), type: "scatter",
     mode: "lines+markers", name: "success rate", connectgaps: false }],
     { ...LAYOUT, yaxis: { range: [0, 100] } }, PLOT_CONFIG);
-  const sentiment = totals.sentiment;
+  // Only the sentiments calls had: plotly would draw (and label) an empty slice too.
+  const sentiment = Object.entries(totals.sentiment).filter(([, calls]) => calls > 0);
   Plotly.react("chart-sentiment", [{ type: "pie", hole: 0.4,
-    labels: Object.keys(sentiment), values: Object.values(sentiment) }],
+    labels: sentiment.map(([label]) => label), values: sentiment.map(([, calls]) => calls) }],
     { margin: { l: 16, r: 16, t: 8, b: 8 } }, PLOT_CONFIG);
   Plotly.react("chart-latency", [
     { x: days, y: column("latency_p50_ms"), type: "scatter", mode: "lines+markers", name: "p50" },
     { x: days, y: column("latency_p95_ms"), type: "scatter", mode: "lines+markers", name: "p95" },
-  ], LAYOUT, PLOT_CONFIG);
+  ], { ...LAYOUT, showlegend: true, legend: { orientation: "h", x: 0, y: 1.12 } },
+  PLOT_CONFIG);
   Plotly.react("chart-cost", [{ x: days, y: column("cost"), type: "bar", name: "cost" }],
     { ...LAYOUT, yaxis: { title: { text: report.currency } } }, PLOT_CONFIG);
 }
 
+let latestRefresh = 0;
+
 async function refresh() {
+  // Filters changed while an answer was on its way: only the newest answer is drawn.
+  const mine = ++latestRefresh;
   document.body.dataset.ready = "false";
   $("load-error").textContent = "";
   const query = new URLSearchParams({ days: $("days-filter").value });
   if ($("client-filter").value) query.set("client_id", $("client-filter").value);
   try {
-    draw(await api(`/api/analytics/daily?${query}`));
+    const report = await api(`/api/analytics/daily?${query}`);
+    if (mine !== latestRefresh) return;
+    draw(report);
     // What the browser test waits for: every chart drawn from the answer.
     document.body.dataset.ready = "true";
   } catch (error) {
