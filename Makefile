@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: install run test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-rebuild clean
+.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-rebuild clean
 
 install: .venv/.ringbook-installed
 
@@ -21,6 +21,9 @@ install: .venv/.ringbook-installed
 
 run: install  ## start NATS, Postgres, the simulated carrier and all five services
 	$(UV) run --frozen python -m ringbook_devtools.run
+
+psql-analytics: install  ## psql as the analysts' read-only role against `make run`'s database
+	$(UV) run --frozen python -m ringbook_devtools.analyst_psql
 
 test: install  ## the whole suite: unit, integration (real Postgres + NATS), e2e
 	$(UV) run --frozen pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

@@ -1,5 +1,6 @@
-"""analytics-service settings: the shared ones, this service's name and port, and the
-post-call analysis (the LLM and the jobs' retry policy).
+"""analytics-service settings: the shared ones, this service's name and port, the
+prices calls are costed at (``pricing_settings``: ``PRICE_*``), and the post-call
+analysis (the LLM and the jobs' retry policy).
 
 ==============================  ======================================================
 OPENAI_API_KEY                  *secret*: the LLM's key; the default "simulated" (any
@@ -22,14 +23,14 @@ ANALYSIS_MAX_ATTEMPTS           failures after which a job is ``failed`` for goo
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from ringbook.settings import ServiceSettings
 
 from analytics_service.domain.call_analysis import RetryPolicy
+from analytics_service.pricing_settings import PricingSettings
 
 DEV_OPENAI_API_KEY = "simulated"
 
 
-class AnalyticsSettings(ServiceSettings):
+class AnalyticsSettings(PricingSettings):
     service_name: str = "analytics-service"
     http_port: int = 8004
 

@@ -80,6 +80,7 @@ ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("/api/analytics", ANALYTICS),
     GatewayRoute("/api/calls", ANALYTICS),
     GatewayRoute("/api/api-keys", ANALYTICS),
+    GatewayRoute("/dashboard", ANALYTICS),
 )
 
 

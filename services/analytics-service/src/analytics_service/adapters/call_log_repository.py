@@ -17,13 +17,17 @@ another tenant is left alone and the write answers False.
 
 from __future__ import annotations
 
+import uuid
+
 import orjson
 from ringbook.contracts.call_log import CallAnalyzed
+from ringbook.contracts.calls import ModelUsage
 from ringbook.contracts.catalog import ClientState
 from ringbook.events import Envelope
 from ringbook.store import sequencing
 from ringbook.store.database import Conn
 
+from analytics_service.domain.call_cost import CostInputs, PricedCall
 from analytics_service.domain.call_record import CallPatch
 
 _MERGE = """
@@ -102,6 +106,18 @@ returning true
 """
 
 
+_TOKEN_COLUMNS = ("input_text_tokens", "input_audio_tokens", "cached_input_tokens",
+                  "output_text_tokens", "output_audio_tokens")
+_COST_INPUTS = f"""
+select direction, duration_seconds, model, {", ".join(_TOKEN_COLUMNS)} from calls where id = $1
+"""
+_SET_COST = """
+update calls set billed_minutes = $2, carrier_cost = $3, model_cost = $4, total_cost = $5,
+                 cost_currency = $6
+where id = $1
+"""
+
+
 class PgCallLogTransaction:
     """``application.ports.CallLogTransaction`` on the pull worker's connection."""
 
@@ -128,6 +144,24 @@ class PgCallLogTransaction:
             analysis.sentiment, analysis.summary, orjson.dumps(analysis.extraction).decode(),
             analysis.model,
         ))
+
+    async def cost_inputs(self, call_id: uuid.UUID) -> CostInputs:
+        row = await self._conn.fetchrow(_COST_INPUTS, call_id)
+        if row is None:
+            return CostInputs(direction=None, duration_seconds=None, usage=None)
+        usage = None
+        if row["model"] is not None:
+            usage = ModelUsage(model=row["model"], **{
+                name: row[name] or 0 for name in _TOKEN_COLUMNS})
+        return CostInputs(row["direction"], row["duration_seconds"], usage)
+
+    async def set_cost(self, call_id: uuid.UUID, priced: PricedCall | None) -> None:
+        if priced is None:
+            await self._conn.execute(_SET_COST, call_id, None, None, None, None, None)
+            return
+        cost = priced.cost
+        await self._conn.execute(_SET_COST, call_id, priced.billed_minutes, cost.carrier,
+                                 cost.model, cost.total, cost.currency)
 
     async def put_client(self, event: Envelope, state: ClientState) -> bool:
         return bool(await self._conn.fetchval(

@@ -19,6 +19,7 @@ from ringbook.contracts.streams import ANALYTICS, CALLS, CATALOG
 from ringbook.events import Envelope
 
 from analytics_service.application.ports import CallLogTransaction
+from analytics_service.domain.call_cost import Prices, price_call
 from analytics_service.domain.call_record import patch_from_call_event, patch_from_logged
 
 CALL_LOG_CONSUMER = "analytics-call-log"
@@ -41,12 +42,17 @@ def _refuse_other_tenant(written: bool, event: Envelope) -> None:
         raise PoisonEvent(f"{event.type} of tenant {event.tenant_id} for a row of another")
 
 
-async def on_call_event(log: CallLogTransaction, event: Envelope) -> None:
-    """Handler of ``analytics-call-log`` (CALLS: call_job, conversation, inbound_call)."""
+async def on_call_event_at(prices: Prices, log: CallLogTransaction, event: Envelope) -> None:
+    """Handler of ``analytics-call-log`` (CALLS: call_job, conversation, inbound_call),
+    pricing our own calls at ``prices``."""
     patch = patch_from_call_event(event)
     if patch is None:
         return
     _refuse_other_tenant(await log.merge_call(patch), event)
+    if patch.duration_seconds is not None or patch.usage is not None:
+        # Priced from the merged row, not the event: the duration billed is the longest
+        # reported and the usage may have come with another event of the call.
+        await log.set_cost(patch.id, price_call(prices, await log.cost_inputs(patch.id)))
 
 
 async def on_client_event(log: CallLogTransaction, event: Envelope) -> None:

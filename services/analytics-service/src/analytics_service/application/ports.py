@@ -13,6 +13,7 @@ from ringbook.contracts.catalog import ClientState
 from ringbook.events import Envelope
 
 from analytics_service.domain.api_keys import ApiKey
+from analytics_service.domain.call_cost import CostInputs, PricedCall
 from analytics_service.domain.call_record import CallPatch
 from analytics_service.domain.request_fact import RequestFact
 
@@ -48,6 +49,12 @@ class CallLogTransaction(Protocol):
     async def record_analysis(self, event: Envelope, analysis: CallAnalyzed) -> bool:
         """Fill in the call's analysis (creating a placeholder row if it came first)."""
         ...
+
+    async def cost_inputs(self, call_id: uuid.UUID) -> CostInputs:
+        """What the call's row holds now to be priced from (after a merge)."""
+        ...
+
+    async def set_cost(self, call_id: uuid.UUID, priced: PricedCall | None) -> None: ...
 
     async def put_client(self, event: Envelope, state: ClientState) -> bool: ...
 

@@ -87,3 +87,27 @@ def cost_of_call(prices: Prices, duration_seconds: float, usage: ModelUsage | No
     model = _rounded(model_cost(prices, usage) if usage is not None else Decimal(0))
     return CallCost(carrier=carrier, model=model, total=carrier + model,
                     currency=prices.currency)
+
+
+@dataclass(frozen=True)
+class CostInputs:
+    """What a call of the log is priced from, as its row holds it now."""
+
+    direction: str | None
+    duration_seconds: float | None
+    usage: ModelUsage | None
+
+
+@dataclass(frozen=True)
+class PricedCall:
+    billed_minutes: int
+    cost: CallCost
+
+
+def price_call(prices: Prices, call: CostInputs) -> PricedCall | None:
+    """Our own calls (inbound, outbound) once their duration is known; a call another
+    agent logged ran on its carrier and its model, whose prices we do not know: None."""
+    if call.direction not in ("inbound", "outbound") or call.duration_seconds is None:
+        return None
+    return PricedCall(billed_minutes(call.duration_seconds),
+                      cost_of_call(prices, call.duration_seconds, call.usage))

@@ -16,7 +16,13 @@ from ringbook.web.app import create_service_app
 import analytics_service
 from analytics_service.adapters.call_log_store import PgCallLogStore
 from analytics_service.application.analysis_ports import CallAnalyzer
-from analytics_service.entrypoints import api_keys_api, calls_api, dashboard_api
+from analytics_service.entrypoints import (
+    api_keys_api,
+    calls_api,
+    daily_api,
+    dashboard_api,
+    dashboard_page,
+)
 from analytics_service.entrypoints.analysis_wiring import (
     closing_on_stop,
     openai_analyzer,
@@ -51,7 +57,7 @@ def create_app(settings: AnalyticsSettings, clock: Clock | None = None,
     )
     runtime.add_consumer(*requests_consumer())
     runtime.add_consumer(*calls_consumer())
-    for spec, handler in call_log_consumers():
+    for spec, handler in call_log_consumers(settings.prices):
         runtime.add_consumer(spec, handler)
     if analyzer is None:
         sdk_analyzer = openai_analyzer(settings)
@@ -63,8 +69,9 @@ def create_app(settings: AnalyticsSettings, clock: Clock | None = None,
 
     async def on_start(app: FastAPI, rt: ServiceRuntime) -> None:
         app.state.analytics = Analytics(pool=rt.pool, clock=rt.clock,
-                                        store=PgCallLogStore(rt.pool))
+                                        store=PgCallLogStore(rt.pool), prices=settings.prices)
 
-    routers = [router, dashboard_api.router, calls_api.router, api_keys_api.router]
+    routers = [router, dashboard_api.router, daily_api.router, calls_api.router,
+               api_keys_api.router, dashboard_page.router]
     return create_service_app(runtime, title="Ringbook analytics-service", routers=routers,
                               on_start=on_start)

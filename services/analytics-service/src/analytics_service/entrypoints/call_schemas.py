@@ -94,6 +94,16 @@ class Usage(BaseModel):
     output_audio_tokens: int | None
 
 
+class Cost(BaseModel):
+    """What one of our own calls cost (docs/analytics.md, Cost); amounts in ``currency``."""
+
+    billed_minutes: int
+    carrier: float
+    model: float
+    total: float
+    currency: str
+
+
 class CallDetail(CallSummary):
     call_sid: str | None
     stt_latency_ms: float | None
@@ -107,11 +117,13 @@ class CallDetail(CallSummary):
     notes: str | None
     analysis: Analysis | None
     usage: Usage | None
+    # None for a call another agent logged, and until our own call's duration is known.
+    cost: Cost | None
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> CallDetail:
         plain = {name: row[name] for name in cls.model_fields
-                 if name not in ("analysis", "usage")}
+                 if name not in ("analysis", "usage", "cost")}
         plain["transcript_lines"] = _json(row["transcript_lines"])
         analysis = None
         if row["analyzed_at"] is not None:
@@ -121,7 +133,12 @@ class CallDetail(CallSummary):
         usage = None
         if row["model"] is not None:
             usage = Usage(**{name: row[name] for name in Usage.model_fields})
-        return cls(**plain, analysis=analysis, usage=usage)
+        cost = None
+        if row["total_cost"] is not None:
+            cost = Cost(billed_minutes=row["billed_minutes"], carrier=row["carrier_cost"],
+                        model=row["model_cost"], total=row["total_cost"],
+                        currency=row["cost_currency"])
+        return cls(**plain, analysis=analysis, usage=usage, cost=cost)
 
 
 def _json(value: Any) -> Any:

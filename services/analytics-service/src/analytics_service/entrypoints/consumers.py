@@ -5,6 +5,7 @@ that transaction's connection."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from ringbook.bus.worker import ConsumerSpec, Handler
 from ringbook.events import Envelope
@@ -25,6 +26,7 @@ from analytics_service.application.projection import (
     on_call_event,
     on_request_event,
 )
+from analytics_service.domain.call_cost import Prices
 
 
 def requests_consumer() -> tuple[ConsumerSpec, Handler]:
@@ -41,11 +43,12 @@ def calls_consumer() -> tuple[ConsumerSpec, Handler]:
     return CALLS_SPEC, handle
 
 
-def call_log_consumers() -> list[tuple[ConsumerSpec, Handler]]:
-    """The call log's three durables: CALLS, CATALOG clients, ANALYTICS."""
+def call_log_consumers(prices: Prices) -> list[tuple[ConsumerSpec, Handler]]:
+    """The call log's three durables: CALLS (its calls priced at ``prices``), CATALOG
+    clients, ANALYTICS."""
     wired: list[tuple[ConsumerSpec, Handler]] = []
     for spec, on_event in (
-        (CALL_LOG_SPEC, call_log.on_call_event),
+        (CALL_LOG_SPEC, partial(call_log.on_call_event_at, prices)),
         (CLIENTS_SPEC, call_log.on_client_event),
         (LOGGED_CALLS_SPEC, call_log.on_analytics_event),
     ):

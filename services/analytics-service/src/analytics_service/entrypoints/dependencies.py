@@ -16,6 +16,7 @@ from analytics_service.application import api_keys
 from analytics_service.application.errors import InvalidApiKey
 from analytics_service.application.ports import CallLogStore
 from analytics_service.domain.api_keys import ApiKey
+from analytics_service.domain.call_cost import Prices
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Analytics:
     clock: Clock
     # The call log's writes (API keys, logged calls), on the same pool.
     store: CallLogStore
+    # What calls are priced at (PRICE_*): the cost endpoints answer in its currency.
+    prices: Prices
 
 
 def get_analytics(request: Request) -> Analytics:

@@ -18,14 +18,19 @@ from __future__ import annotations
 
 from ringbook.store.rebuild import Projection
 
+from analytics_service.domain.call_cost import Prices
 from analytics_service.entrypoints.consumers import (
     call_log_consumers,
     calls_consumer,
     requests_consumer,
 )
+from analytics_service.settings import AnalyticsSettings
 
 
-def projections() -> list[Projection]:
+def projections(prices: Prices | None = None) -> list[Projection]:
+    """``prices``: what the call log prices calls at; by default the service's own
+    settings (``PRICE_*`` in the environment), as the live consumers do."""
+    prices = prices or AnalyticsSettings().prices
     return [
         Projection(
             name="request_facts",
@@ -35,6 +40,6 @@ def projections() -> list[Projection]:
         Projection(
             name="call_log",
             tables=("calls", "clients"),
-            consumers=tuple(call_log_consumers()),
+            consumers=tuple(call_log_consumers(prices)),
         ),
     ]

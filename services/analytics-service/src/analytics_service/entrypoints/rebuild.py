@@ -6,6 +6,7 @@ same options override them)."""
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 from ringbook.store.rebuild_cli import main as rebuild_main
 
@@ -18,7 +19,7 @@ def main() -> None:
     defaults = ["--database-url", settings.database_url, "--schema", settings.schema_name,
                 "--nats-url", settings.nats_url]
     # The defaults first: an option given on the command line comes later and wins.
-    rebuild_main(defaults + sys.argv[1:], factory=projections)
+    rebuild_main(defaults + sys.argv[1:], factory=partial(projections, settings.prices))
 
 
 if __name__ == "__main__":
