@@ -153,3 +153,32 @@ async def test_days_filter_counts_calls_by_their_start(call_log: CallLogService)
         {"date": (CALL_LOG_NOW - timedelta(hours=1)).date().isoformat(), "calls": 1},
         {"date": (CALL_LOG_NOW - timedelta(days=10)).date().isoformat(), "calls": 1},
     ]}
+
+
+async def test_an_inbound_call_belongs_to_the_client_on_its_line_whichever_comes_first(
+    call_log: CallLogService,
+) -> None:
+    tenant, other = uuid.uuid4(), uuid.uuid4()
+    line, late_line = "+390212345678", "+390298765432"
+    # Another tenant's client on the same number: never this tenant's calls' client.
+    await call_log.add_client(other, name="Someone else", phone=line)
+    client = await call_log.add_client(tenant, name="Santa Caterina", phone=line)
+    first = CallFlow(tenant, CALL_LOG_NOW, call_log.clock, inbound=True)
+    await publish(call_log.js, first.started(number="+393471000001", line=line),
+                  first.conversation_completed())
+    detail = await call_log.wait_call(tenant, first.id, lambda c: c["duration_seconds"],
+                                      "the inbound call")
+    assert detail["client_id"] == str(client)
+    assert detail["caller_phone"] == "+393471000001"
+
+    # The call first, its client's event later: the client claims the call.
+    early = CallFlow(tenant, CALL_LOG_NOW, call_log.clock, inbound=True)
+    await publish(call_log.js, early.started(line=late_line), early.conversation_completed())
+    await call_log.wait_call(tenant, early.id, lambda c: c["duration_seconds"], "early call")
+    late_client = await call_log.add_client(tenant, name="Late", phone=late_line)
+    detail = await call_log.wait_call(tenant, early.id,
+                                      lambda c: c["client_id"] == str(late_client),
+                                      "the call claimed by its client")
+    stats = await call_log.ok(tenant, f"/api/analytics/client/{client}/stats")
+    assert stats["total_calls"] == 1
+    assert (await call_log.ok(other, "/api/calls"))["total"] == 0

@@ -231,7 +231,9 @@ async def test_incoming_call_emits_started_then_connected(inbound: Inbound) -> N
         assert event.aggregate == "inbound_call" and event.aggregate_id == session_id
         assert event.correlation_id == session_id  # the conversation's request_id
         assert event.tenant_id == DEV_INBOUND_TENANT_ID
-    assert started.data.model_dump() == {"attempt": 1, "call_sid": call_sid, "number": CALLER}
+    # The caller's number, and the line it came in on (the business's, for the call log).
+    assert started.data.model_dump() == {"attempt": 1, "call_sid": call_sid, "number": CALLER,
+                                         "line": OUR_NUMBER}
     assert connected.data.model_dump() == {"attempt": 1, "call_sid": call_sid}
 
 

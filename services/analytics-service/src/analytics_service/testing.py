@@ -153,9 +153,10 @@ class CallFlow:
         return self._event(data, self.request_id, INBOUND_CALL if self.inbound else AGGREGATE,
                            after)
 
-    def started(self, number: str = "+4930111222") -> Envelope:
-        return self._carrier(CallStarted(attempt=1, call_sid=self.call_sid, number=number),
-                             timedelta())
+    def started(self, number: str = "+4930111222", line: str | None = None) -> Envelope:
+        """``line``: an inbound call's business number (call-orchestrator sets it)."""
+        return self._carrier(CallStarted(attempt=1, call_sid=self.call_sid, number=number,
+                                         line=line), timedelta())
 
     def connected(self) -> Envelope:
         return self._carrier(CallConnected(attempt=1, call_sid=self.call_sid),

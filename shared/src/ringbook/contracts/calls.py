@@ -49,7 +49,10 @@ class Scheduled(EventData):
 class CallStarted(EventData):
     attempt: int
     call_sid: str
-    number: str
+    number: str  # the other party: the number we called, or who called us
+    # An inbound call's line: the business's own number it came in on (E.164), which
+    # names the client or assistant the call belongs to. None for outbound calls.
+    line: str | None = None
 
     def message(self) -> str:
         return f"Voice AI started calling {self.number} (attempt {self.attempt})"

@@ -4,7 +4,8 @@
 rules are what make the row independent of the order its events arrive in:
 
 * identity (direction, call sid, caller): the first value known stays;
-* client: a later known value fills it in;
+* client: a later known value fills it in; an inbound call's comes from its line
+  (``_CLIENT_OF_LINE``, and ``_CALLS_OF_CLIENT`` when the client's event comes later);
 * duration: the largest reported (carrier and conversation may differ by a second);
 * outcome: the conversation's beats the carrier's guess, whichever came first;
 * latencies, transcript, usage, recording, notes: whoever reports them (one writer each);
@@ -36,9 +37,10 @@ insert into calls as c (
     duration_seconds, stt_latency_ms, llm_latency_ms, tts_latency_ms,
     response_latency_p50_ms, response_latency_p95_ms, transcript, transcript_lines,
     outcome, success, sentiment, recording_url, notes, input_text_tokens,
-    input_audio_tokens, cached_input_tokens, output_text_tokens, output_audio_tokens, model)
+    input_audio_tokens, cached_input_tokens, output_text_tokens, output_audio_tokens, model,
+    line)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
-        $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+        $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29)
 on conflict (id) do update set
     created_at = least(c.created_at, excluded.created_at),
     direction = coalesce(c.direction, excluded.direction),
@@ -70,7 +72,8 @@ on conflict (id) do update set
     cached_input_tokens = coalesce(excluded.cached_input_tokens, c.cached_input_tokens),
     output_text_tokens = coalesce(excluded.output_text_tokens, c.output_text_tokens),
     output_audio_tokens = coalesce(excluded.output_audio_tokens, c.output_audio_tokens),
-    model = coalesce(excluded.model, c.model)
+    model = coalesce(excluded.model, c.model),
+    line = coalesce(c.line, excluded.line)
 where c.tenant_id = excluded.tenant_id
 returning true
 """
@@ -118,6 +121,21 @@ where id = $1
 """
 
 
+# An inbound call belongs to the tenant's client on its line. The call's own events look
+# the client up; a client's event claims its line's calls that have none yet. A call
+# keeps the client it was first given (a number moved later does not move old calls).
+_CLIENT_OF_LINE = """
+update calls c set client_id = k.id
+from clients k
+where c.id = $1 and c.client_id is null and c.line is not null
+  and k.tenant_id = c.tenant_id and k.phone_number = c.line and not k.deleted
+"""
+_CALLS_OF_CLIENT = """
+update calls set client_id = $1
+where tenant_id = $2 and line = $3 and client_id is null
+"""
+
+
 class PgCallLogTransaction:
     """``application.ports.CallLogTransaction`` on the pull worker's connection."""
 
@@ -125,6 +143,12 @@ class PgCallLogTransaction:
         self._conn = conn
 
     async def merge_call(self, p: CallPatch) -> bool:
+        merged = await self._merge(p)
+        if merged and p.line is not None:
+            await self._conn.execute(_CLIENT_OF_LINE, p.id)
+        return merged
+
+    async def _merge(self, p: CallPatch) -> bool:
         usage = p.usage or {}
         return bool(await self._conn.fetchval(
             _MERGE, p.id, p.tenant_id, p.created_at, p.direction, p.client_id, p.call_sid,
@@ -135,7 +159,7 @@ class PgCallLogTransaction:
             p.recording_url, p.notes, usage.get("input_text_tokens"),
             usage.get("input_audio_tokens"), usage.get("cached_input_tokens"),
             usage.get("output_text_tokens"), usage.get("output_audio_tokens"),
-            usage.get("model"), p.outcome_authoritative,
+            usage.get("model"), p.outcome_authoritative, p.line,
         ))
 
     async def record_analysis(self, event: Envelope, analysis: CallAnalyzed) -> bool:
@@ -164,8 +188,12 @@ class PgCallLogTransaction:
                                  cost.model, cost.total, cost.currency)
 
     async def put_client(self, event: Envelope, state: ClientState) -> bool:
-        return bool(await self._conn.fetchval(
+        written = bool(await self._conn.fetchval(
             _PUT_CLIENT, event.aggregate_id, event.tenant_id, state.name, state.phone_number))
+        if written:
+            await self._conn.execute(_CALLS_OF_CLIENT, event.aggregate_id, event.tenant_id,
+                                     state.phone_number)
+        return written
 
     async def delete_client(self, event: Envelope) -> bool:
         phone = getattr(event.data, "phone_number", "")

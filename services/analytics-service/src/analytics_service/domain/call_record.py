@@ -48,6 +48,7 @@ class CallPatch:
     call_sid: str | None = None
     caller_phone: str | None = None
     caller_name: str | None = None
+    line: str | None = None  # an inbound call's business number
     duration_seconds: float | None = None
     stt_latency_ms: float | None = None
     llm_latency_ms: float | None = None
@@ -87,7 +88,7 @@ def patch_from_call_event(event: Envelope) -> CallPatch | None:
     }
     if isinstance(data, CallStarted):
         # Outbound: the number we called; inbound: the caller's. Either way the other party.
-        return CallPatch(**base, caller_phone=data.number)
+        return CallPatch(**base, caller_phone=data.number, line=data.line)
     if isinstance(data, CallFailed):
         return CallPatch(**base, outcome=data.reason)
     if isinstance(data, CallConnected):

@@ -116,6 +116,7 @@ async def _start_session(tx: Transaction, ctx: Orchestration, call: IncomingCall
         raise RuntimeError(f"session {session_id} already has an attempt")
     await tx.attempts.update(attempt.id, AttemptState.CONNECTED, now, call.call_sid)
     await tx.jobs.append(job, job.new_events(ctx.clock, [
-        CallStarted(attempt=INBOUND_ATTEMPT, call_sid=call.call_sid, number=customer_phone),
+        CallStarted(attempt=INBOUND_ATTEMPT, call_sid=call.call_sid, number=customer_phone,
+                    line=business_line(call.to_number)),
         CallConnected(attempt=INBOUND_ATTEMPT, call_sid=call.call_sid),
     ]))
