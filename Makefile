@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-rebuild clean
+.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-rebuild bench-lag clean
 
 install: .venv/.ringbook-installed
 
@@ -44,7 +44,7 @@ lint: install
 	$(UV) run --frozen mypy shared/src shared/simulators/src shared/devtools/src services/*/src
 	$(UV) run --frozen lint-imports
 
-bench: bench-http bench-media bench-catalog bench-bookings bench-rebuild  ## figures beside a baseline measured in the same run
+bench: bench-http bench-media bench-catalog bench-bookings bench-rebuild bench-lag  ## figures beside a baseline measured in the same run
 
 bench-http: install  ## the gateway under load, request to call_started
 	$(UV) run --frozen python -m benchmarks.run
@@ -58,8 +58,11 @@ bench-catalog: install  ## every catalog endpoint through the gateway, beside it
 bench-bookings: install  ## bookings per second through the function handler: one hot slot, many slots
 	$(UV) run --frozen python -m benchmarks.bookings
 
-bench-rebuild: install  ## rebuild analytics-service's projection from 100,000 events, beside its live consumers
+bench-rebuild: install  ## rebuild analytics-service's projections from 100,000 events, beside its live consumers
 	$(UV) run --frozen python -m benchmarks.rebuild
+
+bench-lag: install  ## event -> call log row, p50/p99 at 500 events/s, beside a direct insert
+	$(UV) run --frozen python -m benchmarks.projection_lag
 
 clean:
 	rm -rf .ringbook .venv .pytest_cache .mypy_cache .ruff_cache

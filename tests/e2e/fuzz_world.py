@@ -61,6 +61,7 @@ class World:
             ("POST", SEED_PATH): self.seed_body,
             ("POST", "/api/requests/{request_id}/cancel"): lambda: {"reason": "changed plans"},
             **catalog_bodies(),
+            **analytics_bodies(),
         }
 
     def path_values(self) -> dict[str, str]:
@@ -82,6 +83,8 @@ class World:
 # (validation runs before the lookup), not the resources.
 CATALOG_PATH_VALUES = {name: str(uuid.uuid4()) for name in
                        ("assistant_id", "tool_id", "file_id", "number_id", "client_id")}
+# analytics-service's likewise: a call and an API key of nobody's.
+CATALOG_PATH_VALUES.update({name: str(uuid.uuid4()) for name in ("call_id", "key_id")})
 CATALOG_PATH_VALUES["number"] = "+49305550100"
 CATALOG_PATH_VALUES["booking_date"] = "2030-01-07"
 CATALOG_PATH_VALUES["reference"] = "SPA-000001"
@@ -116,6 +119,20 @@ def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
         ("PUT", "/api/clients/{client_id}"): lambda: dict(client),
         ("PUT", "/api/clients/{client_id}/slots"): lambda: dict(slots),
         ("PUT", "/api/phone-numbers/{number_id}/slots"): lambda: dict(slots),
+    }
+
+
+def analytics_bodies() -> dict[tuple[str, str], BodyFactory]:
+    """Seed 002's logged call (its X-API-Key missing: the probes test input handling up
+    to the key check, and the key's refusal) and a new key's name."""
+    logged = {"client_id": CATALOG_PATH_VALUES["client_id"], "caller_phone": "+1-555-0200",
+              "caller_name": "John Smith", "duration_seconds": 45.5, "stt_latency_ms": 150,
+              "llm_latency_ms": 300, "tts_latency_ms": 200, "transcript": "Customer: Hello",
+              "sentiment": "POSITIVE", "success": True,
+              "recording_url": "https://storage.example.com/call-123.wav", "notes": "n"}
+    return {
+        ("POST", "/api/calls"): lambda: dict(logged),
+        ("POST", "/api/api-keys"): lambda: {"name": "fuzz agent"},
     }
 
 

@@ -12,7 +12,7 @@ import httpx
 import nats
 import pytest
 from ringbook.bus.reading import subject_events
-from ringbook.contracts.call_log import CALL_ANALYSIS, CallAnalyzed, call_log_id
+from ringbook.contracts.call_log import CALL_ANALYSIS, CallAnalyzed, call_analysis_id, call_log_id
 from ringbook.contracts.streams import ANALYTICS
 from ringbook.events import Envelope
 from ringbook_devtools.system import LocalSystem
@@ -29,6 +29,7 @@ def system(request: pytest.FixtureRequest) -> Iterator[LocalSystem]:
     yield from running_system(request)
 
 
+@pytest.mark.timeout(300)  # the system's start, a whole call, then its analysis
 async def test_an_inbound_call_is_analysed_by_the_simulated_llm(system: LocalSystem) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         health = await http.get(f"{system.url('llm')}/health")
@@ -47,14 +48,14 @@ async def test_an_inbound_call_is_analysed_by_the_simulated_llm(system: LocalSys
         found = await subject_events(
             nc.jetstream(), ANALYTICS.subject_filter(aggregate=CALL_ANALYSIS),
             stream=ANALYTICS.name)
-        return any(e.aggregate_id == call_id for e in found)
+        return any(e.aggregate_id == call_analysis_id(call_id) for e in found)
 
     try:
         await eventually(analysed, 180, what=lambda: f"call_analyzed of {sid}: {found}",
                          poll=1.0)
     finally:
         await nc.close()
-    (event,) = [e for e in found if e.aggregate_id == call_id]
+    (event,) = [e for e in found if e.aggregate_id == call_analysis_id(call_id)]
     assert isinstance(event.data, CallAnalyzed)
     # The receptionist script: the caller asks for the opening hours, thanks, hangs up.
     assert event.data.model == "gpt-4o-mini" and event.data.call_id == call_id
