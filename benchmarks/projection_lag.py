@@ -9,7 +9,8 @@ spec and handler the service runs) applies CALLS events while this process publi
 them at ``--rate`` events a second (500) for ``--seconds`` (20): for each call a
 ``call_started`` and, the next tick, the conversation's ``call_completed``.
 
-The lag of an event is from just before its publish to the first poll that sees its
+The consumer runs in a process of its own, as in the service. The lag of an event is
+from just before its publish to the first poll that sees its
 effect on the row (the row exists; its duration is set), polled every ``--poll-ms`` (5)
 on a connection of its own; so a figure is an upper bound, within a poll and a query of
 the truth. The baseline is the same poll loop watching rows inserted directly into the
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +44,7 @@ from analytics_service.entrypoints.consumers import call_log_consumers
 from analytics_service.settings import AnalyticsSettings
 from analytics_service.testing import CallFlow
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from ringbook.bus.streams import ensure_stream
 from ringbook.bus.worker import PullWorker
 from ringbook.clock import SystemClock
@@ -51,6 +54,7 @@ from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
 from ringbook_devtools.nats_server import EmbeddedNats
 from ringbook_devtools.postgres_server import EmbeddedPostgres
+from ringbook_devtools.processes import stop_process
 
 from benchmarks.catalog_api import write_json
 from benchmarks.harness import REPO
@@ -154,6 +158,27 @@ async def measure_floor(pool: asyncpg.Pool, watcher: Watcher, args: argparse.Nam
     return await paced(args.rate, args.seconds / 2, step)
 
 
+async def consumer_ready(js: JetStreamContext) -> None:
+    """Until the consumer process has created its durable and pulls from it."""
+    for _ in range(600):
+        with contextlib.suppress(NotFoundError):
+            info = await js.consumer_info(CALLS.name, CALL_LOG_SPEC.durable)
+            if info.num_waiting:  # a pull request of the worker's is waiting
+                return
+        await asyncio.sleep(0.1)  # polling another process's start, bounded above
+    raise RuntimeError("the consumer process did not start within 60 s")
+
+
+async def consume(dsn: str, nats_url: str) -> None:
+    """The consumer process: the call log's live worker, until terminated."""
+    pool = await create_pool(dsn, schema=SCHEMA, min_size=2, max_size=4)
+    nc = await nats.connect(nats_url)
+    (spec, handler), = [c for c in call_log_consumers(PRICES) if c[0] == CALL_LOG_SPEC]
+    worker = PullWorker(pool=pool, js=nc.jetstream(), spec=spec, handler=handler)
+    await worker.ensure()
+    await worker.run()
+
+
 def row(label: str, lags: list[float], rate: float, floor_p50: float) -> dict[str, float | str]:
     p50, p99 = percentile(lags, 0.5), percentile(lags, 0.99)
     print(f"{label:44} {rate:7.0f} {len(lags):7d} {p50:8.1f} {p99:8.1f} {max(lags):8.1f}"
@@ -166,6 +191,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
     pg = EmbeddedPostgres(root / "postgres").start()
     server = EmbeddedNats(root / "nats").start()
     tasks: list[asyncio.Task[None]] = []
+    consumer: subprocess.Popen[bytes] | None = None
     try:
         dsn = pg.dsn()
         await migrate(dsn, SCHEMA, migrations_dir())
@@ -184,10 +210,11 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         floor = list(watcher.lags_ms[False])
         watcher.lags_ms = {False: [], True: []}
 
-        (spec, handler), = [c for c in call_log_consumers(PRICES) if c[0] == CALL_LOG_SPEC]
-        worker = PullWorker(pool=pool, js=js, spec=spec, handler=handler)
-        await worker.ensure()
-        tasks.append(asyncio.create_task(worker.run()))
+        # The consumer in a process of its own, as in the service: the publisher and the
+        # poller here must not take its event loop's time.
+        consumer = subprocess.Popen([sys.executable, "-m", "benchmarks.projection_lag",  # noqa: ASYNC220 (a fork, not a wait)
+                                     "--consume", dsn, server.url])
+        await consumer_ready(js)
         say(f"the call log's consumer, events published at {args.rate:.0f}/s for"
             f" {args.seconds:.0f} s")
         rate = await measure_pipeline(js, watcher, args)
@@ -195,6 +222,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         lost = len(watcher.pending)
         await poller.close()
     finally:
+        if consumer is not None:
+            stop_process(consumer)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -226,8 +255,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="events a second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--poll-ms", type=int, default=5)
+    parser.add_argument("--consume", nargs=2, metavar=("DSN", "NATS_URL"),
+                        help=argparse.SUPPRESS)  # the consumer process (see run)
     args = parser.parse_args()
     configure_logging(service="bench-lag", json=False, level="ERROR")
+    if args.consume:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(consume(*args.consume))
+        return
     root = Path(tempfile.mkdtemp(prefix="ringbook-bench-lag-"))
     try:
         sys.exit(asyncio.run(run(args, root)))
