@@ -46,7 +46,7 @@ from nats.js import JetStreamContext
 from ringbook.bus.streams import ensure_stream
 from ringbook.bus.worker import PullWorker
 from ringbook.clock import FakeClock
-from ringbook.contracts.streams import CALLS, REQUESTS
+from ringbook.contracts.streams import ANALYTICS, CALLS, CATALOG, REQUESTS
 from ringbook.events import Envelope
 from ringbook.logging import configure_logging
 from ringbook.store.database import create_pool
@@ -137,7 +137,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         await migrate(dsn, SCHEMA, migrations_dir())
         nc = await nats.connect(server.url)
         js = nc.jetstream()
-        for spec in (REQUESTS, CALLS):
+        # CATALOG and ANALYTICS stay empty: the call log's clients and logged calls.
+        for spec in (REQUESTS, CALLS, CATALOG, ANALYTICS):
             await ensure_stream(js, spec, replicas=1)
         events, requests = generate(args.events)
         say(f"publishing {len(events)} events ({requests} requests)")
