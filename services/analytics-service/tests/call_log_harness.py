@@ -1,31 +1,55 @@
-"""The call log tests' harness: analytics-service in-process on the real Postgres and
-nats-server, with an HTTP client and helpers to call it as a tenant or an API key."""
+"""analytics-service's tests' harness: the service in-process on the real Postgres and
+nats-server with an HTTP client (``running_analytics``, for every test module here),
+and the call log's helpers to call it as a tenant or an API key."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from analytics_service.entrypoints.app import create_app
+from analytics_service.settings import AnalyticsSettings
 from analytics_service.testing import client_created, publish
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from ringbook.auth import Principal
-from ringbook.clock import FakeClock
+from ringbook.clock import Clock, FakeClock
 from ringbook.runtime import ServiceRuntime
+from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import eventually
 
 # In the past on purpose: PyJWT checks a token's "iat" against the wall clock.
 CALL_LOG_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
 
+@asynccontextmanager
+async def running_analytics(
+    infra: ServerSet, schema: str, clock: Clock,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, AnalyticsSettings]]:
+    """analytics-service started in ``schema`` (its lifespan: migrations, streams,
+    consumers, relay), its bus ready, and an HTTP client on it."""
+    settings = settings_for(infra, AnalyticsSettings, service="analytics-service",
+                            schema=schema)
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await app.state.runtime.wait_bus_ready(10)
+            yield app, client, settings
+
+
 @dataclass
-class CallLogService:
+class InProcessAnalytics:
+    """The started app and its client, with its runtime and JetStream at hand."""
+
     app: FastAPI
     client: httpx.AsyncClient
-    clock: FakeClock
 
     @property
     def runtime(self) -> ServiceRuntime:
@@ -36,6 +60,11 @@ class CallLogService:
     def js(self) -> JetStreamContext:
         assert self.runtime.js is not None
         return self.runtime.js
+
+
+@dataclass
+class CallLogService(InProcessAnalytics):
+    clock: FakeClock
 
     def auth(self, tenant_id: uuid.UUID) -> dict[str, str]:
         principal = Principal(user_id=uuid.uuid4(), tenant_id=tenant_id, email="a@b.c", name=None)

@@ -14,27 +14,16 @@ if _HERE not in sys.path:
 # Imported once the folder is on the path (above).
 from collections.abc import AsyncIterator  # noqa: E402
 
-import httpx  # noqa: E402
 import pytest  # noqa: E402
-from analytics_service.entrypoints.app import create_app  # noqa: E402
-from analytics_service.settings import AnalyticsSettings  # noqa: E402
-from call_log_harness import CALL_LOG_NOW, CallLogService  # noqa: E402
+from call_log_harness import CALL_LOG_NOW, CallLogService, running_analytics  # noqa: E402
 from ringbook.clock import FakeClock  # noqa: E402
 from ringbook_devtools.testing.infra import ServerSet  # noqa: E402
-from ringbook_devtools.testing.plugin import settings_for  # noqa: E402
 
 
 @pytest.fixture
 async def call_log(
     infra: ServerSet, fresh_schema: str, fresh_streams: None
 ) -> AsyncIterator[CallLogService]:
-    settings = settings_for(
-        infra, AnalyticsSettings, service="analytics-service", schema=fresh_schema
-    )
     clock = FakeClock(CALL_LOG_NOW)
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            await app.state.runtime.wait_bus_ready(10)
-            yield CallLogService(app, client, clock)
+    async with running_analytics(infra, fresh_schema, clock) as (app, client, _):
+        yield CallLogService(app, client, clock)

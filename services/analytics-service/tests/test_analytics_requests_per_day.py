@@ -9,19 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import jwt
 import pytest
-from analytics_service.entrypoints.app import create_app
-from analytics_service.settings import AnalyticsSettings
 from analytics_service.testing import RequestFlow, publish
-from fastapi import FastAPI
-from nats.js import JetStreamContext
+from call_log_harness import InProcessAnalytics, running_analytics
 from ringbook.auth import Principal
 from ringbook.clock import FakeClock
-from ringbook.runtime import ServiceRuntime
 from ringbook_devtools.testing.infra import ServerSet
-from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import NotReached, eventually
 
 # In the past on purpose: PyJWT checks a token's "iat" against the wall clock, so a fake
@@ -48,19 +42,8 @@ def by_status(**counts: int) -> dict[str, int]:
 
 
 @dataclass
-class Service:
-    app: FastAPI
-    client: httpx.AsyncClient
-
-    @property
-    def runtime(self) -> ServiceRuntime:
-        runtime: ServiceRuntime = self.app.state.runtime
-        return runtime
-
-    @property
-    def js(self) -> JetStreamContext:
-        assert self.runtime.js is not None
-        return self.runtime.js
+class Service(InProcessAnalytics):
+    """The in-process service, with this module's requests-per-day helpers."""
 
     def token(self, tenant_id: uuid.UUID) -> str:
         principal = Principal(user_id=uuid.uuid4(), tenant_id=tenant_id, email="a@b.c", name=None)
@@ -105,15 +88,8 @@ class Service:
 async def service(
     infra: ServerSet, fresh_schema: str, fresh_streams: None
 ) -> AsyncIterator[Service]:
-    settings = settings_for(
-        infra, AnalyticsSettings, service="analytics-service", schema=fresh_schema
-    )
-    app = create_app(settings, clock=CLOCK)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            await app.state.runtime.wait_bus_ready(10)
-            yield Service(app, client)
+    async with running_analytics(infra, fresh_schema, CLOCK) as (app, client, _):
+        yield Service(app, client)
 
 
 def day(d: date, total: int, **counts: int) -> dict[str, Any]:

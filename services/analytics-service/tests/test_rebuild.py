@@ -20,20 +20,17 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from analytics_service.entrypoints.app import create_app
 from analytics_service.entrypoints.projections import projections
 from analytics_service.settings import AnalyticsSettings
 from analytics_service.testing import RequestFlow, publish
-from fastapi import FastAPI
+from call_log_harness import InProcessAnalytics, running_analytics
 from nats.js import JetStreamContext
 from ringbook.auth import Principal
 from ringbook.clock import FakeClock
 from ringbook.events import Envelope
-from ringbook.runtime import ServiceRuntime
 from ringbook.store import rebuild_cli
 from ringbook.store.rebuild import Projection, RebuildHooks, RebuildReport, rebuild
 from ringbook_devtools.testing.infra import ServerSet
-from ringbook_devtools.testing.plugin import settings_for
 from ringbook_devtools.testing.waiting import eventually
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -129,20 +126,9 @@ async def publish_flows(js: JetStreamContext, flows: list[Flow]) -> None:
 
 
 @dataclass
-class Service:
-    app: FastAPI
-    client: httpx.AsyncClient
+class Service(InProcessAnalytics):
     settings: AnalyticsSettings
 
-    @property
-    def runtime(self) -> ServiceRuntime:
-        runtime: ServiceRuntime = self.app.state.runtime
-        return runtime
-
-    @property
-    def js(self) -> JetStreamContext:
-        assert self.runtime.js is not None
-        return self.runtime.js
 
     async def per_day(self, tenant_id: uuid.UUID) -> httpx.Response:
         principal = Principal(user_id=uuid.uuid4(), tenant_id=tenant_id, email="a@b.c", name=None)
@@ -190,15 +176,8 @@ class Service:
 async def service(
     infra: ServerSet, fresh_schema: str, fresh_streams: None
 ) -> AsyncIterator[Service]:
-    settings = settings_for(
-        infra, AnalyticsSettings, service="analytics-service", schema=fresh_schema
-    )
-    app = create_app(settings, clock=CLOCK)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            await app.state.runtime.wait_bus_ready(10)
-            yield Service(app, client, settings)
+    async with running_analytics(infra, fresh_schema, CLOCK) as (app, client, settings):
+        yield Service(app, client, settings)
 
 
 class Readers:
