@@ -27,7 +27,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ringbook.contracts.calls import CONVERSATION, INBOUND_CALL
 from ringbook.contracts.catalogue import register
@@ -57,8 +57,25 @@ def business_hours_id(tenant_id: uuid.UUID, number_e164: str) -> uuid.UUID:
 # --- assistants ----------------------------------------------------------------------------
 
 
+AnalysisFieldType = Literal["string", "number", "integer", "boolean"]
+
+
+class AnalysisField(BaseModel):
+    """One of an assistant's own extraction fields: what post-call analysis (in
+    analytics-service) pulls out of each of its calls' transcripts, besides the summary,
+    sentiment and success every call gets. ``name`` is the key of the call's
+    ``extraction`` object."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    type: AnalysisFieldType = "string"
+    description: str = Field(default="", max_length=500)
+
+
 class AssistantState(EventData):
-    """Every field of seed 001's ``assistants`` table but the bookkeeping ones."""
+    """Every field of seed 001's ``assistants`` table but the bookkeeping ones, and the
+    assistant's extraction fields (ours, not the seed's)."""
 
     name: str
     description: str | None = None
@@ -81,6 +98,7 @@ class AssistantState(EventData):
     status: AssistantStatus = "draft"
     is_active: bool = True
     capabilities: dict[str, Any] = {}
+    analysis_fields: tuple[AnalysisField, ...] = ()
 
 
 # --- what a call honours of an assistant -------------------------------------------------
