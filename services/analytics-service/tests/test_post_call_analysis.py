@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import orjson
 import pytest
 from analytics_service.application.analysis_ports import AnalyzerFailed
 from analytics_service.domain.call_analysis import CallAnalysis, ExtractionField
@@ -22,7 +23,14 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from ringbook.clock import SystemClock
 from ringbook.contracts.call_log import CallAnalyzed, CallLogged, call_analysis_id, call_log_id
-from ringbook.contracts.calls import CONVERSATION, CallCompleted, TranscriptLine
+from ringbook.contracts.calls import (
+    CONVERSATION,
+    INBOUND_CALL,
+    CallCompleted,
+    CallStarted,
+    TranscriptLine,
+)
+from ringbook.contracts.catalog import AnalysisField, AssistantCreated, PhoneNumberAdded
 from ringbook.contracts.catalogue import parse_envelope
 from ringbook.contracts.streams import ANALYTICS
 from ringbook.events import Envelope, new_event
@@ -309,3 +317,59 @@ async def test_a_replica_stopped_mid_analysis_leaves_the_call_to_another(
     finally:
         state.hold.set()
     assert state.received == 2  # asked once by each replica, analysed once
+
+
+async def test_an_assistants_own_fields_are_extracted_from_the_calls_it_answers(
+    infra: ServerSet, fresh_schema: str, fresh_streams: None, llm: tuple[LlmState, str],
+) -> None:
+    """The number's assistant names its extraction fields (CATALOG); an inbound call on
+    that line (call_started names it) is analysed with them, and the call log holds the
+    call's assistant and the values extracted."""
+    state, base_url = llm
+    tenant, assistant, number = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    line, sid = "+390212345678", "CA-FIELDS"
+    fields = (AnalysisField(name="party_size", type="integer", description="people booked"),
+              AnalysisField(name="treatment", description="what was booked"))
+    catalog = [
+        new_event(AssistantCreated(name="Spa desk", analysis_fields=fields),
+                  aggregate_id=assistant, version=1, tenant_id=tenant,
+                  correlation_id=assistant, clock=CLOCK),
+        new_event(PhoneNumberAdded(phone_number=line, assistant_id=assistant),
+                  aggregate_id=number, version=1, tenant_id=tenant, correlation_id=number,
+                  clock=CLOCK),
+    ]
+    session = uuid.uuid4()
+    started = new_event(CallStarted(attempt=1, call_sid=sid, number="+393471000001", line=line),
+                        aggregate_id=session, version=1, tenant_id=tenant,
+                        correlation_id=session, clock=CLOCK, aggregate=INBOUND_CALL)
+    lines = (TranscriptLine(speaker="agent", text="Santa Caterina, buongiorno.", at_ms=0),
+             TranscriptLine(speaker="callee", text="Two of us, a massage please.", at_ms=900))
+    ended = new_event(CallCompleted(attempt=1, call_sid=sid, duration_seconds=50,
+                                    outcome="booked", transcript=lines),
+                      aggregate_id=uuid.uuid4(), version=1, tenant_id=tenant,
+                      correlation_id=session, clock=CLOCK, aggregate=INBOUND_CALL)
+    async with instances(make_settings(infra, fresh_schema, base_url)) as (runtime,):
+        assert runtime.js is not None
+        await publish(runtime.js, *catalog, started)
+        pool = runtime.pool
+
+        async def attributed() -> bool:
+            return await pool.fetchval("select assistant_id from calls where id = $1",
+                                       call_log_id(sid)) == assistant
+
+        await eventually(attributed, 20, what="the call's assistant, from its line")
+        await publish(runtime.js, ended)
+        (analysed,) = await settled(runtime, 1)
+        assert isinstance(analysed.data, CallAnalyzed)
+        assert set(analysed.data.extraction) == {"party_size", "treatment"}
+        assert isinstance(analysed.data.extraction["party_size"], int)
+        # The LLM was asked for them: the request's schema names both fields.
+        (request,) = state.requests
+        assert "party_size" in orjson.dumps(request).decode()
+
+        async def extracted() -> bool:
+            row = await pool.fetchrow("select extraction from calls where id = $1",
+                                      call_log_id(sid))
+            return row is not None and row["extraction"] is not None
+
+        await eventually(extracted, 20, what="the extraction in the call log")

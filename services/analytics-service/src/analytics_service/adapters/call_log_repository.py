@@ -23,7 +23,7 @@ import uuid
 import orjson
 from ringbook.contracts.call_log import CallAnalyzed
 from ringbook.contracts.calls import ModelUsage
-from ringbook.contracts.catalog import ClientState
+from ringbook.contracts.catalog import AssistantState, ClientState, PhoneNumberState
 from ringbook.events import Envelope
 from ringbook.store import sequencing
 from ringbook.store.database import Conn
@@ -134,6 +134,47 @@ _CALLS_OF_CLIENT = """
 update calls set client_id = $1
 where tenant_id = $2 and line = $3 and client_id is null
 """
+# Likewise the assistant that answers the line (0008).
+_ASSISTANT_OF_LINE = """
+update calls c set assistant_id = n.assistant_id
+from phone_numbers n
+where c.id = $1 and c.assistant_id is null and c.line is not null
+  and n.tenant_id = c.tenant_id and n.phone_number = c.line and not n.released
+  and n.assistant_id is not null
+"""
+_CALLS_OF_NUMBER = """
+update calls set assistant_id = $1
+where tenant_id = $2 and line = $3 and assistant_id is null
+"""
+_PUT_NUMBER = """
+insert into phone_numbers as n (id, tenant_id, phone_number, assistant_id)
+values ($1, $2, $3, $4)
+on conflict (id) do update set phone_number = excluded.phone_number,
+    assistant_id = excluded.assistant_id, released = false
+where n.tenant_id = excluded.tenant_id
+returning true
+"""
+_RELEASE_NUMBER = """
+insert into phone_numbers as n (id, tenant_id, phone_number, released)
+values ($1, $2, $3, true)
+on conflict (id) do update set released = true
+where n.tenant_id = excluded.tenant_id
+returning true
+"""
+_PUT_ASSISTANT = """
+insert into assistants as a (id, tenant_id, name, analysis_fields)
+values ($1, $2, $3, $4::jsonb)
+on conflict (id) do update set name = excluded.name,
+    analysis_fields = excluded.analysis_fields, deleted = false
+where a.tenant_id = excluded.tenant_id
+returning true
+"""
+_DELETE_ASSISTANT = """
+insert into assistants as a (id, tenant_id, name, deleted) values ($1, $2, '', true)
+on conflict (id) do update set deleted = true
+where a.tenant_id = excluded.tenant_id
+returning true
+"""
 
 
 class PgCallLogTransaction:
@@ -146,6 +187,7 @@ class PgCallLogTransaction:
         merged = await self._merge(p)
         if merged and p.line is not None:
             await self._conn.execute(_CLIENT_OF_LINE, p.id)
+            await self._conn.execute(_ASSISTANT_OF_LINE, p.id)
         return merged
 
     async def _merge(self, p: CallPatch) -> bool:
@@ -194,6 +236,29 @@ class PgCallLogTransaction:
             await self._conn.execute(_CALLS_OF_CLIENT, event.aggregate_id, event.tenant_id,
                                      state.phone_number)
         return written
+
+    async def put_number(self, event: Envelope, state: PhoneNumberState) -> bool:
+        written = bool(await self._conn.fetchval(
+            _PUT_NUMBER, event.aggregate_id, event.tenant_id, state.phone_number,
+            state.assistant_id))
+        if written and state.assistant_id is not None:
+            await self._conn.execute(_CALLS_OF_NUMBER, state.assistant_id, event.tenant_id,
+                                     state.phone_number)
+        return written
+
+    async def release_number(self, event: Envelope) -> bool:
+        phone = getattr(event.data, "phone_number", "")
+        return bool(await self._conn.fetchval(
+            _RELEASE_NUMBER, event.aggregate_id, event.tenant_id, phone))
+
+    async def put_assistant(self, event: Envelope, state: AssistantState) -> bool:
+        fields = orjson.dumps([f.model_dump() for f in state.analysis_fields]).decode()
+        return bool(await self._conn.fetchval(
+            _PUT_ASSISTANT, event.aggregate_id, event.tenant_id, state.name, fields))
+
+    async def delete_assistant(self, event: Envelope) -> bool:
+        return bool(await self._conn.fetchval(
+            _DELETE_ASSISTANT, event.aggregate_id, event.tenant_id))
 
     async def delete_client(self, event: Envelope) -> bool:
         phone = getattr(event.data, "phone_number", "")

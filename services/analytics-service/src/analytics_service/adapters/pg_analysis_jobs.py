@@ -28,6 +28,14 @@ from analytics_service.domain.call_analysis import ExtractionField
 log = get_logger(__name__)
 
 _MAX_ERROR_CHARS = 1000
+# The extraction fields of the assistant that answered the call, as the call log knows
+# it when the call ends (its line's assistant, projected from call_started and CATALOG;
+# an assistant without fields, or a call no assistant answered: the job's own, none).
+_FIELDS_OF_CALL = (
+    "(select a.analysis_fields from calls c join assistants a"
+    " on a.id = c.assistant_id and a.tenant_id = c.tenant_id"
+    " where c.id = $1 and c.tenant_id = $2 and not a.deleted"
+    " and jsonb_array_length(a.analysis_fields) > 0)")
 
 
 class PgJobRecorder:
@@ -40,7 +48,8 @@ class PgJobRecorder:
         inserted = await self._conn.fetchval(
             "insert into analysis_jobs (call_id, tenant_id, source_event_id, correlation_id,"
             " transcript, hints, fields, due_at)"
-            " values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)"
+            " values ($1, $2, $3, $4, $5, $6::jsonb, coalesce(" + _FIELDS_OF_CALL + ","
+            " $7::jsonb), $8)"
             " on conflict (call_id) do nothing returning true",
             job.call_id, job.tenant_id, job.source_event_id, job.correlation_id,
             job.transcript, orjson.dumps(list(job.hints)).decode(),

@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from ringbook.bus.worker import ConsumerSpec, PoisonEvent
 from ringbook.contracts.call_log import CallAnalyzed, CallLogged
-from ringbook.contracts.catalog import CLIENT, ClientDeleted, ClientState
+from ringbook.contracts.catalog import (
+    ASSISTANT,
+    CLIENT,
+    PHONE_NUMBER,
+    AssistantDeleted,
+    AssistantState,
+    ClientDeleted,
+    ClientState,
+    PhoneNumberReleased,
+    PhoneNumberState,
+)
 from ringbook.contracts.streams import ANALYTICS, CALLS, CATALOG
 from ringbook.events import Envelope
 
@@ -25,6 +35,7 @@ from analytics_service.domain.call_record import patch_from_call_event, patch_fr
 CALL_LOG_CONSUMER = "analytics-call-log"
 CLIENTS_CONSUMER = "analytics-clients"
 LOGGED_CALLS_CONSUMER = "analytics-logged-calls"
+ANSWERERS_CONSUMER = "analytics-answerers"
 
 CALL_EVENT_TYPES = ("call_started", "call_connected", "call_failed", "call_completed")
 CALL_LOG_SPEC = ConsumerSpec(
@@ -34,6 +45,12 @@ CALL_LOG_SPEC = ConsumerSpec(
 CLIENTS_SPEC = ConsumerSpec(durable=CLIENTS_CONSUMER, stream=CATALOG,
                             filter_subjects=[CATALOG.subject_filter(aggregate=CLIENT)])
 LOGGED_CALLS_SPEC = ConsumerSpec(durable=LOGGED_CALLS_CONSUMER, stream=ANALYTICS)
+# Every event of the two aggregates (not only the types applied), so that in_order sees
+# each version and never waits for one the filter held back.
+ANSWERERS_SPEC = ConsumerSpec(
+    durable=ANSWERERS_CONSUMER, stream=CATALOG,
+    filter_subjects=[CATALOG.subject_filter(aggregate=ASSISTANT),
+                     CATALOG.subject_filter(aggregate=PHONE_NUMBER)])
 
 
 def _refuse_other_tenant(written: bool, event: Envelope) -> None:
@@ -63,6 +80,23 @@ async def on_client_event(log: CallLogTransaction, event: Envelope) -> None:
         _refuse_other_tenant(await log.put_client(event, event.data), event)
     elif isinstance(event.data, ClientDeleted):
         _refuse_other_tenant(await log.delete_client(event), event)
+
+
+async def on_answerer_event(log: CallLogTransaction, event: Envelope) -> None:
+    """Handler of ``analytics-answerers`` (CATALOG: assistants and phone numbers), who
+    answers a number and what its assistant asks analysis to extract."""
+    if not await log.in_order(ANSWERERS_CONSUMER, event):
+        return
+    data = event.data
+    if isinstance(data, AssistantState):
+        _refuse_other_tenant(await log.put_assistant(event, data), event)
+    elif isinstance(data, AssistantDeleted):
+        _refuse_other_tenant(await log.delete_assistant(event), event)
+    elif isinstance(data, PhoneNumberState):
+        _refuse_other_tenant(await log.put_number(event, data), event)
+    elif isinstance(data, PhoneNumberReleased):
+        _refuse_other_tenant(await log.release_number(event), event)
+    # Tool and file links of an assistant: nothing the call log keeps.
 
 
 async def on_analytics_event(log: CallLogTransaction, event: Envelope) -> None:

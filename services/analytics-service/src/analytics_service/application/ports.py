@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ringbook.contracts.call_log import CallAnalyzed
-from ringbook.contracts.catalog import ClientState
+from ringbook.contracts.catalog import AssistantState, ClientState, PhoneNumberState
 from ringbook.events import Envelope
 
 from analytics_service.domain.api_keys import ApiKey
@@ -57,6 +57,14 @@ class CallLogTransaction(Protocol):
     async def set_cost(self, call_id: uuid.UUID, priced: PricedCall | None) -> None: ...
 
     async def put_client(self, event: Envelope, state: ClientState) -> bool: ...
+
+    async def put_assistant(self, event: Envelope, state: AssistantState) -> bool: ...
+
+    async def delete_assistant(self, event: Envelope) -> bool: ...
+
+    async def put_number(self, event: Envelope, state: PhoneNumberState) -> bool: ...
+
+    async def release_number(self, event: Envelope) -> bool: ...
 
     async def delete_client(self, event: Envelope) -> bool: ...
 

@@ -15,6 +15,7 @@ from analytics_service.adapters.call_log_repository import PgCallLogTransaction
 from analytics_service.adapters.request_facts_repository import PgFactsTransaction
 from analytics_service.application import call_log_projection as call_log
 from analytics_service.application.call_log_projection import (
+    ANSWERERS_SPEC,
     CALL_LOG_SPEC,
     CLIENTS_SPEC,
     LOGGED_CALLS_SPEC,
@@ -44,13 +45,14 @@ def calls_consumer() -> tuple[ConsumerSpec, Handler]:
 
 
 def call_log_consumers(prices: Prices) -> list[tuple[ConsumerSpec, Handler]]:
-    """The call log's three durables: CALLS (its calls priced at ``prices``), CATALOG
-    clients, ANALYTICS."""
+    """The call log's four durables: CALLS (its calls priced at ``prices``), CATALOG
+    clients, ANALYTICS, and CATALOG assistants and numbers (who answers a line)."""
     wired: list[tuple[ConsumerSpec, Handler]] = []
     for spec, on_event in (
         (CALL_LOG_SPEC, partial(call_log.on_call_event_at, prices)),
         (CLIENTS_SPEC, call_log.on_client_event),
         (LOGGED_CALLS_SPEC, call_log.on_analytics_event),
+        (ANSWERERS_SPEC, call_log.on_answerer_event),
     ):
         wired.append((spec, _handler(on_event)))
     return wired

@@ -39,7 +39,7 @@ def projections(prices: Prices | None = None) -> list[Projection]:
         ),
         Projection(
             name="call_log",
-            tables=("calls", "clients"),
+            tables=("calls", "clients", "phone_numbers", "assistants"),
             consumers=tuple(call_log_consumers(prices)),
         ),
     ]
