@@ -39,6 +39,7 @@ OTHER: dict[str, Any] = {
     "fallback_language": "fr", "first_message": "Hallo!", "interruption_sensitivity": 0.9,
     "silence_timeout": 4.0, "response_delay": 0.3, "status": "draft",
     "capabilities": {"book_appointments": False}, "is_active": False,
+    "analysis_fields": ({"name": "party_size", "type": "integer"},),
 }
 # Values outside the Realtime API's limits, and the value a call uses for them instead.
 OUTSIDE: dict[str, list[tuple[Any, Any]]] = {

@@ -146,6 +146,8 @@ ASSISTANT_FIELD_EFFECTS: dict[str, FieldEffect] = {
     "status": "not_a_call_setting",
     "is_active": "honoured",  # an inactive assistant's numbers get the default receptionist
     "capabilities": "not_a_call_setting",
+    # Read after the call, by post-call analysis (analytics-service), never during it.
+    "analysis_fields": "not_a_call_setting",
 }
 
 
