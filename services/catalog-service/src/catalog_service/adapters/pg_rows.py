@@ -30,7 +30,9 @@ class ProjectionOutOfStep(RuntimeError):
 
 
 def _is_json(annotation: Any) -> bool:
-    return typing.get_origin(annotation) is dict or annotation is dict
+    # Dicts, and tuples/lists of models (an assistant's analysis_fields): stored whole,
+    # as they are read whole; no query looks inside them.
+    return typing.get_origin(annotation) in (dict, tuple, list) or annotation is dict
 
 
 @dataclass(frozen=True)

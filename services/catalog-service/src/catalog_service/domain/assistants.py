@@ -11,6 +11,7 @@ why, so a GET never pretends a setting works. Which fields those are is the kern
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import langcodes
@@ -19,6 +20,7 @@ from ringbook.contracts.catalog import (
     REALTIME_MAX_OUTPUT_TOKENS,
     REALTIME_SPEED_RANGE,
     REALTIME_VOICES,
+    AnalysisField,
     AssistantState,
     is_openai,
 )
@@ -38,6 +40,9 @@ _IGNORED_BECAUSE = {
     "response_delay": _TURN_TAKING,
 }
 MAX_LANGUAGE_TAG_CHARS = 35
+# Each field is one more thing post-call analysis asks the model for on every call: a
+# bound keeps that prompt (and its answer) small.
+MAX_ANALYSIS_FIELDS = 20
 
 
 class InvalidLanguage(ValueError):
@@ -53,6 +58,19 @@ def language_tag(raw: str) -> str:
     if tag == "und":
         raise InvalidLanguage("'und' (undetermined) names no language")
     return tag
+
+
+def analysis_field_set(fields: Sequence[AnalysisField]) -> list[AnalysisField]:
+    """An assistant's extraction fields as given, or ValueError: at most
+    MAX_ANALYSIS_FIELDS, and no name twice (a name is a key of the call's ``extraction``
+    object, so a second field of that name could never be told apart)."""
+    if len(fields) > MAX_ANALYSIS_FIELDS:
+        raise ValueError(f"at most {MAX_ANALYSIS_FIELDS} fields, not {len(fields)}")
+    names = [f.name for f in fields]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"each name once: {', '.join(twice)} given more than once")
+    return list(fields)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from ringbook.contracts.catalog import AnalysisField
 
-from catalog_service.domain.assistants import language_tag
+from catalog_service.domain.assistants import analysis_field_set, language_tag
 from catalog_service.domain.business_hours import iana_zone, weekly_hours_text
 from catalog_service.domain.numbers import e164
 from catalog_service.domain.tools import headers, parameters_schema, tool_name
@@ -19,6 +20,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 JsonObject = dict[str, Any]
 Language = Annotated[str, AfterValidator(language_tag)]
+AnalysisFields = Annotated[list[AnalysisField], AfterValidator(analysis_field_set)]
 PhoneNumber = Annotated[str, Field(max_length=64), AfterValidator(e164)]
 ToolName = Annotated[str, AfterValidator(tool_name)]
 Endpoint = Annotated[str, Field(min_length=1, max_length=2048)]

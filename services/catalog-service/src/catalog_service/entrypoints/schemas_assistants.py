@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+from ringbook.contracts.catalog import AnalysisField
 
 from catalog_service.application.assistants import AssistantView
 from catalog_service.domain.records import AssistantLinks
 from catalog_service.entrypoints.fields import (
+    AnalysisFields,
     Body,
     JsonObject,
     Label,
@@ -49,12 +51,14 @@ class AssistantChange(Body):
     status: Literal["draft", "testing", "deployed"] | None = None
     is_active: bool | None = None
     capabilities: JsonObject | None = None
+    analysis_fields: AnalysisFields | None = None
     tool_ids: Ids | None = None
     file_ids: Ids | None = None
 
     _not_null = field_validator(
         "name", "llm_provider", "llm_model", "temperature", "max_tokens", "voice_provider",
-        "language", "status", "is_active", "capabilities", "tool_ids", "file_ids",
+        "language", "status", "is_active", "capabilities", "analysis_fields", "tool_ids",
+        "file_ids",
     )(refuse_null)
 
     def state_changes(self) -> dict[str, Any]:
@@ -110,6 +114,7 @@ class AssistantOut(BaseModel):
     status: str
     is_active: bool
     capabilities: dict[str, Any]
+    analysis_fields: list[AnalysisField]
     owner_id: uuid.UUID
     created_at: datetime
     updated_at: datetime
