@@ -10,6 +10,7 @@ import pytest
 from analytics_service.adapters.openai_call_analyzer import OpenAICallAnalyzer
 from analytics_service.application.analysis_ports import AnalyzerFailed
 from analytics_service.domain.call_analysis import SCHEMA_NAME, ExtractionField, render_transcript
+from ringbook_devtools.processes import free_port
 from ringbook_simulators.responses import LlmState
 from ringbook_simulators.responses.testing import running_llm
 
@@ -65,8 +66,7 @@ async def test_an_error_status_is_one_failed_attempt(
 
 
 async def test_an_unreachable_model_is_a_failed_attempt() -> None:
-    async with running_llm() as base_url:
-        pass  # the server is gone: nothing listens on its port any more
+    base_url = f"http://127.0.0.1:{free_port()}/v1"  # a free port: nothing listens there
     analyzer = OpenAICallAnalyzer(api_key="k", model="m", base_url=base_url,
                                   timeout_seconds=2)
     with pytest.raises(AnalyzerFailed, match="unreachable"):

@@ -115,12 +115,11 @@ class ConsumerReplay:
     async def _next(self, *, wait: float) -> list[Msg]:
         assert self._sub is not None
         msgs: list[Msg] = []
-        try:
+        # A timeout ends the chunk with what arrived (maybe nothing): the caller decides.
+        with contextlib.suppress(NatsTimeout, TimeoutError):
             msgs.append(await self._sub.next_msg(timeout=wait))
             while len(msgs) < self._chunk and self._sub.pending_msgs > 0:
                 msgs.append(await self._sub.next_msg(timeout=wait))
-        except (NatsTimeout, TimeoutError):
-            pass
         return msgs
 
     def _item(self, msg: Msg) -> _Item:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ringbook.contracts.call_log import Sentiment
 
-from analytics_service.domain.figures import avg_sentiment, sentiment_counts
+from analytics_service.domain.figures import avg_sentiment, sentiment_counts, success_rate
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,9 @@ class WindowFigures(DayFigures):
 
 
 def _rate(successes: int, known: int) -> float | None:
-    """Percent of the calls whose success is known; None when none is known yet."""
-    return round(100.0 * successes / known, 1) if known else None
+    """``figures.success_rate``, but None when no call's success is known yet (a chart
+    leaves a gap rather than draw a false 0 %)."""
+    return success_rate(successes, known) if known else None
 
 
 def _ms(value: float | None) -> float | None:

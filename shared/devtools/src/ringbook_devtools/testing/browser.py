@@ -24,7 +24,7 @@ INSTALL_TIMEOUT_SECONDS = 900
 
 
 class BrowserUnavailable(RuntimeError):
-    pass
+    """No chromium, and none can be installed here (the message says why)."""
 
 
 def find_chromium() -> str | None:
