@@ -110,6 +110,27 @@ async def test_concurrent_writers_on_one_version_exactly_one_wins(runtime: Servi
         assert await event_store.current_version(conn, agg) == 1
 
 
+async def test_a_batch_with_one_taken_version_stores_nothing_and_names_it(
+        runtime: ServiceRuntime) -> None:
+    # Many events go as one executemany; one clash must still fail them all.
+    taken, fresh = uuid.uuid4(), uuid.uuid4()
+    async with runtime.pool.acquire() as conn:
+        async with conn.transaction():
+            await event_store.append(conn, [canceled(taken, 1)])
+        batch = [*(canceled(uuid.uuid4(), 1) for _ in range(50)), canceled(taken, 1),
+                 canceled(fresh, 1)]
+        with pytest.raises(event_store.ConcurrencyConflict) as raised:
+            async with conn.transaction():
+                await event_store.append(conn, batch)
+        assert (raised.value.aggregate_id, raised.value.version) == (taken, 1)
+        assert await conn.fetchval("select count(*) from events") == 1
+        assert await conn.fetchval("select count(*) from outbox") == 1
+        async with conn.transaction():
+            await event_store.append(conn, [e for e in batch if e.aggregate_id != taken])
+        assert await conn.fetchval("select count(*) from events") == 52
+        assert await conn.fetchval("select count(*) from outbox") == 52
+
+
 async def test_events_are_append_only(runtime: ServiceRuntime) -> None:
     agg = uuid.uuid4()
     async with runtime.pool.acquire() as conn:
