@@ -12,12 +12,12 @@ from analytics_service.domain.call_analysis import (
     MAX_TRANSCRIPT_CHARS,
     ExtractionField,
     InvalidAnalysis,
-    RetryPolicy,
     output_schema,
     parse_analysis,
     render_input,
     render_transcript,
 )
+from ringbook.backoff import BackoffPolicy
 from ringbook.bus.worker import PoisonEvent
 from ringbook.clock import FakeClock
 from ringbook.contracts.call_log import CallLogged, call_log_id
@@ -83,7 +83,7 @@ def test_a_bad_answer_is_refused(answer: object) -> None:
 
 
 def test_retries_back_off_exponentially_up_to_a_cap() -> None:
-    policy = RetryPolicy(base_seconds=10, max_delay_seconds=60, max_attempts=5)
+    policy = BackoffPolicy(base_seconds=10, max_delay_seconds=60, max_attempts=5)
     delays = [policy.after_failure(n, NOW) for n in range(1, 6)]
     assert delays[:4] == [NOW + timedelta(seconds=s) for s in (10, 20, 40, 60)]
     assert delays[4] is None  # the fifth failure was the last attempt

@@ -57,7 +57,14 @@ def register(
 def _ensure_loaded() -> None:
     # The contract modules register themselves on import; importing them here (and not
     # at this module's import) keeps the import graph acyclic.
-    from ringbook.contracts import bookings, call_log, calls, catalog, requests  # noqa: F401
+    from ringbook.contracts import (  # noqa: F401
+        bookings,
+        call_log,
+        calls,
+        catalog,
+        leads,
+        requests,
+    )
 
 
 def entry_for_type(type_: str) -> CatalogueEntry:

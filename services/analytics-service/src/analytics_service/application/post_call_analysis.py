@@ -13,7 +13,7 @@ Analysing (``AnalysisWorker``, a supervised task per lane): a lane claims the ol
 job with ``for update skip locked`` (two replicas never hold the same job), asks the LLM
 outside any other work, and in that same transaction either appends ``call_analyzed``
 (version 1 of the call's ``call_analysis`` aggregate) through the event store and marks
-the job done, or records the failure and the next attempt's time (``RetryPolicy``). A
+the job done, or records the failure and the next attempt's time (``BackoffPolicy``). A
 failing call therefore waits on its own backoff while other jobs are claimed; the log's
 row exists from the call's own events and never waits for its analysis.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ringbook.backoff import BackoffPolicy
 from ringbook.bus.worker import ConsumerSpec, PoisonEvent
 from ringbook.clock import Clock
 from ringbook.contracts.call_log import (
@@ -43,7 +44,7 @@ from analytics_service.application.analysis_ports import (
     JobQueue,
     JobRecorder,
 )
-from analytics_service.domain.call_analysis import CallAnalysis, RetryPolicy, render_transcript
+from analytics_service.domain.call_analysis import CallAnalysis, render_transcript
 
 log = get_logger(__name__)
 
@@ -116,7 +117,7 @@ def analyzed_event(job: AnalysisJob, analysis: CallAnalysis, model: str,
 
 
 class AnalysisWorker:
-    def __init__(self, *, queue: JobQueue, analyzer: CallAnalyzer, policy: RetryPolicy,
+    def __init__(self, *, queue: JobQueue, analyzer: CallAnalyzer, policy: BackoffPolicy,
                  clock: Clock, poll_seconds: float) -> None:
         self._queue, self._analyzer, self._policy = queue, analyzer, policy
         self._clock, self._poll = clock, poll_seconds

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, Final, Literal, cast
 
 from ringbook.contracts.call_log import SENTIMENTS, Sentiment
@@ -128,21 +127,3 @@ def parse_analysis(answer: Any, fields: Sequence[ExtractionField]) -> CallAnalys
     return CallAnalysis(summary=summary.strip()[:MAX_SUMMARY_CHARS],
                         sentiment=cast(Sentiment, sentiment), success=success,
                         extraction=extraction)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with a cap on attempts: attempt n (1-based) that failed waits
-    ``base * 2**(n-1)`` (at most ``max_delay``) before the next; after ``max_attempts``
-    failures the job is failed for good."""
-
-    base_seconds: float
-    max_delay_seconds: float
-    max_attempts: int
-
-    def after_failure(self, attempts: int, now: datetime) -> datetime | None:
-        """When to try again after ``attempts`` failures in all; None: give up."""
-        if attempts >= self.max_attempts:
-            return None
-        delay = min(self.base_seconds * 2 ** max(attempts - 1, 0), self.max_delay_seconds)
-        return now + timedelta(seconds=delay)
