@@ -194,6 +194,14 @@ async def test_parse_with_a_pydantic_model_reads_dates(client: AsyncOpenAI) -> N
         last_contact=date(2024, 11, 20))
 
 
+async def test_odd_leads_get_answers_not_errors(client: AsyncOpenAI) -> None:
+    last_day = await analyse(client, lead_text(today="9999-12-31"))
+    assert last_day["next_action_at"] == "9999-12-31"  # no day after it, and no 500
+    nameless = await analyse(client, "Status: neu\nNotes: wants a callback\n")
+    assert nameless["next_action_description"] == "Follow up with the lead: wants a callback"
+    assert nameless["reason"] == "The lead: a new lead, no last contact recorded."
+
+
 def test_facts_are_labelled_lines_normalised() -> None:
     facts = facts_of("E-Mail: a@b.de\nDISG type: I\nNotes: call at 10:30: urgent\n"
                      "A label far too long to be a label at all: x\nEmpty:\n"

@@ -49,7 +49,8 @@ _LANGUAGES: Final = {"de": "de", "ger": "de", "deu": "de", "en": "en", "eng": "e
 _CHANNELS: Final = (("whatsapp", "WhatsApp"), ("sms", "SMS"), ("mail", "E-Mail"),
                     ("telefon", "Telefon"), ("phone", "Telefon"), ("call", "Telefon"),
                     ("anruf", "Telefon"))
-LEAD_LABELS: Final = ("name", "channel")
+# Facts only a lead has: a call transcript's labels (Caller, Agent, Outcome) are none.
+LEAD_LABELS: Final = ("name", "channel", "status", "last_contact", "notes")
 
 
 def normalise(label: str) -> str:
@@ -141,7 +142,10 @@ class Lead:
 
     @property
     def next_action_at(self) -> date:
-        return self.today + timedelta(days=SOON_DAYS if self.needs_action else LATER_DAYS)
+        try:
+            return self.today + timedelta(days=SOON_DAYS if self.needs_action else LATER_DAYS)
+        except OverflowError:  # "Today: 9999-12-31" is a client's to send, not a 500
+            return date.max
 
 
 def lead_of(facts: Mapping[str, str], text: str, name: str | None) -> Lead:
@@ -177,6 +181,10 @@ def _who(lead: Lead) -> str:
     return f"{who} {_VIA[lead.language]} {lead.channel}" if lead.channel else who
 
 
+def _capitalised(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]  # "den Lead …" opens a sentence too
+
+
 def latest_note(lead: Lead) -> str | None:
     """The notes' last clause: notes are written oldest first, so it is the news."""
     if not lead.notes:
@@ -190,7 +198,7 @@ def action_sentence(lead: Lead) -> str:
     soon, later = _ACT[lead.language]
     sentence = (soon if lead.needs_action else later).format(who=_who(lead))
     note = latest_note(lead)
-    return f"{sentence}: {note}" if note else sentence
+    return _capitalised(f"{sentence}: {note}" if note else sentence)
 
 
 def reason_sentence(lead: Lead) -> str:
@@ -207,4 +215,4 @@ def reason_sentence(lead: Lead) -> str:
         why.append(stale.format(days=days))
     if not why:
         why.append(fine.format(status=lead.status, days=days))
-    return f"{_who(lead)}: {', '.join(why)}."
+    return _capitalised(f"{_who(lead)}: {', '.join(why)}.")

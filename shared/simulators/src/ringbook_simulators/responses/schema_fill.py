@@ -34,7 +34,9 @@ a date (format ``date``, or a    its fact's date; ``next_*``: Today + 2 days whe
 name ending ``_at``/``_date``)   lead needs action, else + 14; else null or Today
 ``needs_*``/``*action*`` bool    whether the lead needs action
 ``status`` enum without a fact   "neu" (or "new"/"nuovo"), if the enum has it
-with a ``name``/``channel`` fact:
+with a lead's fact (``name``,
+``channel``, ``status``,
+``last_contact``, ``notes``):
 ``*subject*``                    an e-mail's subject; null (or "") for other channels
 ``*reason*``                     why (not) to act, naming the lead and the channel
 ``*description*``/``next_*``     the next action, e.g. "Lea Kramer per WhatsApp
