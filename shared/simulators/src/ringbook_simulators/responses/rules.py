@@ -13,14 +13,19 @@ What a request's text says is read in three steps, the same for every schema:
 * summary: the first caller line (at most 160 characters), then the outcome.
 
 Names are taken after "my name is", "this is", "I'm", "mi chiamo", "sono", "ich heiße",
-"mein Name ist", "hier ist" (one or two capitalised words), for fields about names.
+"mein Name ist", "hier ist" (one or two capitalised words), for fields about names;
+a ``Name:`` fact (a labelled line, see :mod:`lead_rules`) comes before them all.
+The text's facts (``Label: value`` lines) are kept on the reading for the schema filler.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
+
+from ringbook_simulators.responses.lead_rules import facts_of
 
 CALLER_LABELS: Final = ("caller", "callee", "customer", "user")
 _LABEL = re.compile(r"^\s*([A-Za-z]+)\s*:\s*(.*)$")
@@ -73,9 +78,13 @@ class Reading:
     success: bool
     summary: str
     names: tuple[str, ...]
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str | None:
+        # A labelled "Name:" states the name; an introduction only suggests one.
+        if fact := self.facts.get("name"):
+            return fact
         return self.names[0] if self.names else None
 
     def first(self, pattern: re.Pattern[str]) -> str | None:
@@ -145,4 +154,4 @@ def read(text: str) -> Reading:
                f"{'got' if success else 'did not get'} what they called for.")
     names = tuple(dict.fromkeys(m.group(1) for m in _NAME_INTRO.finditer(text)))
     return Reading(text=text, caller_lines=lines, sentiment=sentiment_of(lines),
-                   success=success, summary=summary, names=names)
+                   success=success, summary=summary, names=names, facts=facts_of(text))
