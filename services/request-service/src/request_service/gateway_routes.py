@@ -76,6 +76,11 @@ ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("/api/business-hours", CATALOG, seed_001_errors=True),
     GatewayRoute("/api/bookings", CATALOG),
     GatewayRoute("/api/function-handler", CATALOG),
+    # seed 003's sales leads (its own paths outside /api are contracts too)
+    GatewayRoute("/api/leads", CATALOG),
+    GatewayRoute("/import/leads", CATALOG),
+    GatewayRoute("/leads", CATALOG),
+    GatewayRoute("/ai", CATALOG),
     # analytics-service
     GatewayRoute("/api/analytics", ANALYTICS),
     GatewayRoute("/api/calls", ANALYTICS),
