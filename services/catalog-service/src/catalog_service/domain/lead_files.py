@@ -60,19 +60,38 @@ def _strict(raw: bytes, encoding: str) -> str:
 
 
 def _detected(raw: bytes) -> str:
-    # cp1252 first: German Excel writes it, and on short files (a few names) the detector's
-    # open guess is unreliable (it calls "Müller" big5 or cp1006). Asking it only whether
-    # the cp1252 reading is coherent keeps its judgement where it is good: a Russian
-    # cp1251 or a Shift-JIS file reads as mess in cp1252 and falls through to detection.
-    western = charset_normalizer.from_bytes(raw, cp_isolation=["cp1252"]).best()
-    if western is not None:
-        return str(western)
+    # cp1252 first, by its bytes: German Excel writes it, and on short files (a few names)
+    # the detector's guess is unreliable (it calls "Müller" big5 and "ÄÖÜ" hp_roman8).
+    if (western := _western(raw)) is not None:
+        return western
     best = charset_normalizer.from_bytes(raw).best()
     if best is None:
         raise UnreadableFile(
             "the file's encoding is not recognisable: save it as CSV UTF-8 or as CSV from Excel"
         )
     return str(best)
+
+
+# The cp1252 bytes of the letters and signs Western European names and notes use:
+# umlauts and accented vowels, ß, ç, ñ, €, typographic quotes and dashes, °, §, NBSP.
+_WESTERN_BYTES = frozenset(
+    # Escaped: single quotes, en dash and acute accent, which ruff mistakes for ASCII.
+    "äöüÄÖÜßéèêëàáâçñíìîïóòôúùûÉÈÀÇ€„“”\u2018\u2019\u2013—…•°§\xa0²³µ·\u00b4«»©®½".encode("cp1252")
+)
+# Cyrillic cp1251 shares about half its letters' bytes with that set, Shift-JIS and
+# GBK fewer still; German text has nothing else.
+_WESTERN_SHARE = 0.9
+
+
+def _western(raw: bytes) -> str | None:
+    """``raw`` read as cp1252 if its non-ASCII bytes are (nearly) all Western letters."""
+    high = [byte for byte in raw if byte >= 0x80]
+    if sum(byte in _WESTERN_BYTES for byte in high) < _WESTERN_SHARE * len(high):
+        return None
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: cp850 from DOS, say
+        return None
 
 
 def read_table(text: str) -> Table:
@@ -101,7 +120,7 @@ def read_table(text: str) -> Table:
 
 def _sep_line(line: str) -> str | None:
     """The delimiter a ``sep=;`` line (Excel's hint) names, or None if ``line`` is not one."""
-    stripped = line.strip().strip('"')
+    stripped = line.strip(" ").strip('"')  # not strip(): "sep=\t" names a tab
     if stripped.lower().startswith("sep=") and len(stripped) == 5:
         return stripped[4]
     return None
