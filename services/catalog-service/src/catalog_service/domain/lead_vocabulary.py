@@ -123,12 +123,11 @@ def channel_of(text: str) -> str:
 def disg_of(text: str) -> str | None:
     """D, I, S or G for a DISG (or DISC) type however written ("Typ I", "stetig"), else None."""
     key = word_key(text)
-    for affix in ("typ", "type"):
+    for affix in ("type", "typ"):  # the longer first: "typec" is type C, not "ec"
         # "Typ I", "I-Typ", "type C": the word around the letter says nothing.
-        if key.startswith(affix) and key != affix:
-            key = key.removeprefix(affix)
-        elif key.endswith(affix) and key != affix:
-            key = key.removesuffix(affix)
+        if key != affix and (key.startswith(affix) or key.endswith(affix)):
+            key = key.removeprefix(affix) if key.startswith(affix) else key.removesuffix(affix)
+            break
     return _DISG.get(key)
 
 
