@@ -234,3 +234,37 @@ def test_any_valid_row_the_builder_writes_reads_back_equal(
         assert lead.channel == channels[spec.channel]
         assert lead.notes == (spec.notes or None)
         assert lead.last_contact == day
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=300, deadline=None)
+def test_any_text_is_rows_or_unreadable_never_another_exception(text: str) -> None:
+    try:
+        result = rows_from_table(read_table(text), region="DE", today=TODAY)
+    except UnreadableFile as exc:
+        assert str(exc)
+    else:
+        assert result.total_rows == len(result.leads) + len(result.error_rows)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from(["name", "Name", "email", "E-Mail", "phone", "Telefon", "extra",
+                         "last_contact", "status", "Kanal", "DISG", "Firma", "sonstiges"])
+
+
+@given(st.lists(_JSON | st.dictionaries(_KEYS, _JSON, max_size=6), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_any_json_items_are_leads_or_row_errors(items: list[object]) -> None:
+    result = rows_from_objects(items, region="DE", today=TODAY)
+    assert result.total_rows == len(items) == len(result.leads) + len(result.error_rows)
+    assert all(1 <= error.row <= len(items) for error in result.errors)
+
+
+def test_a_huge_json_number_is_a_row_error() -> None:
+    result = rows_from_objects([{"name": "Max", "phone": 10**5000}], region="DE", today=TODAY)
+    assert [(e.row, e.field) for e in result.errors] == [(1, "phone")]

@@ -74,10 +74,11 @@ def _detected(raw: bytes) -> str:
 
 # The cp1252 bytes of the letters and signs Western European names and notes use:
 # umlauts and accented vowels, ß, ç, ñ, €, typographic quotes and dashes, °, §, NBSP.
-_WESTERN_BYTES = frozenset(
+_WESTERN_BYTES = (
     # Escaped: single quotes, en dash and acute accent, which ruff mistakes for ASCII.
     "äöüÄÖÜßéèêëàáâçñíìîïóòôúùûÉÈÀÇ€„“”\u2018\u2019\u2013—…•°§\xa0²³µ·\u00b4«»©®½".encode("cp1252")
 )
+_ASCII_BYTES = bytes(range(0x80))
 # Cyrillic cp1251 shares about half its letters' bytes with that set, Shift-JIS and
 # GBK fewer still; German text has nothing else.
 _WESTERN_SHARE = 0.9
@@ -85,8 +86,10 @@ _WESTERN_SHARE = 0.9
 
 def _western(raw: bytes) -> str | None:
     """``raw`` read as cp1252 if its non-ASCII bytes are (nearly) all Western letters."""
-    high = [byte for byte in raw if byte >= 0x80]
-    if sum(byte in _WESTERN_BYTES for byte in high) < _WESTERN_SHARE * len(high):
+    # bytes.translate deletes in C: a 10 MB export is counted in milliseconds.
+    high = raw.translate(None, _ASCII_BYTES)
+    others = high.translate(None, _WESTERN_BYTES)
+    if len(others) > (1 - _WESTERN_SHARE) * len(high):
         return None
     try:
         return raw.decode("cp1252")

@@ -151,7 +151,8 @@ def _scalar_text(value: object) -> str | None:
     if isinstance(value, bool):  # a bool is an int to Python, but never a lead's value
         return None
     if isinstance(value, int):
-        return str(value)
+        # Python refuses str() of ints over 4,300 digits; no lead's value is one.
+        return str(value) if abs(value) < 10**100 else None
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
