@@ -35,7 +35,10 @@ def dns() -> FakeDns:
 @pytest.fixture
 def settings(infra: ServerSet, fresh_schema: str, tmp_path: Path) -> CatalogSettings:
     return settings_for(infra, CatalogSettings, service="catalog-service", schema=fresh_schema,
-                        file_max_bytes=64 * 1024, file_store_dir=tmp_path / "files")
+                        file_max_bytes=64 * 1024, file_store_dir=tmp_path / "files",
+                        # Leads are analysed only where a test runs the SIMULATED LLM
+                        # (test_lead_analysis.py): nothing else may depend on a model.
+                        lead_analysis_enabled=False)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """catalog-service settings: the kernel's (ServiceSettings, SecretBoxSettings), the
-knowledge files' (FileStoreSettings: FILE_MAX_BYTES, FILE_STORE, S3_*, EXTRACTION_*), and
-these.
+knowledge files' (FileStoreSettings: FILE_MAX_BYTES, FILE_STORE, S3_*, EXTRACTION_*), the
+leads' (LeadSettings: OPENAI_*, LEAD_*, AI_RATE_LIMIT), and these.
 
 ==============================  ===========================================================
 SECRETS_ENCRYPTION_KEYS         Fernet keys sealing tools' headers, credentials and signing
@@ -39,14 +39,16 @@ from ringbook.settings import Environment
 from ringbook.web.rate_limits import RateLimits
 
 from catalog_service.file_settings import FileStoreSettings
+from catalog_service.lead_settings import LeadSettings
 
 SIMULATED_ACCOUNT_SID = "ACsimulated00000000000000000000000"
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 FUNCTION_HANDLER = "function_handler"
 BOOKINGS_API = "bookings_api"
+AI_API = "ai"
 
 
-class CatalogSettings(FileStoreSettings, SecretBoxSettings):
+class CatalogSettings(FileStoreSettings, SecretBoxSettings, LeadSettings):
     service_name: str = "catalog-service"
     http_port: int = 8003
 
@@ -62,8 +64,9 @@ class CatalogSettings(FileStoreSettings, SecretBoxSettings):
 
     function_handler_rate_limit: str = "30/minute"
     bookings_api_rate_limit: str = "20/minute"
+    ai_rate_limit: str = "60/minute"
 
-    @field_validator("function_handler_rate_limit", "bookings_api_rate_limit")
+    @field_validator("function_handler_rate_limit", "bookings_api_rate_limit", "ai_rate_limit")
     @classmethod
     def _a_rate_limit(cls, value: str) -> str:
         if value:
@@ -72,7 +75,8 @@ class CatalogSettings(FileStoreSettings, SecretBoxSettings):
 
     def rate_limits(self) -> RateLimits:
         return RateLimits({FUNCTION_HANDLER: self.function_handler_rate_limit,
-                           BOOKINGS_API: self.bookings_api_rate_limit})
+                           BOOKINGS_API: self.bookings_api_rate_limit,
+                           AI_API: self.ai_rate_limit})
 
     @model_validator(mode="after")
     def _private_addresses_only_in_development(self) -> Self:

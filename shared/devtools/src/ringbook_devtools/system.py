@@ -141,7 +141,8 @@ class LocalSystem:
             env["HTTP_PORT"] = str(p[name])
         if self._simulated_model:
             env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{p['model']}/v1"
-            if name == "analytics-service":  # its post-call analysis: the SIMULATED LLM
+            # Text (post-call analysis; leads' analysis and drafts): the SIMULATED LLM.
+            if name in ("analytics-service", "catalog-service"):
                 env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{p['llm']}/v1"
         return env
 

@@ -63,13 +63,21 @@ _lock = threading.Lock()
 
 def search_config(text: str) -> str:
     """The Postgres text search configuration for ``text``'s language, or ``simple``."""
+    language = language_of(text)
+    return CONFIGURATIONS.get(language, SIMPLE) if language else SIMPLE
+
+
+def language_of(text: str) -> str | None:
+    """``text``'s ISO 639-1 language, or None when it is too short or the detector is
+    unsure. The first call loads the model (about a second): call it off the event
+    loop, or after :func:`preload`."""
     sample = _sample(text)
     if sum(1 for ch in sample if ch.isalpha()) < MIN_LETTERS:
-        return SIMPLE
+        return None
     language, confidence = _loaded().classify(sample)
     if confidence < MIN_CONFIDENCE:
-        return SIMPLE
-    return CONFIGURATIONS.get(str(language), SIMPLE)
+        return None
+    return str(language)
 
 
 def preload() -> None:

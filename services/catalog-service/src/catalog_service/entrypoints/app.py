@@ -1,4 +1,4 @@
-"""catalog-service's app: the catalog's HTTP API (seeds 001 and 002), the CATALOG
+"""catalog-service's app: the catalog's HTTP API (seeds 001, 002 and 003's leads), the CATALOG
 stream it publishes through its outbox, and the tool usage consumer of CALLS.
 
 Nothing happens at import or in ``create_app`` beyond building objects: migrations,
@@ -28,6 +28,7 @@ from catalog_service.adapters.twilio_numbers import TwilioNumbers
 from catalog_service.application.ports import NumberProvisioning
 from catalog_service.application.tools import ToolSecrets
 from catalog_service.entrypoints import (
+    ai_routes,
     assistant_link_routes,
     assistant_routes,
     booking_routes,
@@ -35,6 +36,8 @@ from catalog_service.entrypoints import (
     client_routes,
     errors,
     file_routes,
+    lead_import_routes,
+    lead_routes,
     phone_number_routes,
     slot_routes,
     tool_routes,
@@ -43,6 +46,11 @@ from catalog_service.entrypoints.consumers import booking_sms_consumer, tool_usa
 from catalog_service.entrypoints.dependencies import Catalog
 from catalog_service.entrypoints.envelope import SeedEnvelopeMiddleware
 from catalog_service.entrypoints.file_wiring import blob_store, classifier, extraction
+from catalog_service.entrypoints.lead_wiring import (
+    leads_for,
+    openai_lead_model,
+    wire_lead_analysis,
+)
 from catalog_service.settings import CatalogSettings
 
 
@@ -98,6 +106,8 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
     blobs = blob_store(settings)
     if edges.extraction:
         runtime.add_consumer(*extraction(settings, blobs, clock))
+    lead_model = openai_lead_model(settings)
+    wire_lead_analysis(runtime, settings, lead_model, clock)
     allow_private = (settings.tool_allow_private_addresses
                      and settings.environment is Environment.DEVELOPMENT)
     endpoints = (NetGuardEndpoints(allow_private=allow_private) if edges.resolve is None
@@ -115,6 +125,10 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
             file_max_bytes=settings.file_max_bytes,
             limits=settings.rate_limits(),
         )
+        app.state.leads = leads_for(settings, rt, lead_model, clock)
+
+    async def on_stop(app: FastAPI, rt: ServiceRuntime) -> None:
+        await lead_model.close()
 
     upload_limit = file_routes.upload_limit(settings.file_max_bytes)
     app = create_service_app(
@@ -130,10 +144,15 @@ def create_app(settings: CatalogSettings, clock: Clock | None = None,
             client_routes.router,
             slot_routes.router,
             booking_routes.router,
+            lead_import_routes.router,
+            lead_routes.router,
+            ai_routes.router,
         ],
         on_start=on_start,
-        # Only the upload route takes bodies larger than MAX_BODY_BYTES.
-        body_limits={file_routes.PATH: upload_limit, file_routes.PATH + "/": upload_limit},
+        on_stop=on_stop,
+        # Only the upload and import routes take bodies larger than MAX_BODY_BYTES.
+        body_limits={file_routes.PATH: upload_limit, file_routes.PATH + "/": upload_limit,
+                     lead_import_routes.PATH: settings.lead_import_max_bytes},
     )
     errors.install(app)
     # Added last, so outermost: it sees the platform middleware's own refusals too.

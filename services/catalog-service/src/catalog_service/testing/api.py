@@ -64,5 +64,6 @@ class CatalogApi:
         """How many rows every table the API writes holds (events and read models)."""
         tables = ("events", "outbox", "assistants", "tools", "assistant_tools",
                   "assistant_files", "knowledge_files", "phone_numbers", "clients",
-                  "number_claims", "business_hours", "slot_schedules", "slots", "bookings")
+                  "number_claims", "business_hours", "slot_schedules", "slots", "bookings",
+                  "leads", "lead_analysis_jobs")
         return {t: await self.count(t) for t in tables}
