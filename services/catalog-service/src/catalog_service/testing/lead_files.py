@@ -158,8 +158,12 @@ class ExpectedCounts:
       (total_rows - len(error_rows)), repeats included.
     - ``without_status`` / ``without_last_contact`` / ``stale``: valid rows with no
       status, with no last contact, with a last contact 200-800 days before ``today``
-      (every other last contact is 0-60 days before it, so any threshold in between
+      (every other last contact is 0-25 days before it, so any threshold in between
       counts the same rows).
+    - ``needs_action`` / ``leads_without_last_contact``: the same for the distinct leads
+      (a repeat carries its original's status and last contact), as an import answers
+      them: a lead needs action without a status, or with an open status and no or a
+      stale last contact; "Gewonnen" and "Kein Interesse" are closed.
     """
 
     total_rows: int
@@ -170,8 +174,11 @@ class ExpectedCounts:
     without_status: int
     without_last_contact: int
     stale: int
+    needs_action: int = 0
+    leads_without_last_contact: int = 0
 
 
+_CLOSED = ("Gewonnen", "Kein Interesse")
 _FIRST = ("Jürgen", "Sören", "Björn", "Jörg", "Anna", "Lena", "Günter", "Käthe", "Max", "Renée")
 _LAST = ("Müller", "Weiß", "Schäfer", "Größe", "Köhler", "Krüger", "Meißner", "Fischer")
 _COMPANIES = ("Bäckerei Größe", "Müller & Söhne GmbH", "Café Weiß", "", "Schäfer; Partner")
@@ -232,6 +239,10 @@ def german_excel_export(
         without_status=sum(1 for spec, _ in good if not spec.status),
         without_last_contact=sum(1 for spec, _ in good if not spec.last_contact),
         stale=sum(1 for _, kind in good if kind.endswith("-stale")),
+        needs_action=sum(1 for spec, kind in originals if not spec.status or (
+            spec.status not in _CLOSED
+            and (not spec.last_contact or kind.endswith("-stale")))),
+        leads_without_last_contact=sum(1 for spec, _ in originals if not spec.last_contact),
     )
     return excel_export(specs), counts
 
@@ -243,7 +254,7 @@ def _lead_row(i: int, today: date, rng: random.Random) -> tuple[LeadRowSpec, boo
     contact = rng.random()  # e-mail and phone, e-mail only, or phone only
     email = f"{first}.{last}{i}@beispiel.de".lower().translate(_ASCII)
     stale = rng.random() < 0.2
-    age = rng.randint(200, 800) if stale else rng.randint(0, 60)
+    age = rng.randint(200, 800) if stale else rng.randint(0, 25)
     last_contact = "" if rng.random() < 0.15 else _written(today - timedelta(days=age), rng)
     spec = LeadRowSpec(
         name=f"{first} {last}",
