@@ -88,6 +88,7 @@ CATALOG_PATH_VALUES.update({name: str(uuid.uuid4()) for name in ("call_id", "key
 CATALOG_PATH_VALUES["number"] = "+49305550100"
 CATALOG_PATH_VALUES["booking_date"] = "2030-01-07"
 CATALOG_PATH_VALUES["reference"] = "SPA-000001"
+CATALOG_PATH_VALUES["lead_id"] = str(uuid.uuid4())
 
 
 def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
@@ -119,6 +120,12 @@ def catalog_bodies() -> dict[tuple[str, str], BodyFactory]:
         ("PUT", "/api/clients/{client_id}"): lambda: dict(client),
         ("PUT", "/api/clients/{client_id}/slots"): lambda: dict(slots),
         ("PUT", "/api/phone-numbers/{number_id}/slots"): lambda: dict(slots),
+        ("POST", "/import/leads"): lambda: {
+            "csv": "Name;E-Mail;Status\nLea Kramer;lea@example.com;offen\n"},
+        ("PATCH", "/api/leads/{lead_id}"): lambda: {"status": "offen", "notes": "n"},
+        ("POST", "/ai"): lambda: {"action": "generate_message", "data": {
+            "messages": [{"role": "user", "content": "Schreib ein Follow-up"}],
+            "lead": {"name": "Lea Kramer", "channel": "WhatsApp"}}},
     }
 
 

@@ -58,6 +58,8 @@ async def test_the_list_filters_sorts_and_pages(catalog: CatalogApi,
         "Clara Chic", "Dora Dann"]
     assert await names(catalog, "/api/leads", q="angebot") == ["Clara Chic"]
     assert await names(catalog, "/api/leads", q="100%_") == []
+    assert len(await names(catalog, "/api/leads", analysis="pending")) == 5
+    assert await names(catalog, "/api/leads", analysis="analyzed") == []
     page = (await catalog.call("GET", "/api/leads", TENANT,
                                params={"sort": "name", "limit": 2, "offset": 2})).json()
     assert ([lead["name"] for lead in page["leads"]], page["total"]) == (

@@ -61,6 +61,8 @@ def page_query(tenant_id: uuid.UUID, where: LeadFilter) -> tuple[str, str, list[
         conditions.append(f"lower(channel) = lower({bind(where.channel)})")
     if where.import_batch_id is not None:
         conditions.append(f"import_batch_id = {bind(where.import_batch_id)}")
+    if where.analysis is not None:
+        conditions.append(f"analysis_state = {bind(where.analysis)}")
     if where.search:
         term = bind(_like(where.search))
         conditions.append(f"(name ilike {term} or email ilike {term} or phone ilike {term}"

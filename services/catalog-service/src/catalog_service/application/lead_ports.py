@@ -20,7 +20,7 @@ from ringbook.events import Envelope
 
 from catalog_service.domain.follow_ups import Draft, Turn
 from catalog_service.domain.lead_analysis import LeadVerdict
-from catalog_service.domain.leads import LeadRecord
+from catalog_service.domain.leads import AnalysisState, LeadRecord
 
 SortOrder = Literal["created_at", "-created_at", "name", "next_action_at", "last_contact"]
 
@@ -51,6 +51,7 @@ class LeadFilter:
     channel: str | None = None
     import_batch_id: uuid.UUID | None = None
     search: str | None = None  # in name, e-mail, phone and notes
+    analysis: AnalysisState | None = None
     sort: SortOrder = "-created_at"
 
 

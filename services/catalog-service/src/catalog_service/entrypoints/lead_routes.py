@@ -14,6 +14,7 @@ from ringbook.web.routing import PlatformRoute
 from catalog_service.application import leads
 from catalog_service.application.lead_ports import LeadFilter, SortOrder
 from catalog_service.domain.lead_vocabulary import status_of
+from catalog_service.domain.leads import AnalysisState
 from catalog_service.entrypoints.dependencies import TenantDep
 from catalog_service.entrypoints.lead_dependencies import LeadsDep
 from catalog_service.entrypoints.schemas_leads import (
@@ -49,6 +50,8 @@ async def list_leads(
     import_batch_id: uuid.UUID | None = None,
     q: Annotated[str | None, Query(max_length=200,
                                    description="in name, e-mail, phone and notes")] = None,
+    analysis: Annotated[AnalysisState | None, Query(
+        description="pending: waiting for the model; analyzed; failed")] = None,
     sort: SortOrder = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -56,7 +59,7 @@ async def list_leads(
     where = LeadFilter(status="none" if status == "none" else status_of(status or ""),
                        needs_action=needs_action, channel=channel,
                        import_batch_id=import_batch_id, search=(q or "").strip() or None,
-                       sort=sort)
+                       analysis=analysis, sort=sort)
     found, total = await leads.list_leads(leads_.store, tenant, where, limit=limit,
                                           offset=offset)
     return LeadPageOut(leads=[LeadOut.of(r) for r in found], total=total, limit=limit,
