@@ -41,10 +41,9 @@ async def leads(user: User, **params: Any) -> dict[str, Any]:
 async def test_an_export_is_imported_analysed_and_followed_up(system: LocalSystem,
                                                               user: User) -> None:
     body, expected = german_excel_export(400, seed=5, today=datetime.now(UTC).date())
-    # curl --data-binary sends a form type unless told otherwise: it is read as CSV too.
     answer = await user.client.post(
         "/import/leads", content=body,
-        headers={**user.auth, "Content-Type": "application/x-www-form-urlencoded"})
+        headers={**user.auth, "Content-Type": "text/csv; charset=windows-1252"})
     assert answer.status_code == 200, answer.text
     figures = answer.json()
     assert figures["total_rows"] == 400

@@ -1,6 +1,7 @@
 """Seed 003's ``POST /import/leads``: a spreadsheet export of existing customers as
-``text/csv`` (or any text type; curl's default form type too), JSON ``{"csv": "..."}``,
-or a JSON array of lead objects.
+``text/csv`` (or another text type), JSON ``{"csv": "..."}``, or a JSON array
+of lead objects. The file's own bytes decide its encoding; a ``charset`` parameter is
+not trusted, since Excel exports say nothing or the wrong thing.
 
 The file is read off the event loop (charset detection, phone and e-mail parsing of
 thousands of rows is CPU work), then imported in one transaction. Refusals store
