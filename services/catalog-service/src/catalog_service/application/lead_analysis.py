@@ -35,7 +35,7 @@ from catalog_service.application.lead_ports import (
     LeadStore,
     ModelFailed,
 )
-from catalog_service.domain.lead_analysis import LeadVerdict, apply_verdict
+from catalog_service.domain.lead_analysis import LeadVerdict, apply_verdict, as_asked
 from catalog_service.domain.leads import LeadRecord
 
 log = get_logger(__name__)
@@ -64,14 +64,14 @@ async def record_verdict(store: LeadStore, clock: Clock, *, tenant_id: uuid.UUID
 
 
 async def analyse_now(store: LeadStore, model: LeadModel, clock: Clock,
-                      tenant_id: uuid.UUID, lead_id: uuid.UUID
+                      tenant_id: uuid.UUID, lead_id: uuid.UUID, *, default_language: str
                       ) -> tuple[LeadRecord, LeadVerdict]:
     """``analyze_lead`` of a stored lead: raises NotFound and ModelFailed."""
     async with store.transaction() as tx:
         record = await tx.get(tenant_id, lead_id)
     if record is None:
         raise NotFound("Lead")
-    verdict = await model.analyse(record.state, clock.now().date())
+    verdict = await model.analyse(as_asked(record.state, default_language), clock.now().date())
     stored = await record_verdict(store, clock, tenant_id=tenant_id, lead_id=lead_id,
                                   of_version=record.version, verdict=verdict,
                                   model=model.model)
@@ -81,8 +81,9 @@ async def analyse_now(store: LeadStore, model: LeadModel, clock: Clock,
 class LeadAnalysisLane:
     def __init__(self, *, store: LeadStore, jobs: AnalysisJobs, model: LeadModel,
                  policy: BackoffPolicy, clock: Clock, poll_seconds: float,
-                 lease_seconds: float) -> None:
+                 lease_seconds: float, default_language: str) -> None:
         self._store, self._jobs, self._model = store, jobs, model
+        self._language = default_language
         self._policy, self._clock = policy, clock
         self._poll, self._lease = poll_seconds, timedelta(seconds=lease_seconds)
 
@@ -110,7 +111,8 @@ class LeadAnalysisLane:
                 await tx.job_done(job.lead_id, job.of_version)
         if record is None or record.version != job.of_version:
             return
-        verdict = await self._model.analyse(record.state, self._clock.now().date())
+        verdict = await self._model.analyse(as_asked(record.state, self._language),
+                                            self._clock.now().date())
         await record_verdict(self._store, self._clock, tenant_id=job.tenant_id,
                              lead_id=job.lead_id, of_version=job.of_version,
                              verdict=verdict, model=self._model.model)

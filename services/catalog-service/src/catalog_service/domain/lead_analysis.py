@@ -2,10 +2,10 @@
 for the Responses API's structured outputs), and how the answer is checked and applied.
 
 The model may propose a status, but a status a person set (or the file held) is never
-overwritten: a guess must not undo a salesperson's "gewonnen". It decides whether the
-lead needs action and when, what to do, and may read a last contact out of the notes
-where the file had none. Its dates are checked: no next action in the past, no contact
-in the future.
+overwritten: a guess must not undo a salesperson's "gewonnen"; and a closed lead never
+needs action. Otherwise it decides whether the lead needs action and when, what to do,
+and may read a last contact out of the notes where the file had none. Its dates are
+checked: no next action in the past, no contact in the future.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from datetime import date
 from typing import Any, Final
 
 from ringbook.contracts.leads import LeadState
+
+from catalog_service.domain.lead_vocabulary import CLOSED_STATUSES
 
 SCHEMA_NAME: Final = "lead_analysis"
 STATUSES: Final = ("neu", "offen", "kontaktiert", "angebot", "verhandlung", "gewonnen",
@@ -117,6 +119,12 @@ def parse_verdict(raw: Any) -> LeadVerdict:
     )
 
 
+def as_asked(state: LeadState, default_language: str) -> LeadState:
+    """The lead as the model is told it: with the tenant's default language when the lead
+    has none, so its next action is written in the team's language."""
+    return state if state.language else state.model_copy(update={"language": default_language})
+
+
 def apply_verdict(state: LeadState, verdict: LeadVerdict, today: date) -> LeadState:
     last_contact = state.last_contact
     if last_contact is None and verdict.last_contact and verdict.last_contact <= today:
@@ -124,9 +132,11 @@ def apply_verdict(state: LeadState, verdict: LeadVerdict, today: date) -> LeadSt
     next_at = verdict.next_action_at
     if next_at is not None and next_at < today:
         next_at = today
+    status = state.status or verdict.status
     return state.model_copy(update={
-        "status": state.status or verdict.status,
-        "needs_action": verdict.needs_action,
+        "status": status,
+        # A closed lead never needs action, whatever the model thinks (as the plain rules).
+        "needs_action": verdict.needs_action and status not in CLOSED_STATUSES,
         "next_action_at": next_at,
         "next_action_description": verdict.next_action_description,
         "last_contact": last_contact,

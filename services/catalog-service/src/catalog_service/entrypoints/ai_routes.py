@@ -18,6 +18,7 @@ from ringbook.web.routing import PlatformRoute
 
 from catalog_service.application import follow_ups, lead_analysis, leads
 from catalog_service.application.lead_ports import ModelFailed
+from catalog_service.domain.lead_analysis import as_asked
 from catalog_service.entrypoints.dependencies import TenantDep
 from catalog_service.entrypoints.lead_dependencies import Leads, LeadsDep
 from catalog_service.entrypoints.schemas_ai import (
@@ -73,10 +74,12 @@ async def ai(body: Annotated[AiRequest, Body(openapi_examples={
                 default_language=leads_.default_language)
             return GenerateMessageOut.of(made.reply, made.draft, lead.channel, made.language)
         if body.data.lead_id is None:
-            verdict = await leads_.model.analyse(lead, today)
+            verdict = await leads_.model.analyse(
+                as_asked(lead, leads_.default_language), today)
             return AnalyzeLeadOut(analysis=VerdictOut.of(verdict), lead=None)
         record, verdict = await lead_analysis.analyse_now(
-            leads_.store, leads_.model, leads_.clock, tenant, body.data.lead_id)
+            leads_.store, leads_.model, leads_.clock, tenant, body.data.lead_id,
+            default_language=leads_.default_language)
         return AnalyzeLeadOut(analysis=VerdictOut.of(verdict), lead=LeadOut.of(record))
     except ModelFailed as exc:
         raise _unavailable(exc) from None

@@ -33,7 +33,8 @@ def wire_lead_analysis(runtime: ServiceRuntime, settings: CatalogSettings, model
                 store=PgLeadStore(rt.pool), jobs=PgLeadJobs(rt.pool), model=model,
                 policy=settings.lead_analysis_backoff(), clock=clock,
                 poll_seconds=settings.lead_analysis_poll_seconds,
-                lease_seconds=settings.lead_analysis_lease_seconds).run()
+                lease_seconds=settings.lead_analysis_lease_seconds,
+                default_language=settings.lead_default_language).run()
         return run
 
     for i in range(settings.lead_analysis_lanes):

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
@@ -280,3 +281,27 @@ def _broken(spec: LeadRowSpec, kind: str) -> LeadRowSpec:
     if kind == "no_name":
         return replace(spec, name="")
     return replace(spec, email="", phone="")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m catalog_service.testing.lead_files ROWS [SEED] > export.csv``: a
+    German Excel export to try ``POST /import/leads`` with; its expected answer goes to
+    stderr."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
+        print("usage: python -m catalog_service.testing.lead_files ROWS [SEED]",
+              file=sys.stderr)
+        return 2
+    body, expected = german_excel_export(int(args[0]), seed=int(args[1]) if args[1:] else 0,
+                                         today=date.today())
+    sys.stdout.buffer.write(body)
+    print(f"expected: total_rows {expected.total_rows}, imported_count {expected.leads}, "
+          f"needs_action_count {expected.needs_action}, without_last_contact_count "
+          f"{expected.leads_without_last_contact}, rows with errors "
+          f"{len(expected.error_rows)}, distinct leads {expected.distinct_keys}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
