@@ -12,13 +12,17 @@ from ringbook.store.unavailable import ACQUIRE_TIMEOUT_SECONDS, reraise_unavaila
 from catalog_service.application.lead_ports import AnalysisJob
 from catalog_service.application.ports import StoreUnavailable
 
+# The due job is picked by a scalar subquery: Postgres runs it once (an InitPlan). In an
+# UPDATE's FROM, the same LIMIT 1 may be re-run for every row of a nested loop, each run
+# skipping the rows the earlier ones locked: one lease then took every due job (seen with
+# 4,538 jobs in `make run`).
 _LEASE = """
-update lead_analysis_jobs j set leased_until = $2, attempts = j.attempts + 1
-from (select lead_id from lead_analysis_jobs
-      where state = 'pending' and due_at <= $1 and (leased_until is null or leased_until <= $1)
-      order by due_at limit 1 for update skip locked) due
-where j.lead_id = due.lead_id
-returning j.lead_id, j.tenant_id, j.of_version, j.attempts
+update lead_analysis_jobs set leased_until = $2, attempts = attempts + 1
+where lead_id = (
+    select lead_id from lead_analysis_jobs
+    where state = 'pending' and due_at <= $1 and (leased_until is null or leased_until <= $1)
+    order by due_at limit 1 for update skip locked)
+returning lead_id, tenant_id, of_version, attempts
 """
 _FAILED = """
 update lead_analysis_jobs
