@@ -78,12 +78,16 @@ async def insert_floor(dsn: str, rows: list[tuple[Any, ...]]) -> float:
         await conn.close()
 
 
-def matches(answer: dict[str, Any], expected: ExpectedCounts) -> bool:
+def same_rows(answer: dict[str, Any], expected: ExpectedCounts) -> bool:
     return (answer.get("total_rows") == expected.total_rows
             and answer.get("imported_count") == expected.leads
-            and answer.get("needs_action_count") == expected.needs_action
-            and answer.get("without_last_contact_count") == expected.leads_without_last_contact
             and sorted({e["row"] for e in answer.get("errors", [])}) == list(expected.error_rows))
+
+
+def matches(answer: dict[str, Any], expected: ExpectedCounts) -> bool:
+    return (same_rows(answer, expected)
+            and answer.get("needs_action_count") == expected.needs_action
+            and answer.get("without_last_contact_count") == expected.leads_without_last_contact)
 
 
 async def one_run(client: httpx.AsyncClient, body: bytes, expected: ExpectedCounts,
@@ -100,7 +104,10 @@ async def one_run(client: httpx.AsyncClient, body: bytes, expected: ExpectedCoun
     again = await client.post("/import/leads", content=body, headers=auth)
     reimported = perf_counter() - began_again
     errors = [f"import answered {r.status_code}" for r in (first, again) if r.status_code != 200]
-    if not errors and not (matches(first.json(), expected) and matches(again.json(), expected)):
+    # The re-import's action counts are of the leads as they are by then (the model may
+    # have set a status meanwhile), so only its rows are held to the file's.
+    if not errors and not (matches(first.json(), expected)
+                           and same_rows(again.json(), expected)):
         errors.append("the answer's figures differ from the file's")
     analysed: float | None = None
     while perf_counter() - began < analysis_timeout:

@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from ringbook.clock import FakeClock
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_simulators.responses.api import LlmState
+from ringbook_simulators.responses.testing import running_llm
 
 
 @pytest.fixture
@@ -39,6 +41,19 @@ def settings(infra: ServerSet, fresh_schema: str, tmp_path: Path) -> CatalogSett
                         # Leads are analysed only where a test runs the SIMULATED LLM
                         # (test_lead_analysis.py): nothing else may depend on a model.
                         lead_analysis_enabled=False)
+
+
+@pytest.fixture
+def llm() -> LlmState:
+    """What the SIMULATED LLM of ``llm_url`` received, and the failures to inject."""
+    return LlmState()
+
+
+@pytest.fixture
+async def llm_url(llm: LlmState) -> AsyncIterator[str]:
+    """The SIMULATED LLM on a real socket (only for the tests that ask for it)."""
+    async with running_llm(llm) as url:
+        yield url
 
 
 @pytest.fixture

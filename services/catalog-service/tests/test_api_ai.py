@@ -5,14 +5,12 @@ of a stored lead, and refusals (bad bodies 422, a model away 503, a rate limit 4
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from catalog_service.settings import CatalogSettings
 from catalog_service.testing.api import CatalogApi
 from ringbook_simulators.responses.api import LlmState
-from ringbook_simulators.responses.testing import running_llm
 
 TENANT = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
 OTHER = uuid.UUID("00000000-0000-0000-0000-0000000000b2")
@@ -25,17 +23,6 @@ SEED_BODY: dict[str, Any] = {
                  "extra": {"last_contact": "2024-11-20"}},
     },
 }
-
-
-@pytest.fixture
-def llm() -> LlmState:
-    return LlmState()
-
-
-@pytest.fixture
-async def llm_url(llm: LlmState) -> AsyncIterator[str]:
-    async with running_llm(llm) as url:
-        yield url
 
 
 @pytest.fixture

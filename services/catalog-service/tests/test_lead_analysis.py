@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ from catalog_service.testing.api import CatalogApi
 from ringbook.clock import FakeClock
 from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.responses.api import LlmState
-from ringbook_simulators.responses.testing import running_llm
 
 TENANT = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
 HEADER = "Name;E-Mail;Telefon;Status;Kanal;Notizen;Letzter Kontakt"
@@ -32,17 +30,6 @@ ROWS = [
 
 def export(rows: list[str]) -> bytes:
     return ("\r\n".join([HEADER, *rows]) + "\r\n").encode("cp1252")
-
-
-@pytest.fixture
-def llm() -> LlmState:
-    return LlmState()
-
-
-@pytest.fixture
-async def llm_url(llm: LlmState) -> AsyncIterator[str]:
-    async with running_llm(llm) as url:
-        yield url
 
 
 @pytest.fixture

@@ -52,22 +52,26 @@ class PgCatalogTransaction:
             await project(self._conn, event)
 
 
+@asynccontextmanager
+async def pg_transaction(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
+    """One transaction on a pooled connection, its failures as the ports name them."""
+    # A connection lost mid-transaction (or at commit) is "unavailable" too: 503.
+    with reraise_unavailable(StoreUnavailable):
+        try:
+            async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn, conn.transaction():
+                yield conn
+        except asyncpg.TransactionRollbackError as exc:
+            raise ConcurrentChange(str(exc)) from exc
+
+
 class PgUnitOfWork:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgCatalogTransaction]:
-        # A connection lost mid-transaction (or at commit) is "unavailable" too: 503.
-        with reraise_unavailable(StoreUnavailable):
-            try:
-                async with (
-                    self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn,
-                    conn.transaction(),
-                ):
-                    yield PgCatalogTransaction(conn)
-            except asyncpg.TransactionRollbackError as exc:
-                raise ConcurrentChange(str(exc)) from exc
+        async with pg_transaction(self._pool) as conn:
+            yield PgCatalogTransaction(conn)
 
 
 class PgToolUsage:

@@ -19,11 +19,10 @@ from ringbook.contracts.leads import LeadAnalyzed, LeadDeleted, LeadState
 from ringbook.events import Envelope
 from ringbook.store import event_store
 from ringbook.store.database import Conn
-from ringbook.store.unavailable import ACQUIRE_TIMEOUT_SECONDS, reraise_unavailable
 
+from catalog_service.adapters.pg_catalog import pg_transaction
 from catalog_service.adapters.pg_lead_queries import SELECT, page_query, record_of
 from catalog_service.application.lead_ports import LeadFilter
-from catalog_service.application.ports import ConcurrentChange, StoreUnavailable
 from catalog_service.domain.leads import LeadRecord
 
 _STATE_FIELDS = tuple(LeadState.model_fields)
@@ -161,12 +160,5 @@ class PgLeadStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgLeadTransaction]:
-        with reraise_unavailable(StoreUnavailable):
-            try:
-                async with (
-                    self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn,
-                    conn.transaction(),
-                ):
-                    yield PgLeadTransaction(conn)
-            except asyncpg.TransactionRollbackError as exc:
-                raise ConcurrentChange(str(exc)) from exc
+        async with pg_transaction(self._pool) as conn:
+            yield PgLeadTransaction(conn)
