@@ -8,7 +8,8 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 REAL = {"jwt_secret": "x" * 40, "internal_token": "real-internal-token",
-        "secrets_encryption_keys": Fernet.generate_key().decode()}
+        "secrets_encryption_keys": Fernet.generate_key().decode(),
+        "openai_api_key": "sk-real-key-of-the-test"}
 
 
 def test_development_runs_with_the_public_defaults() -> None:

@@ -32,12 +32,13 @@ class TenantResources:
     client: str
     hours_number: str
     reference: str = "SPA-000001"
+    lead: str = "00000000-0000-0000-0000-000000000000"
 
     @classmethod
     def unused(cls, tenant: uuid.UUID) -> TenantResources:
         """Ids nobody has: enough to name every probe's endpoint."""
         ids = [str(uuid.uuid4()) for _ in range(5)]
-        return cls(tenant, *ids, hours_number="+4930555999")
+        return cls(tenant, *ids, hours_number="+4930555999", lead=str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,13 @@ async def create_resources(catalog: CatalogApi, tenant: uuid.UUID, *, phone: str
         assert slots.status_code == 200, slots.text
     booked = await function(catalog, "book_spa_slot", booking_args(), client_phone)
     assert booked.json()["success"] is True, booked.text
+    imported = await catalog.call("POST", "/import/leads", tenant,
+                                  content=b"Name;E-Mail\nLea Kramer;lea@example.com\n",
+                                  headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    lead = (await catalog.call("GET", "/api/leads", tenant)).json()["leads"][0]["id"]
     return TenantResources(tenant, tool["id"], file["id"], assistant["id"], number["id"],
-                           client["id"], hours_number, booked.json()["reference"])
+                           client["id"], hours_number, booked.json()["reference"], lead)
 
 
 def probes(r: TenantResources) -> list[Probe]:
@@ -119,6 +125,9 @@ def probes(r: TenantResources) -> list[Probe]:
         Probe("PUT", f"/api/phone-numbers/{number}/slots", {"json": SCHEDULE}),
         Probe("DELETE", f"/api/phone-numbers/{number}/slots"),
         Probe("POST", f"/api/bookings/{r.reference}/cancel"),
+        Probe("GET", f"/api/leads/{r.lead}"),
+        Probe("PATCH", f"/api/leads/{r.lead}", {"json": {"notes": "mine"}}),
+        Probe("DELETE", f"/api/leads/{r.lead}"),
     ]
 
 
@@ -129,7 +138,8 @@ async def snapshot(catalog: CatalogApi, r: TenantResources) -> dict[str, Any]:
              "/api/clients", asst, f"{asst}/tools", f"{asst}/files", f"/api/tools/{r.tool}",
              f"/api/files/{r.file}", number, f"{number}/business-hours",
              f"/api/clients/{r.client}", f"/api/business-hours/{r.hours_number}",
-             f"/api/clients/{r.client}/slots", f"{number}/slots", "/api/bookings/2026-02-02"]
+             f"/api/clients/{r.client}/slots", f"{number}/slots", "/api/bookings/2026-02-02",
+             f"/api/leads/{r.lead}", "/api/leads", "/leads/needs-action"]
     seen: dict[str, Any] = {}
     for path in paths:
         response = await catalog.call("GET", path, r.tenant)
@@ -174,7 +184,7 @@ async def test_tenant_b_gets_404_in_the_endpoints_envelope_for_every_id_of_tenan
         assert response.status_code == 404, (probe, response.text)
         body = response.json()
         assert "not found" in body["error"], (probe, body)
-        if probe.path.startswith((SEED_002_PREFIX, "/api/bookings")):
+        if probe.path.startswith((SEED_002_PREFIX, "/api/bookings", "/api/leads")):
             assert body == {"error": body["error"]}, (probe, body)
         else:
             assert body["success"] is False, (probe, body)

@@ -32,6 +32,7 @@ __all__ = ["LeadInput", "ParsedRows", "RowError", "parse_date", "rows_from_objec
 
 MAX_CELL = 2_000
 MAX_NOTES = 10_000
+MAX_PHONE = 40  # characters of a phone number kept as written (E.164 has at most 16)
 _NAME_FIELDS = ("name", "first_name", "last_name")
 
 Cells = list[tuple[str, str]]  # (header or JSON key, value as written), in column order
@@ -184,8 +185,8 @@ def _lead(row: int, pairs: Cells, *, region: str, today: date) -> LeadInput | li
     if not name:
         errors.append(RowError(row, "name", "the row has no name"))
     email = _email(row, values.get("email", ""), errors)
-    phone = _phone(values.get("phone", ""), region)
-    if email is None and phone is None and not any(e.field == "email" for e in errors):
+    phone = _phone(row, values.get("phone", ""), region, errors)
+    if email is None and phone is None and not any(e.field in ("email", "phone") for e in errors):
         errors.append(RowError(row, None, "a lead needs an e-mail or a phone number"))
     try:
         last_contact = parse_date(values.get("last_contact", ""), today=today)
@@ -218,15 +219,21 @@ def _email(row: int, cell: str, errors: list[RowError]) -> str | None:
         return None
 
 
-def _phone(cell: str, region: str) -> str | None:
+def _phone(row: int, cell: str, region: str, errors: list[RowError]) -> str | None:
     if not cell:
         return None
     try:
         return to_e164(cell, field="phone", default_region=region)
     except InvalidPhoneNumber:
         # Kept as written: a number we cannot dial is still how the customer was reached,
-        # and the user may fix it later; it only cannot be called as it is.
-        return " ".join(cell.split())
+        # and the user may fix it later; it only cannot be called as it is. Unless it is
+        # no number at all: the phone is a lead's identity, indexed, and kept short.
+        kept = " ".join(cell.split())
+        if len(kept) > MAX_PHONE:
+            errors.append(RowError(row, "phone", f"{kept[:60]!r}… is not a phone number "
+                                                 f"(over {MAX_PHONE} characters)"))
+            return None
+        return kept
 
 
 def _collected(outcomes: list[Outcome], *, total_rows: int) -> ParsedRows:
