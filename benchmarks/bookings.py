@@ -22,24 +22,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import shutil
-import signal
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 import httpx
-from ringbook_devtools.system import LocalSystem
 
 from benchmarks.catalog_api import write_json
 from benchmarks.harness import REPO
 from benchmarks.report import percentile, ratio
+from benchmarks.session import system_session
 
 OUTPUT = REPO / ".ringbook" / "bench" / "bookings.json"
 SYSTEM_ENV = {"FUNCTION_HANDLER_RATE_LIMIT": "", "BOOKINGS_API_RATE_LIMIT": ""}
@@ -199,19 +195,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    root = Path(tempfile.mkdtemp(prefix="ringbook-bench-bookings-"))
-    system = LocalSystem(root=root / "system", env=dict(SYSTEM_ENV), random_ports=True,
-                         durable=True)
-    keep = True
-    try:
-        print("» starting the system", file=sys.stderr, flush=True)
-        system.start()
-        measured = asyncio.run(measure(system.gateway, requests=args.requests,
+    with system_session("bookings", SYSTEM_ENV) as run:
+        measured = asyncio.run(measure(run.system.gateway, requests=args.requests,
                                        concurrency=args.concurrency, warmup=args.warmup))
         table = figures(measured)
         print(render(table), flush=True)
@@ -221,15 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         write_json(OUTPUT, {"requests": args.requests, "concurrency": args.concurrency,
                             "warmup": args.warmup, "postgres": "embedded, fsync on"}, table)
         print(f"figures written to {OUTPUT.relative_to(REPO)}", flush=True)
-        keep = any(row.errors for row in measured)
-        return 1 if keep else 0
-    finally:
-        print("» stopping", file=sys.stderr, flush=True)
-        system.stop()
-        if keep:
-            print(f"» logs kept in {root}", file=sys.stderr, flush=True)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        run.keep_logs = any(row.errors for row in measured)
+        return 1 if run.keep_logs else 0
 
 
 if __name__ == "__main__":

@@ -26,10 +26,7 @@ import itertools
 import json
 import os
 import platform
-import shutil
-import signal
 import sys
-import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,11 +34,11 @@ from time import perf_counter
 from typing import Any
 
 import httpx
-from ringbook_devtools.system import LocalSystem
 
 from benchmarks.catalog_plan import Endpoint, plan
 from benchmarks.harness import REPO
 from benchmarks.report import percentile, ratio
+from benchmarks.session import system_session
 
 OUTPUT = REPO / ".ringbook" / "bench" / "catalog.json"
 SYSTEM_ENV = {"TOOL_ALLOW_PRIVATE_ADDRESSES": "true"}  # development only: see the docstring
@@ -148,20 +145,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-
-    # SIGTERM ends a run like Ctrl-C, through the ``finally`` that stops what it started.
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    root = Path(tempfile.mkdtemp(prefix="ringbook-bench-catalog-"))
-    system = LocalSystem(root=root / "system", env=dict(SYSTEM_ENV), random_ports=True,
-                         durable=True)
-    keep = True  # the logs, unless the run ends with every request a 2xx
-    try:
-        print("» starting the system", file=sys.stderr, flush=True)
-        system.start()
-        endpoints = asyncio.run(measure(system.gateway, requests=args.requests,
+    with system_session("catalog", SYSTEM_ENV) as run:
+        endpoints = asyncio.run(measure(run.system.gateway, requests=args.requests,
                                         concurrency=args.concurrency, warmup=args.warmup))
         rows = figures(endpoints)
         print(render(rows), flush=True)
@@ -172,15 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                             "warmup": args.warmup, "postgres": "embedded, fsync on (durable)"},
                    rows)
         print(f"figures written to {OUTPUT.relative_to(REPO)}", flush=True)
-        keep = any(e.errors for e in endpoints)
-        return 1 if keep else 0
-    finally:
-        print("» stopping", file=sys.stderr, flush=True)
-        system.stop()
-        if keep:
-            print(f"» logs kept in {root}", file=sys.stderr, flush=True)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        run.keep_logs = any(e.errors for e in endpoints)
+        return 1 if run.keep_logs else 0
 
 
 if __name__ == "__main__":

@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import signal
 import sys
-import tempfile
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 from statistics import median
 from time import perf_counter
 from typing import Any
@@ -48,6 +44,7 @@ from ringbook_devtools.system import LocalSystem
 from benchmarks.catalog_api import write_json
 from benchmarks.harness import REPO
 from benchmarks.report import ratio
+from benchmarks.session import system_session
 
 OUTPUT = REPO / ".ringbook" / "bench" / "lead_import.json"
 CSV = {"Content-Type": "text/csv; charset=windows-1252"}
@@ -178,35 +175,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    root = Path(tempfile.mkdtemp(prefix="ringbook-bench-leads-"))
-    system = LocalSystem(root=root / "system", random_ports=True, durable=True)
-    keep = True
-    try:
-        print("» starting the system", file=sys.stderr, flush=True)
-        system.start()
-        figures = asyncio.run(measure(system, rows=args.rows, runs=args.runs,
+    with system_session("leads") as run:
+        figures = asyncio.run(measure(run.system, rows=args.rows, runs=args.runs,
                                       analysis_timeout=args.analysis_timeout))
         print(render(figures), flush=True)
-        errors = [e for run in figures["runs"] for e in run["errors"]]
+        errors = [e for r in figures["runs"] for e in r["errors"]]
         for error in sorted(set(errors)):
             print(f"  error: {error}", flush=True)
         write_json(OUTPUT, {"rows": args.rows, "runs": args.runs,
                             "postgres": "embedded, fsync on"}, [figures])
         print(f"figures written to {OUTPUT.relative_to(REPO)}", flush=True)
-        keep = bool(errors)
-        return 1 if keep else 0
-    finally:
-        print("» stopping", file=sys.stderr, flush=True)
-        system.stop()
-        if keep:
-            print(f"» logs kept in {root}", file=sys.stderr, flush=True)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        run.keep_logs = bool(errors)
+        return 1 if run.keep_logs else 0
 
 
 if __name__ == "__main__":

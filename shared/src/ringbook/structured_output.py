@@ -64,3 +64,21 @@ class StructuredResponses:
         except orjson.JSONDecodeError as exc:
             # A refusal has no output_text; a truncated answer is no JSON.
             raise ModelAnswerFailed(f"the model's answer is no JSON: {exc}") from exc
+
+
+class StructuredModelAdapter:
+    """The base of a service's model adapter (a port's implementation): the client, the
+    model's name it records, and closing it; the subclass asks and checks its answers."""
+
+    def __init__(self, *, api_key: str, model: str, base_url: str | None,
+                 timeout_seconds: float) -> None:
+        self._responses = StructuredResponses(api_key=api_key, model=model,
+                                              base_url=base_url,
+                                              timeout_seconds=timeout_seconds)
+
+    @property
+    def model(self) -> str:
+        return self._responses.model
+
+    async def close(self) -> None:
+        await self._responses.close()

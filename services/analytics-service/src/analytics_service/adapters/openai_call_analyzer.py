@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ringbook.structured_output import ModelAnswerFailed, StructuredResponses
+from ringbook.structured_output import ModelAnswerFailed, StructuredModelAdapter
 
 from analytics_service.application.analysis_ports import AnalyzerFailed
 from analytics_service.domain.call_analysis import (
@@ -26,20 +26,7 @@ from analytics_service.domain.call_analysis import (
 )
 
 
-class OpenAICallAnalyzer:
-    def __init__(self, *, api_key: str, model: str, base_url: str | None,
-                 timeout_seconds: float) -> None:
-        self._responses = StructuredResponses(api_key=api_key, model=model,
-                                              base_url=base_url,
-                                              timeout_seconds=timeout_seconds)
-
-    @property
-    def model(self) -> str:
-        return self._responses.model
-
-    async def close(self) -> None:
-        await self._responses.close()
-
+class OpenAICallAnalyzer(StructuredModelAdapter):
     async def analyse(
         self, transcript: str, hints: Sequence[str], fields: Sequence[ExtractionField]
     ) -> CallAnalysis:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from ringbook.contracts.leads import LeadState
-from ringbook.structured_output import ModelAnswerFailed, StructuredResponses
+from ringbook.structured_output import ModelAnswerFailed, StructuredModelAdapter
 
 from catalog_service.application.lead_ports import ModelFailed
 from catalog_service.domain import follow_ups, lead_analysis
@@ -21,20 +21,7 @@ from catalog_service.domain.follow_ups import Draft, InvalidDraft, Turn
 from catalog_service.domain.lead_analysis import InvalidVerdict, LeadVerdict
 
 
-class OpenAILeadModel:
-    def __init__(self, *, api_key: str, model: str, base_url: str | None,
-                 timeout_seconds: float) -> None:
-        self._responses = StructuredResponses(api_key=api_key, model=model,
-                                              base_url=base_url,
-                                              timeout_seconds=timeout_seconds)
-
-    @property
-    def model(self) -> str:
-        return self._responses.model
-
-    async def close(self) -> None:
-        await self._responses.close()
-
+class OpenAILeadModel(StructuredModelAdapter):
     async def analyse(self, lead: LeadState, today: date) -> LeadVerdict:
         try:
             return lead_analysis.parse_verdict(await self._responses.ask(

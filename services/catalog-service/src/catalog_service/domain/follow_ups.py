@@ -68,7 +68,7 @@ class Draft:
 
 
 class InvalidDraft(ValueError):
-    pass
+    """The model's answer is no draft (no body, a subject that is no text)."""
 
 
 def output_schema() -> dict[str, Any]:

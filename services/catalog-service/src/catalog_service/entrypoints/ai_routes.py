@@ -27,7 +27,6 @@ from catalog_service.entrypoints.schemas_ai import (
     AnalyzeLeadOut,
     GenerateMessage,
     GenerateMessageOut,
-    VerdictOut,
     details,
 )
 from catalog_service.entrypoints.schemas_leads import LeadOut
@@ -76,10 +75,10 @@ async def ai(body: Annotated[AiRequest, Body(openapi_examples={
         if body.data.lead_id is None:
             verdict = await leads_.model.analyse(
                 as_asked(lead, leads_.default_language), today)
-            return AnalyzeLeadOut(analysis=VerdictOut.of(verdict), lead=None)
+            return AnalyzeLeadOut(analysis=verdict, lead=None)
         record, verdict = await lead_analysis.analyse_now(
             leads_.store, leads_.model, leads_.clock, tenant, body.data.lead_id,
             default_language=leads_.default_language)
-        return AnalyzeLeadOut(analysis=VerdictOut.of(verdict), lead=LeadOut.of(record))
+        return AnalyzeLeadOut(analysis=verdict, lead=LeadOut.of(record))
     except ModelFailed as exc:
         raise _unavailable(exc) from None

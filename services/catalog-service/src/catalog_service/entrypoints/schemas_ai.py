@@ -113,22 +113,9 @@ class GenerateMessageOut(BaseModel):
                                                subject=draft.subject, body=draft.body))
 
 
-class VerdictOut(BaseModel):
-    status: str
-    needs_action: bool
-    next_action_at: date | None
-    next_action_description: str | None
-    last_contact: date | None
-    reason: str
-
-    @classmethod
-    def of(cls, verdict: LeadVerdict) -> VerdictOut:
-        return cls(**vars(verdict))
-
-
 class AnalyzeLeadOut(BaseModel):
     action: Literal["analyze_lead"] = "analyze_lead"
-    analysis: VerdictOut
+    analysis: LeadVerdict  # a dataclass: pydantic answers its fields as they are
     lead: LeadOut | None = Field(description="the stored lead after the analysis "
                                              "(null for a lead given inline)")
 
