@@ -102,6 +102,9 @@ def agent_lines(said: list[tuple[str, str]]) -> str:
     return "\n".join(text for who, text in said if who == "agent")
 
 
+# Three phone calls one after the other, each a real conversation with the SIMULATED
+# model: on a loaded 2-core machine they took longer than the suite's 120 s default.
+@pytest.mark.timeout(300)
 async def test_callers_book_a_full_slot_s_alternative_and_cancel_by_reference(
     system: LocalSystem,
 ) -> None:
