@@ -3,12 +3,14 @@ serving a live call gets the signal a Kubernetes rollout sends it.
 
 The call goes on (audio both ways) until Twilio's ``stop``, its ``call_completed`` is
 published, and the process then exits 0; meanwhile ``/ready`` answers 503 ("draining")
-while ``/health`` stays 200, and a new stream's upgrade is refused. A call that outlasts
+while ``/health`` stays 200, a new stream's upgrade is refused, and so is the ``start``
+of a socket accepted just before the signal. A call that outlasts
 ``DRAIN_TIMEOUT_SECONDS`` is ended as a hang-up would end it; a second SIGTERM is
 today's prompt shutdown."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -38,6 +40,8 @@ from ringbook_simulators.realtime import RealtimeModelSimulator
 from twilio_peer import Twilio
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+
+POLICY_VIOLATION = 1008  # how a refused `start` is closed
 
 
 @dataclass
@@ -72,7 +76,7 @@ def spawn(infra: ServerSet, fresh_schema: str, fresh_streams: None,
     """Starts media-bridge processes (stopped at the end if still running)."""
     started: list[subprocess.Popen[bytes]] = []
 
-    async def start(model_url: str, orchestrator_url: str,
+    def start(model_url: str, orchestrator_url: str,
                     **extra: str) -> tuple[subprocess.Popen[bytes], str, str, Path]:
         port = free_port()
         stream_url = f"ws://127.0.0.1:{port}/media-stream"
@@ -115,7 +119,7 @@ async def bridge_process(spawn: Any, request: pytest.FixtureRequest
     orchestrator = FakeOrchestrator()
     orch_server, orch_serving, orch_port = await _serve(orchestrator.app())
     async with RealtimeModelSimulator(speed=1.0) as model:
-        proc, base_url, stream_url, log = await spawn(
+        proc, base_url, stream_url, log = spawn(
             model.base_url, f"http://127.0.0.1:{orch_port}", **extra)
         bridge = BridgeProcess(proc, base_url, stream_url, orchestrator, log)
 
@@ -164,8 +168,9 @@ async def live_call(bridge: BridgeProcess, ws: Any, n: int) -> Twilio:
 async def test_a_live_call_survives_sigterm_until_it_ends_then_the_process_exits_0(
     bridge_process: BridgeProcess, infra: ServerSet
 ) -> None:
-    async with bridge_process.connect() as ws:
+    async with bridge_process.connect() as ws, bridge_process.connect() as early:
         twilio = await live_call(bridge_process, ws, 1)
+        # `early`'s upgrade was accepted before the signal; its `start` comes after.
         bridge_process.proc.send_signal(signal.SIGTERM)
 
         async def draining() -> bool:
@@ -173,8 +178,7 @@ async def test_a_live_call_survives_sigterm_until_it_ends_then_the_process_exits
 
         await eventually(draining)
         unready = await bridge_process.probe("/ready")
-        assert "draining" in unready.text
-        assert unready.json()["error"]
+        assert unready.json()["details"]["drain"] == "draining"
         assert (await bridge_process.probe("/health")).status_code == 200
 
         # A new call placed now is refused by this process: its upgrade fails.
@@ -182,6 +186,9 @@ async def test_a_live_call_survives_sigterm_until_it_ends_then_the_process_exits
             async with bridge_process.connect():
                 pass
         assert refused.value.response.status_code == 403
+        await Twilio(early, 9).start()
+        await asyncio.wait_for(early.wait_closed(), 5)
+        assert early.close_code == POLICY_VIOLATION
 
         # The live call goes on: the caller is heard and the agent answers again.
         heard = len(twilio.media)

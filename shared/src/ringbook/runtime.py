@@ -53,6 +53,8 @@ log = get_logger(__name__)
 BackgroundJob = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
 # Finishes the work under way and refuses new work; returns once there is none left.
 Drain = Callable[[], Coroutine[Any, Any, None]]
+# After a drain, how long the relay may take to publish what the drained work committed.
+OUTBOX_FLUSH_SECONDS = 5.0
 
 
 @dataclass
@@ -114,7 +116,23 @@ class ServiceRuntime:
         log.info("drain_started")
         if self._drain is not None:
             await self._drain()
+        await self._flush_outbox(OUTBOX_FLUSH_SECONDS)
         log.info("drain_finished")
+
+    async def _flush_outbox(self, seconds: float) -> None:
+        """Give the relay a moment to publish what the drained work committed: a last
+        replica (or one scaled to zero) would otherwise leave it for its next start."""
+        if self.outbox_relay is None:
+            return
+        self.outbox_relay.wake()
+        try:
+            async with asyncio.timeout(seconds):
+                # Polled: the relay marks rows in Postgres, and Postgres signals no update.
+                while await self.pool.fetchval(  # noqa: ASYNC110
+                        "select exists (select 1 from outbox where published_at is null)"):
+                    await asyncio.sleep(0.05)
+        except Exception as exc:  # a standby relay, NATS down...: the leader publishes it
+            log.warning("drain_outbox_not_flushed", error=repr(exc))
 
     async def start(self) -> None:
         s = self.settings

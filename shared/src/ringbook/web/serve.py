@@ -8,6 +8,7 @@ any SIGINT, is uvicorn's usual shutdown (and its exit by the signal)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import sys
@@ -102,10 +103,8 @@ class DrainingServer(uvicorn.Server):
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """``uvicorn.run`` with :class:`DrainingServer` (no reload, one worker: as we run)."""
     server = DrainingServer(uvicorn.Config(app, **uvicorn_options(settings)), app)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: a SIGINT stop is no error
         server.run()
-    except KeyboardInterrupt:
-        pass
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
