@@ -15,6 +15,11 @@ whether to restart it. Liveness fails when a supervised task crashed, or when th
 has been connected but not ready for longer than ``UNREADY_LIVENESS_SECONDS``: a state
 the process has not left by itself, which a restart may cure and at least makes loud.
 Unreachable servers alone never fail liveness: restarting cannot bring them back.
+
+A service whose work outlives a request (media-bridge's calls) registers a drain
+(``drain_with``): its process's first SIGTERM then runs it (:mod:`ringbook.web.serve`)
+before the server stops, and readiness fails meanwhile ("draining"), so no new work is
+routed to it. Services without one stop as uvicorn stops them.
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ from ringbook.tasks import TaskSupervisor
 
 log = get_logger(__name__)
 BackgroundJob = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
+# Finishes the work under way and refuses new work; returns once there is none left.
+Drain = Callable[[], Coroutine[Any, Any, None]]
+# After a drain, how long the relay may take to publish what the drained work committed.
+OUTBOX_FLUSH_SECONDS = 5.0
 
 
 @dataclass
@@ -65,6 +74,8 @@ class ServiceRuntime:
     outbox_relay: OutboxRelay | None = field(init=False, default=None)
     _workers: list[PullWorker] = field(init=False, default_factory=list)
     _consuming: bool = field(init=False, default=False)
+    _drain: Drain | None = field(init=False, default=None)
+    draining: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -90,6 +101,38 @@ class ServiceRuntime:
     def add_job(self, name: str, job: BackgroundJob) -> None:
         """A background loop that needs only Postgres (it starts before NATS is up)."""
         self.jobs.append((name, job))
+
+    def drain_with(self, drain: Drain) -> None:
+        """Have this process's first SIGTERM run ``drain`` before it stops."""
+        self._drain = drain
+
+    @property
+    def drains(self) -> bool:
+        return self._drain is not None
+
+    async def drain_now(self) -> None:
+        """Unready from now on; returns once the registered drain has finished."""
+        self.draining = True
+        log.info("drain_started")
+        if self._drain is not None:
+            await self._drain()
+        await self._flush_outbox(OUTBOX_FLUSH_SECONDS)
+        log.info("drain_finished")
+
+    async def _flush_outbox(self, seconds: float) -> None:
+        """Give the relay a moment to publish what the drained work committed: a last
+        replica (or one scaled to zero) would otherwise leave it for its next start."""
+        if self.outbox_relay is None:
+            return
+        self.outbox_relay.wake()
+        try:
+            async with asyncio.timeout(seconds):
+                # Polled: the relay marks rows in Postgres, and Postgres signals no update.
+                while await self.pool.fetchval(  # noqa: ASYNC110
+                        "select exists (select 1 from outbox where published_at is null)"):
+                    await asyncio.sleep(0.05)
+        except Exception as exc:  # a standby relay, NATS down...: the leader publishes it
+            log.warning("drain_outbox_not_flushed", error=repr(exc))
 
     async def start(self) -> None:
         s = self.settings
@@ -150,6 +193,8 @@ class ServiceRuntime:
             checks["nats"] = "ok"
         if self.tasks.crashed:
             checks["tasks"] = "crashed: " + ", ".join(self.tasks.crashed)
+        if self.draining:  # finishing its work before it stops: route nothing new here
+            checks["drain"] = "draining"
         return checks
 
     def liveness(self) -> dict[str, str]:

@@ -36,6 +36,8 @@ TOOL_ALLOW_PRIVATE_ADDRESSES        lets tools reach loopback and private addres
 CATALOG_LOOKUP_TIMEOUT_SECONDS      bound on reading who answers a number (local
                                     Postgres); late or failed: the default receptionist
 KNOWLEDGE_SEARCH_TIMEOUT_SECONDS    bound on one ``search_knowledge``
+DRAIN_TIMEOUT_SECONDS               after SIGTERM, how long live calls may go on before
+                                    they are ended (default 3600; docs/media-bridge.md)
 ==================================  ==================================================
 
 The development defaults of OPENAI_API_KEY, TWILIO_AUTH_TOKEN, MEDIA_STREAM_TOKEN_SECRET and
@@ -92,6 +94,8 @@ class MediaBridgeSettings(StreamTokenSettings, SecretBoxSettings):
     # catalog-service, whose function handler answers the booking tools (seed 004).
     catalog_service_url: str = "http://127.0.0.1:8003"
     booking_function_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # SIGTERM's drain: how long live calls may go on before they are ended (a day at most).
+    drain_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
 
     @field_validator("media_stream_url")
     @classmethod

@@ -13,6 +13,7 @@ by their ports.
 
 from __future__ import annotations
 
+import functools
 import gc
 from pathlib import Path
 
@@ -156,7 +157,10 @@ def create_app(settings: MediaBridgeSettings, clock: Clock | None = None) -> Fas
     async def on_stop(app: FastAPI, runtime: ServiceRuntime) -> None:
         await call_wiring(app).close()
 
-    router = media_stream_router(MediaStreamEndpoint(settings))
+    endpoint = MediaStreamEndpoint(settings)
+    # SIGTERM drains: new streams refused, live calls kept until they end (or time out).
+    runtime.drain_with(functools.partial(endpoint.calls.drain, settings.drain_timeout_seconds))
+    router = media_stream_router(endpoint)
     return create_service_app(
         runtime,
         title="Ringbook media-bridge",

@@ -45,6 +45,15 @@ class StreamedConversation:
             config=config, model_factory=model_factory, store=store, hangup=hangup, clock=clock,
             assistants=assistants,
         )
+        self._stream: CallSession | None = None
+        self._end_requested: EndReason | None = None
+
+    def end(self, reason: EndReason) -> None:
+        """End the call from another task (a drain's deadline): as a hang-up ends it."""
+        if self._stream is None:
+            self._end_requested = reason  # not served yet: ended as soon as it is
+        else:
+            self._stream.end(reason)
 
     async def run(self, socket: MediaSocket, recorder: SessionRecorder) -> EndReason:
         """Serve one Twilio websocket (already accepted) until the call has ended."""
@@ -56,4 +65,7 @@ class StreamedConversation:
             receive_timeout=self._receive_timeout,
             listener=self.conversation,
         )
+        self._stream = stream
+        if self._end_requested is not None:
+            stream.end(self._end_requested)
         return await self.conversation.run(stream)

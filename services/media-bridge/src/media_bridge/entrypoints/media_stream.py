@@ -9,6 +9,10 @@ over our public stream URL (``MEDIA_STREAM_URL``), or the handshake is refused (
 the call's ``start`` must be admitted by its stream token
 (:mod:`media_bridge.application.stream_admission`), or the socket is closed with 1008
 before any model session opens.
+
+A draining process (SIGTERM, see :mod:`media_bridge.application.live_calls`) refuses
+every new upgrade the same way (HTTP 403: Twilio fails the stream, and the call's
+retry reaches a replica that is ready), and every new ``start`` with 1008.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from media_bridge.adapters.asgi_socket import AsgiMediaSocket
 from media_bridge.adapters.twilio_signature import is_twilio_upgrade
 from media_bridge.application.conversation import ConversationConfig
+from media_bridge.application.live_calls import DrainingGate, LiveCalls
 from media_bridge.application.stream_admission import STREAMS_REFUSED
 from media_bridge.entrypoints.conversations import StreamedConversation as Conversation
 from media_bridge.entrypoints.dependencies import call_wiring
@@ -56,31 +61,38 @@ class MediaStreamEndpoint:
         )
         self._stream_url = settings.media_stream_url
         self._auth_token = settings.twilio_auth_token.get_secret_value()
+        # The calls of this process: what a drain waits for (app.create_app wires it).
+        self.calls = LiveCalls()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: FastAPI = scope["app"]
         if not is_twilio_upgrade(self._auth_token, self._stream_url, _signature(scope)):
+            STREAMS_REFUSED.labels("unsigned").inc()
+            log.warning("media_stream_refused", reason="unsigned")
+            await self._refuse_handshake(receive, send)
+            return
+        if self.calls.refused("upgrade"):
             await self._refuse_handshake(receive, send)
             return
         wiring = call_wiring(app)
-        socket = AsgiMediaSocket(scope, receive, send)
-        if not await socket.accept():
-            return
         conversation = Conversation(
             config=self._config,
             model_factory=wiring.model_factory,
             store=wiring.store,
             hangup=wiring.hangup,
-            gate=wiring.gate,
+            gate=DrainingGate(wiring.gate, self.calls),
             clock=wiring.clock,
             assistants=wiring.assistants,
         )
-        await conversation.run(socket, wiring.recorder)
+        # Live from the handshake on: a drain starting now waits for this socket too.
+        with self.calls.serving(conversation):
+            socket = AsgiMediaSocket(scope, receive, send)
+            if not await socket.accept():
+                return
+            await conversation.run(socket, wiring.recorder)
 
     @staticmethod
     async def _refuse_handshake(receive: Receive, send: Send) -> None:
-        STREAMS_REFUSED.labels("unsigned").inc()
-        log.warning("media_stream_refused", reason="unsigned")
         if (await receive())["type"] == "websocket.connect":
             await send(_REFUSE_HANDSHAKE)
 
