@@ -13,6 +13,7 @@ Shared with tests/deploy/test_platform.py: REPO, build, by_kind, validate_core, 
 from __future__ import annotations
 
 import functools
+import importlib
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]  # no py.typed
 import yaml  # type: ignore[import-untyped]  # no stubs in the lock
+from ringbook.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = REPO / "deploy" / "k8s" / "overlays"
@@ -34,6 +36,22 @@ CRD_KINDS = frozenset({
     "Cluster", "ObjectStore", "ScheduledBackup", "Pooler",
     "Gateway", "HTTPRoute",
 })
+
+
+# Each service's settings class: what its ConfigMap and env must match.
+SETTINGS = {
+    "request-service": "request_service.settings:RequestServiceSettings",
+    "call-orchestrator": "call_orchestrator.settings:OrchestratorSettings",
+    "media-bridge": "media_bridge.settings:MediaBridgeSettings",
+    "catalog-service": "catalog_service.settings:CatalogSettings",
+    "analytics-service": "analytics_service.settings:AnalyticsSettings",
+}
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    module, _, name = SETTINGS[service].partition(":")
+    cls: type[ServiceSettings] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def _kubectl() -> str:
