@@ -4,6 +4,7 @@ media-bridge's drain within its grace period, and its autoscaler."""
 from __future__ import annotations
 
 import pytest
+from ringbook_simulators.carrier.settings import CarrierSettings
 
 from tests.deploy.kube import REPO, build, by_kind, env_of, named, pod_spec
 
@@ -93,6 +94,13 @@ def test_dev_runs_without_the_autoscaler_and_with_the_simulators() -> None:
         assert c["image"] == "ghcr.io/ringbook/ringbook-simulators:0.1.0-dev"
         assert c["args"][:2] == ["-m", f"ringbook_simulators.{deployment_module(c)}"]
     assert {s["metadata"]["name"] for s in by_kind(objects, "Service")} >= set(simulators)
+    # The carrier's variables are its settings' (prefix SIMCARRIER_), and it signs with the
+    # Twilio token call-orchestrator checks.
+    fields = set(CarrierSettings.model_fields)
+    carrier = env_of(pod_spec(simulators["sim-carrier"])["containers"][0])
+    assert {n.removeprefix("SIMCARRIER_").lower() for n in carrier} <= fields
+    assert carrier["SIMCARRIER_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": "ringbook-secrets", "key": "TWILIO_AUTH_TOKEN"}
 
 
 def deployment_module(container: dict[str, list[str]]) -> str:
