@@ -49,6 +49,8 @@ def problems_of(objects: list[dict[str, Any]]) -> list[str]:
             found.append(f"{where}: its ServiceAccount mounts an API token")
         if spec.get("automountServiceAccountToken") is not False:
             found.append(f"{where}: the pod mounts an API token")
+        if spec.get("enableServiceLinks") is not False:
+            found.append(f"{where}: Service links add variables the settings would read")
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
         pod_security = spec.get("securityContext", {})
         if pod_security.get("seccompProfile", {}).get("type") != "RuntimeDefault":
