@@ -24,9 +24,6 @@ from tests.deploy.kube import (
     settings_class,
 )
 
-# Set by the manifests before the code reads it: another engineer is adding media-bridge's
-# drain on SIGTERM with this setting. Tolerated only while the field does not exist yet.
-PENDING = {"media-bridge": {"DRAIN_TIMEOUT_SECONDS"}}
 SECRET_KEYS = {"JWT_SECRET", "INTERNAL_TOKEN", "MEDIA_STREAM_TOKEN_SECRET",
                "SECRETS_ENCRYPTION_KEYS", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN",
                "OPENAI_API_KEY"}
@@ -78,9 +75,7 @@ def test_every_variable_the_manifests_set_is_a_setting_of_the_service(overlay: s
     for service in SETTINGS:
         fields = set(settings_class(service).model_fields)
         unknown = {k for k in pod_environment(objects, service) if k.lower() not in fields}
-        pending = PENDING.get(service, set())
-        assert unknown - pending == set(), service
-        assert all(k.lower() not in fields for k in unknown & pending)  # else drop PENDING
+        assert unknown == set(), service
 
 
 def test_prod_has_exactly_the_documented_placeholders() -> None:
