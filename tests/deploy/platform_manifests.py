@@ -109,14 +109,14 @@ def platform_code_metrics() -> set[str]:
 
 def platform_query_metrics() -> set[str]:
     """The gauges CNPG's exporter derives from base/database/monitoring-queries.yaml:
-    query name + "_" + every column that is not a label."""
+    "cnpg_" + query name + "_" + every column that is not a label."""
     config = yaml.safe_load((K8S / "base" / "database" / "monitoring-queries.yaml").read_text())
     names: set[str] = set()
     for query, spec in yaml.safe_load(config["data"]["queries"]).items():
         for metric in spec["metrics"]:
             for column, usage in metric.items():
                 if usage["usage"] != "LABEL":
-                    names.add(f"{query}_{column}")
+                    names.add(f"cnpg_{query}_{column}")
     return names
 
 

@@ -211,12 +211,16 @@ def test_the_database_cluster_is_replicated_synchronously_and_backed_up() -> Non
     spec = cluster["spec"]
     assert cluster["metadata"]["name"] == "ringbook-db" and spec["instances"] == 3
     assert spec["postgresql"]["synchronous"]["number"] >= 1
-    assert spec["bootstrap"]["initdb"] == {"database": "ringbook", "owner": "ringbook"}
+    initdb = spec["bootstrap"]["initdb"]
+    assert (initdb["database"], initdb["owner"], initdb.get("secret")) == ("ringbook", "ringbook", None)
+    [grants] = initdb["postInitApplicationSQLRefs"]["configMapRefs"]
+    configs = {c["metadata"]["name"]: c for c in platform_of_kind(objects, "ConfigMap")}
+    assert grants["key"] in configs[grants["name"]]["data"]
     assert spec["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
     [backup] = platform_of_kind(objects, "ScheduledBackup")
     assert backup["spec"]["cluster"] == {"name": "ringbook-db"}
     queries = spec["monitoring"]["customQueriesConfigMap"][0]["name"]
-    assert queries in {c["metadata"]["name"] for c in platform_of_kind(objects, "ConfigMap")}
+    assert queries in configs
 
 
 def test_nats_values_give_three_synced_jetstream_servers() -> None:
