@@ -8,6 +8,7 @@ Named ``platform_*`` so they never clash with tests/deploy/kube.py's helpers."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -32,6 +33,23 @@ def platform_build(directory: str) -> list[dict[str, Any]]:
     kubectl = Path(sys.executable).with_name("kubectl")
     result = subprocess.run(
         [str(kubectl), "kustomize", str(K8S / directory)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def platform_build_with(tmp: Path, resources: list[str], components: list[str]) -> list[dict[str, Any]]:
+    """Build deploy/k8s/<resources> with the kustomize Components deploy/k8s/<components>,
+    the way an overlay lists them (a kustomization in ``tmp``, paths relative to it)."""
+    def relative(directory: str) -> str:
+        return os.path.relpath(K8S / directory, tmp)
+    kustomization = {"resources": [relative(r) for r in resources],
+                     "components": [relative(c) for c in components]}
+    (tmp / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    kubectl = Path(sys.executable).with_name("kubectl")
+    result = subprocess.run(
+        [str(kubectl), "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(tmp)],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,7 @@ services need, the alerts naming only metrics that exist."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from request_service.gateway_routes import table_as_json
 from tests.deploy.platform_manifests import (
     K8S,
     platform_build,
+    platform_build_with,
     platform_code_metrics,
     platform_of_kind,
     platform_query_metrics,
@@ -232,3 +234,23 @@ def test_nats_values_give_three_synced_jetstream_servers() -> None:
     assert jetstream["merge"] == {"sync_interval": "always"}
     assert config["monitor"] == {"enabled": True, "port": 8222}
     assert values["service"]["ports"]["monitor"] == {"enabled": True}
+
+
+def test_the_dev_component_runs_one_postgres_without_backups(tmp_path: Path) -> None:
+    objects = platform_build_with(tmp_path, ["base/database"], ["overlays/dev/platform"])
+    assert platform_validate(objects) == []
+    [cluster] = platform_of_kind(objects, "Cluster")
+    assert cluster["spec"]["instances"] == 1
+    assert "synchronous" not in cluster["spec"]["postgresql"]
+    assert "backup" not in cluster["spec"]
+    assert platform_of_kind(objects, "ScheduledBackup") == []
+    # What the alerts read stays.
+    assert cluster["spec"]["monitoring"] == platform_of_kind(
+        platform_build("base/database"), "Cluster")[0]["spec"]["monitoring"]
+
+
+def test_nats_dev_values_keep_sync_always_on_one_server() -> None:
+    dev = yaml.safe_load((K8S / "nats/values-dev.yaml").read_text())
+    assert dev["config"]["cluster"] == {"enabled": False}
+    # Helm merges values-dev.yaml over values.yaml: the fsync setting must not be overridden.
+    assert "merge" not in dev["config"].get("jetstream", {})
