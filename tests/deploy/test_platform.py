@@ -130,7 +130,10 @@ def test_only_the_edge_services_accept_the_ingress_controller() -> None:
     edge = {name: spec for name, spec in policies.items()
             if any(peer == _namespace("ingress-nginx") for peer, _ in _rules(spec))}
     assert set(edge) == {f"{s}-from-edge" for s in ("request-service", "call-orchestrator",
-                                                   "media-bridge")}
+                                                   "media-bridge", "acme-solver")}
+    solver = edge.pop("acme-solver-from-edge")
+    assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
+    assert _rules(solver) == [(_namespace("ingress-nginx"), {8089})]
     for spec in edge.values():
         service = spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
         assert _rules(spec) == [(_namespace("ingress-nginx"), {PORTS[service]})]
