@@ -257,3 +257,29 @@ def test_nats_dev_values_keep_sync_always_on_one_server() -> None:
     assert dev["config"]["cluster"] == {"enabled": False}
     # Helm merges values-dev.yaml over values.yaml: the fsync setting must not be overridden.
     assert "merge" not in dev["config"].get("jetstream", {})
+
+
+# Keys under which the chart takes any mapping (a config merge, a Kubernetes object part).
+FREE_FORM = {"merge", "resources", "topologySpreadConstraints"}
+
+
+def _unknown_keys(ours: Any, chart: Any, path: str = "") -> list[str]:
+    if not isinstance(ours, dict):
+        return []
+    unknown: list[str] = []
+    for key, value in ours.items():
+        where = f"{path}.{key}".lstrip(".")
+        if not isinstance(chart, dict) or key not in chart:
+            unknown.append(where)
+        elif key not in FREE_FORM:
+            unknown += _unknown_keys(value, chart[key], where)
+    return unknown
+
+
+@pytest.mark.parametrize("values", ["values.yaml", "values-dev.yaml"])
+def test_nats_values_use_only_keys_the_chart_has(values: str) -> None:
+    chart = yaml.safe_load((K8S / "nats/chart-defaults.yaml").read_text())
+    ours = yaml.safe_load((K8S / "nats" / values).read_text())
+    assert _unknown_keys(ours, chart) == []
+    assert _unknown_keys({"config": {"jetstream": {"filestore": {}}}}, chart) == [
+        "config.jetstream.filestore"]
