@@ -39,13 +39,15 @@ def platform_build(directory: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def platform_build_with(tmp: Path, resources: list[str], components: list[str]) -> list[dict[str, Any]]:
-    """Build deploy/k8s/<resources> with the kustomize Components deploy/k8s/<components>,
-    the way an overlay lists them (a kustomization in ``tmp``, paths relative to it)."""
+def platform_build_with(tmp: Path, resources: list[str], components: list[str],
+                        **fields: Any) -> list[dict[str, Any]]:
+    """Build deploy/k8s/<resources> with the kustomize Components deploy/k8s/<components>
+    (and any other kustomization ``fields``), the way an overlay lists them: a
+    kustomization in ``tmp``, paths relative to it."""
     def relative(directory: str) -> str:
         return os.path.relpath(K8S / directory, tmp)
     kustomization = {"resources": [relative(r) for r in resources],
-                     "components": [relative(c) for c in components]}
+                     "components": [relative(c) for c in components], **fields}
     (tmp / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     kubectl = Path(sys.executable).with_name("kubectl")
     result = subprocess.run(
