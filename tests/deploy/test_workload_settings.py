@@ -135,10 +135,13 @@ def test_the_public_urls_agree_between_services() -> None:
 
 
 def test_the_secret_example_holds_only_placeholders_for_every_key_the_pods_read() -> None:
-    [secret] = list(yaml.safe_load_all((REPO / "deploy/k8s/secrets.example.yaml").read_text()))
+    secret, backup = yaml.safe_load_all((REPO / "deploy/k8s/secrets.example.yaml").read_text())
     assert secret["metadata"]["name"] == "ringbook-secrets"
     assert set(secret["stringData"]) == SECRET_KEYS
     assert set(secret["stringData"].values()) == {"REPLACE_ME"}
+    # Postgres's backup credentials, read by the CloudNativePG Cluster (not by a pod).
+    assert backup["metadata"]["name"] == "ringbook-db-backup"
+    assert set(backup["stringData"].values()) == {"REPLACE_ME"}
     for overlay in ("dev", "prod"):
         refs = {(e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
                 for d in by_kind(build(overlay), "Deployment") + by_kind(build(overlay), "Job")
