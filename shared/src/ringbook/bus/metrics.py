@@ -14,3 +14,9 @@ CONSUMER_PAUSED = Gauge(
     "1 while the consumer stopped fetching because Postgres does not answer",
     ["consumer"],
 )
+CONSUMER_PENDING = Gauge(
+    "ringbook_consumer_pending",
+    "Messages of the stream the consumer has not been handed yet (JetStream's num_pending "
+    "at its last fetch; 0 once a fetch finds nothing): its lag, in messages",
+    ["consumer"],
+)

@@ -43,7 +43,7 @@ from ringbook.bus.failures import (
     WaitingForEarlierVersion,
     is_transient,
 )
-from ringbook.bus.metrics import CONSUMER_PAUSED, EVENTS_HANDLED
+from ringbook.bus.metrics import CONSUMER_PAUSED, CONSUMER_PENDING, EVENTS_HANDLED
 from ringbook.bus.replay import DeadLetterReplayer
 from ringbook.contracts.catalogue import MalformedEvent, UnknownEventType, parse_envelope
 from ringbook.contracts.streams import StreamSpec
@@ -138,6 +138,7 @@ class PullWorker:
 
     async def _consume(self) -> None:
         delay = 0.2
+        pending = CONSUMER_PENDING.labels(consumer=self._spec.durable)
         while True:
             sub = None
             try:
@@ -150,7 +151,10 @@ class PullWorker:
                     try:
                         msgs = await sub.fetch(self._batch, timeout=1.0)
                     except (NatsTimeout, TimeoutError):
+                        pending.set(0)  # nothing to hand out: caught up
                         continue
+                    # What JetStream still holds beyond this batch, for the lag alert.
+                    pending.set(msgs[-1].metadata.num_pending if msgs else 0)
                     await self.handle_batch(msgs)
             except asyncio.CancelledError:
                 raise
