@@ -198,16 +198,22 @@ async def test_a_live_call_survives_sigterm_until_it_ends_then_the_process_exits
         await twilio.stop()
         await ws.wait_closed()
 
+    await reported_completed(infra, twilio.call_sid)
+    assert await bridge_process.exited(30) == 0
+
+
+async def reported_completed(infra: ServerSet, call_sid: str) -> dict[str, Any]:
+    """The call's call_completed, once it is on NATS."""
     completed: dict[str, Any] | None = None
 
     async def reported() -> bool:
         nonlocal completed
-        completed = await call_completed(infra, twilio.call_sid)
+        completed = await call_completed(infra, call_sid)
         return completed is not None
 
     await eventually(reported, 15, poll=0.2)
     assert completed is not None
-    assert await bridge_process.exited(30) == 0
+    return completed
 
 
 @pytest.mark.parametrize("bridge_process", [{"DRAIN_TIMEOUT_SECONDS": "2"}], indirect=True)
@@ -219,15 +225,7 @@ async def test_a_call_outlasting_the_drain_timeout_is_ended_like_a_hang_up(
         bridge_process.proc.send_signal(signal.SIGTERM)
         # Nobody hangs up: the drain's deadline ends the call.
         await ws.wait_closed()
-    completed: dict[str, Any] | None = None
-
-    async def reported() -> bool:
-        nonlocal completed
-        completed = await call_completed(infra, twilio.call_sid)
-        return completed is not None
-
-    await eventually(reported, 15, poll=0.2)
-    assert completed is not None
+    await reported_completed(infra, twilio.call_sid)
     assert [sid for sid, _ in bridge_process.orchestrator.hangups] == [twilio.call_sid]
     assert await bridge_process.exited(30) == 0
 
