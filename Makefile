@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag clean
+.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline clean
 
 install: .venv/.ringbook-installed
 
@@ -44,7 +44,7 @@ lint: install
 	$(UV) run --frozen mypy shared/src shared/simulators/src shared/devtools/src services/*/src
 	$(UV) run --frozen lint-imports
 
-bench: bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag  ## figures beside a baseline measured in the same run
+bench: bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline  ## figures beside a baseline measured in the same run
 
 bench-http: install  ## the gateway under load, request to call_started
 	$(UV) run --frozen python -m benchmarks.run
@@ -60,6 +60,9 @@ bench-bookings: install  ## bookings per second through the function handler: on
 
 bench-leads: install  ## a 5,000-row German Excel export through POST /import/leads, beside parse and insert floors
 	$(UV) run --frozen python -m benchmarks.lead_import
+
+bench-pipeline: install  ## the relay's and a consumer's events/s, each beside the same work without Postgres
+	$(UV) run --frozen python -m benchmarks.pipeline
 
 bench-rebuild: install  ## rebuild analytics-service's projections from 100,000 events, beside its live consumers
 	$(UV) run --frozen python -m benchmarks.rebuild
