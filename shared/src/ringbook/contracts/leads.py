@@ -59,7 +59,7 @@ class LeadCreated(LeadState):
 
 
 class LeadUpdated(LeadState):
-    pass
+    """A re-import that changed the lead, or a salesperson's edit."""
 
 
 class LeadAnalyzed(LeadState):

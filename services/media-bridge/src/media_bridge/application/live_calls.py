@@ -72,10 +72,10 @@ class LiveCalls:
         try:
             async with asyncio.timeout(timeout_seconds):
                 await self._none_left.wait()
-            return
         except TimeoutError:
-            pass
-        log.warning("drain_timeout_ending_calls", calls=len(self._calls))
+            log.warning("drain_timeout_ending_calls", calls=len(self._calls))
+        else:
+            return
         for call in list(self._calls):
             call.end(EndReason.SHUTDOWN)
         # Bounded by each call's own end (its report's and hang-up's deadlines).
