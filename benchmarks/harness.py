@@ -32,6 +32,7 @@ SYSTEM_ENV = {"DEFAULT_BUSINESS_HOURS": "always", "CALL_MAX_ATTEMPTS": "1",
 @dataclass
 class Bench:
     root: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(SYSTEM_ENV))
     system: LocalSystem | None = None
     system_error: str | None = None
     own_postgres: EmbeddedPostgres | None = None  # only when the system brought none up
@@ -58,7 +59,7 @@ class Bench:
 
     def _start_system(self) -> None:
         # durable=True: fsync and synchronous_commit on, as in production.
-        system = LocalSystem(root=self.root / "system", env=dict(SYSTEM_ENV),
+        system = LocalSystem(root=self.root / "system", env=dict(self.env),
                              random_ports=True, durable=True)
         self.system = system
         try:

@@ -11,6 +11,7 @@ Errors say which field is wrong and why, in words a person filling in a form can
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -63,7 +64,14 @@ def to_e164(raw: str, *, field: str, default_region: str | None = None) -> str:
     gateway serving callers in many countries cannot guess which one ``030 5550100``
     belongs to.
     """
-    text = raw.strip()
+    return _normalized(raw.strip(), field, default_region)
+
+
+# Parsing against the numbering plan costs tens of microseconds, and the same few numbers
+# (a user's callback number, a practice's line) come back request after request. Only
+# valid numbers are remembered (an exception is never cached), keyed by the exact text.
+@functools.lru_cache(maxsize=4096)
+def _normalized(text: str, field: str, default_region: str | None) -> str:
     if not text:
         raise InvalidPhoneNumber(field, "a phone number is required")
     if len(text) > MAX_RAW_LENGTH:

@@ -47,6 +47,7 @@ from ringbook.settings import ServiceSettings
 from ringbook.store.database import create_pool
 from ringbook.store.migrations import migrate
 from ringbook.store.outbox_relay import OutboxRelay
+from ringbook.store.outbox_wake import OutboxWaker
 from ringbook.tasks import TaskSupervisor
 
 log = get_logger(__name__)
@@ -63,6 +64,9 @@ class ServiceRuntime:
     migrations_dir: Path | None
     streams: Sequence[StreamSpec] = ()
     relay: bool = True
+    # False: commits through this pool send no NOTIFY for the relay; the writer calls
+    # outbox_written() after each instead (ringbook.store.outbox_wake says why).
+    notify_outbox: bool = True
     clock: Clock = field(default_factory=SystemClock)
     consumers: list[tuple[ConsumerSpec, Handler]] = field(default_factory=list)
     jobs: list[tuple[str, BackgroundJob]] = field(default_factory=list)
@@ -72,6 +76,7 @@ class ServiceRuntime:
     tasks: TaskSupervisor = field(init=False, default_factory=TaskSupervisor)
     bus: BusLink = field(init=False)
     outbox_relay: OutboxRelay | None = field(init=False, default=None)
+    outbox_waker: OutboxWaker | None = field(init=False, default=None)
     _workers: list[PullWorker] = field(init=False, default_factory=list)
     _consuming: bool = field(init=False, default=False)
     _drain: Drain | None = field(init=False, default=None)
@@ -138,8 +143,13 @@ class ServiceRuntime:
         s = self.settings
         await migrate(s.database_url, s.schema_name, self.migrations_dir)
         self.pool = await create_pool(
-            s.database_url, schema=s.schema_name, min_size=s.db_pool_min, max_size=s.db_pool_max
+            s.database_url, schema=s.schema_name, min_size=s.db_pool_min, max_size=s.db_pool_max,
+            notify_outbox=self.notify_outbox,
         )
+        if not self.notify_outbox:
+            self.outbox_waker = OutboxWaker(pool=self.pool, schema=s.schema_name,
+                                            leading_relay=self._leading_relay_wake)
+            self.tasks.spawn("outbox-waker", self.outbox_waker.run())
         self.tokens = TokenService(
             s.jwt_secret.get_secret_value(),
             ttl=timedelta(seconds=s.jwt_ttl_seconds),
@@ -148,6 +158,15 @@ class ServiceRuntime:
         for name, job in self.jobs:
             self.tasks.spawn(name, job(self))
         self.tasks.spawn("nats-link", self.bus.run(self._on_bus_ready))
+
+    def outbox_written(self) -> None:
+        """After a commit that queued events, from a pool that does not NOTIFY."""
+        if self.outbox_waker is not None:
+            self.outbox_waker.written()
+
+    def _leading_relay_wake(self) -> Callable[[], None] | None:
+        relay = self.outbox_relay
+        return relay.wake if relay is not None and relay.leading else None
 
     async def _prepare_bus(self, js: JetStreamContext) -> None:
         """What the link ensures on every (re)connected server; idempotent."""

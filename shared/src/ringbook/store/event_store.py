@@ -40,6 +40,46 @@ select id, $11, $12 from stored
 """
 
 
+_COLUMNS = ("id", "aggregate", "aggregate_id", "version", "type", "tenant_id", "occurred_at",
+            "correlation_id", "causation_id", "data")
+_TYPES = ("uuid", "text", "uuid", "integer", "text", "uuid", "timestamptz", "uuid", "uuid",
+          "jsonb")
+
+
+def append_one_ctes(first: int, *, unless_exists: str) -> str:
+    """The append of ONE event as two CTEs, for a writer that stores its event together
+    with rows of its own in a single statement (one round trip, its own commit).
+
+    ``stored`` inserts the event row and returns its ``id``; ``queued`` inserts its
+    outbox row. Both are skipped when the query ``unless_exists`` (an earlier CTE of the
+    caller's, by name) has a row, so a caller's "already stored" check and the append
+    are one statement. Parameters ``$first`` to ``$first + 11`` are
+    ``append_params(event)``. The outbox rule holds as for :func:`append`: the two rows
+    are one statement, so they commit together or not at all."""
+    params = [f"${first + i}::{kind}" for i, kind in enumerate(_TYPES)]
+    return (
+        f"stored as (insert into events ({', '.join(_COLUMNS)})"
+        f" select {', '.join(params)} where not exists (select from {unless_exists})"
+        f" returning id),"
+        f" queued as (insert into outbox (event_id, subject, payload)"
+        f" select id, ${first + 10}::text, ${first + 11}::bytea from stored)"
+    )
+
+
+def append_params(event: Envelope) -> tuple[object, ...]:
+    """The parameters of :func:`append_one_ctes` for ``event``."""
+    return _row(event)
+
+
+def conflict_of(events: Sequence[Envelope], exc: asyncpg.UniqueViolationError) -> (
+        ConcurrencyConflict | None):
+    """The ConcurrencyConflict a unique violation means, or None if it is another key."""
+    if exc.constraint_name != "events_aggregate_id_version_key":
+        return None
+    clash = _clash(events, exc)
+    return ConcurrencyConflict(clash.aggregate_id, clash.version)
+
+
 async def append(conn: Conn, events: Sequence[Envelope]) -> None:
     """Append events (in the caller's transaction) and queue them for publishing.
 
@@ -53,9 +93,9 @@ async def append(conn: Conn, events: Sequence[Envelope]) -> None:
         elif rows:
             await conn.executemany(_APPEND, rows)
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "events_aggregate_id_version_key":
-            clash = _clash(events, exc)
-            raise ConcurrencyConflict(clash.aggregate_id, clash.version) from exc
+        conflict = conflict_of(events, exc)
+        if conflict is not None:
+            raise conflict from exc
         raise
 
 

@@ -73,6 +73,7 @@ class OutboxRelay:
         self._session_idle_ms = round(session_idle_timeout * 1000)
         self._standby_poll = standby_poll_interval
         self._wake = asyncio.Event()
+        self.leading = False
         self.published = 0
         self.held = 0  # sweeps skipped because publishing was not allowed
 
@@ -107,6 +108,7 @@ class OutboxRelay:
                 await asyncio.sleep(self._standby_poll)
             await conn.add_listener(f"ringbook_outbox_{self._schema}", self._on_notify)
             log.info("outbox_relay_leading", schema=self._schema)
+            self.leading = True
             while True:
                 self._wake.clear()
                 if self._may_publish():
@@ -119,6 +121,7 @@ class OutboxRelay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._safety_interval)
         finally:
+            self.leading = False
             # Bounded: over a dead path a graceful close would wait for ever (it aborts
             # the socket when the bound passes, which ends the session just the same).
             with contextlib.suppress(Exception):

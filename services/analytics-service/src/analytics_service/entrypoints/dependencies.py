@@ -31,7 +31,7 @@ class Analytics:
     prices: Prices
 
 
-def get_analytics(request: Request) -> Analytics:
+async def get_analytics(request: Request) -> Analytics:
     return wired(request, "analytics", Analytics)
 
 

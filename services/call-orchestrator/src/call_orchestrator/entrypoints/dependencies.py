@@ -32,11 +32,11 @@ class TwilioWebhookAuth:
     auth_token: str
 
 
-def get_orchestrator(request: Request) -> Orchestrator:
+async def get_orchestrator(request: Request) -> Orchestrator:
     return wired(request, "orchestrator", Orchestrator)
 
 
-def get_twilio_webhook_auth(request: Request) -> TwilioWebhookAuth:
+async def get_twilio_webhook_auth(request: Request) -> TwilioWebhookAuth:
     return wired(request, "twilio_webhooks", TwilioWebhookAuth)
 
 
@@ -44,7 +44,7 @@ OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
 TwilioWebhookAuthDep = Annotated[TwilioWebhookAuth, Depends(get_twilio_webhook_auth)]
 
 
-def get_stream_tokens(request: Request) -> StreamTokens:
+async def get_stream_tokens(request: Request) -> StreamTokens:
     """Mints the stream token of every call we connect to media-bridge."""
     return wired(request, "stream_tokens", StreamTokens)
 

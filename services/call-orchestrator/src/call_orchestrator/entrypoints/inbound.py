@@ -65,7 +65,7 @@ class InboundConfig:
         )
 
 
-def get_inbound_config(request: Request) -> InboundConfig:
+async def get_inbound_config(request: Request) -> InboundConfig:
     return wired(request, "inbound", InboundConfig)
 
 

@@ -23,7 +23,7 @@ router = APIRouter(tags=["twilio"])
 
 async def signed_form(request: Request) -> dict[str, str]:
     """The webhook's form parameters, once its signature is found valid (else 403)."""
-    auth = get_twilio_webhook_auth(request)
+    auth = await get_twilio_webhook_auth(request)
     form = await request.form()
     params = {k: v for k, v in form.items() if isinstance(v, str)}
     url = auth.public_base_url.rstrip("/") + request.url.path

@@ -38,11 +38,11 @@ class Catalog:
     limits: RateLimits = field(default_factory=lambda: RateLimits({}))
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return wired(request, "catalog", Catalog)
 
 
-def get_tenant(principal: CurrentPrincipal) -> uuid.UUID:
+async def get_tenant(principal: CurrentPrincipal) -> uuid.UUID:
     return principal.tenant_id
 
 

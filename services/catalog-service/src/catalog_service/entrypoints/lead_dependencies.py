@@ -33,7 +33,7 @@ class Leads:
             raise exc.as_api_error() from None
 
 
-def get_leads(request: Request) -> Leads:
+async def get_leads(request: Request) -> Leads:
     return wired(request, "leads", Leads)
 
 

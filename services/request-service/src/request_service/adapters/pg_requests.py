@@ -7,7 +7,7 @@ of work's own, or the pull worker's (whose transaction also holds the inbox clai
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from ringbook.contracts.request_status import RequestStatus
 from ringbook.events import Envelope
 from ringbook.store import event_store, sequencing
 from ringbook.store.database import Conn
+from ringbook.store.event_store import ConcurrencyConflict
 
 from request_service.adapters.pg_errors import (
     ACQUIRE_TIMEOUT_SECONDS,
@@ -75,33 +76,6 @@ class PgRequestTransaction:
     async def append(self, events: Sequence[Envelope]) -> None:
         await event_store.append(self._conn, events)
 
-    async def insert_request(
-        self,
-        request: CallRequest,
-        *,
-        tenant_id: uuid.UUID,
-        status: RequestStatus,
-        at: datetime,
-    ) -> None:
-        await self._conn.execute(
-            "insert into requests (id, tenant_id, user_id, title, description,"
-            " callback_number, number_to_call, preferred_time, user_profile, status,"
-            " body_hash, created_at, updated_at)"
-            " values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $12)",
-            request.request_id,
-            tenant_id,
-            request.user_id,
-            request.title,
-            request.description,
-            request.callback_number,
-            request.number_to_call,
-            request.preferred_time,
-            orjson.dumps(request.user_profile.model_dump(mode="json")).decode(),
-            str(status),
-            request.fingerprint(),
-            at,
-        )
-
     async def set_status(
         self,
         request_id: uuid.UUID,
@@ -137,9 +111,66 @@ class PgRequestTransaction:
         return await sequencing.in_order(self._conn, consumer, event)
 
 
+# The accept in ONE statement, so in one round trip and its own commit: the event and
+# its outbox row (the kernel's CTEs), the read-model row and its first timeline entry,
+# all skipped when the id is stored already, in which case the stored row comes back.
+# No row lock is needed: two accepts of one new id both try to insert version 1, the
+# unique index makes the second wait for the first's commit and then fail, and the
+# caller reads the winner's row on its second round.
+_ACCEPT = (
+    f"with existing as (select {_REQUEST_COLUMNS} from requests where id = $1::uuid),"
+    f" {event_store.append_one_ctes(15, unless_exists='existing')},"
+    " request as (insert into requests (id, tenant_id, user_id, title, description,"
+    " callback_number, number_to_call, preferred_time, user_profile, status, body_hash,"
+    " created_at, updated_at) select $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text,"
+    " $6::text, $7::text, $8::text, $9::jsonb, $10::text, $11::text, $12::timestamptz,"
+    " $12::timestamptz from stored),"
+    " timeline as (insert into request_timeline (request_id, event_id, type, message,"
+    " status, occurred_at) select $1::uuid, id, $14::text, $13::text, $10::text,"
+    " $12::timestamptz from stored)"
+    f" select {_REQUEST_COLUMNS} from existing"
+)
+
+
+def _nothing() -> None:
+    return None
+
+
 class PgUnitOfWork:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """``after_commit`` runs after each commit that may have queued events: the pool
+    sends no NOTIFY (``ServiceRuntime.notify_outbox``), so this is the relay's wake."""
+
+    def __init__(self, pool: asyncpg.Pool, *, after_commit: Callable[[], None] = _nothing
+                 ) -> None:
         self._pool = pool
+        self._after_commit = after_commit
+
+    async def accept(
+        self, request: CallRequest, event: Envelope, *, tenant_id: uuid.UUID,
+        status: RequestStatus,
+    ) -> RequestRecord | None:
+        args = (
+            request.request_id, tenant_id, request.user_id, request.title,
+            request.description, request.callback_number, request.number_to_call,
+            request.preferred_time,
+            orjson.dumps(request.user_profile.model_dump(mode="json")).decode(),
+            str(status), request.fingerprint(), event.occurred_at, event.data.message(),
+            event.type, *event_store.append_params(event),
+        )
+        with store_unavailable_on_connection_errors():
+            async with self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+                try:
+                    row = await conn.fetchrow(_ACCEPT, *args)
+                except asyncpg.UniqueViolationError as exc:
+                    # Lost the race for this id to a commit that happened meanwhile.
+                    conflict = event_store.conflict_of([event], exc)
+                    if conflict is None and exc.constraint_name != "requests_pkey":
+                        raise
+                    raise conflict or ConcurrencyConflict(request.request_id, 1) from exc
+        if row is not None:
+            return _record(row)
+        self._after_commit()
+        return None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgRequestTransaction]:
@@ -151,6 +182,7 @@ class PgUnitOfWork:
                 conn.transaction(),
             ):
                 yield PgRequestTransaction(conn)
+        self._after_commit()
 
 
 class PgRequestQueries:

@@ -75,15 +75,6 @@ class RequestTransaction(Protocol):
         """Append to the event store and outbox; raises ConcurrencyConflict."""
         ...
 
-    async def insert_request(
-        self,
-        request: CallRequest,
-        *,
-        tenant_id: uuid.UUID,
-        status: RequestStatus,
-        at: datetime,
-    ) -> None: ...
-
     async def set_status(
         self,
         request_id: uuid.UUID,
@@ -106,6 +97,17 @@ class RequestTransaction(Protocol):
 class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[RequestTransaction]:
         """Begin a transaction; raises StoreUnavailable if Postgres cannot be reached."""
+        ...
+
+    async def accept(
+        self, request: CallRequest, event: Envelope, *, tenant_id: uuid.UUID,
+        status: RequestStatus,
+    ) -> RequestRecord | None:
+        """Store a new request atomically: ``event`` (version 1) with its outbox row,
+        the read-model row in ``status`` and its first timeline entry. If the id is
+        stored already, store nothing and return the stored request. Raises
+        ConcurrencyConflict if another accept of this id committed meanwhile, and
+        StoreUnavailable if Postgres cannot be reached."""
         ...
 
 

@@ -1,15 +1,17 @@
 """Accepting a call request: one transaction, idempotent on ``request_id``.
 
-The transaction appends ``request_received`` (version 1 of the request aggregate; the
-event store writes its outbox row too) and inserts the read-model row and its first
-timeline entry. The 202 is answered only after that commit, so an accepted request is
-never lost; the outbox relay publishes it to REQUESTS when NATS is reachable (G1, G2).
+One statement (so one round trip and one commit) appends ``request_received`` (version
+1 of the request aggregate; the event store writes its outbox row too) and inserts the
+read-model row and its first timeline entry. The 202 is answered only after that
+commit, so an accepted request is never lost; the outbox relay publishes it to REQUESTS
+when NATS is reachable (G1, G2).
 
 Idempotency: a request id already stored with the same normalized body is a client
 retry and is answered 202 again without a second event; with a different body it is a
 conflict (409). Two identical submissions racing each other both miss the row; the
 event store's unique (aggregate_id, version) lets exactly one append version 1 and the
-other gets ConcurrencyConflict, re-reads, and compares like any retry (G11).
+other gets ConcurrencyConflict, tries again, finds the row and compares like any retry
+(G11).
 """
 
 from __future__ import annotations
@@ -47,28 +49,22 @@ async def submit_request(
     # Two rounds at most: the second runs only after losing the race for version 1, and
     # then the winner's row is committed (the unique index waited for it), so it is found.
     for round_ in range(2):
+        event = new_event(
+            request.received(),
+            aggregate_id=request.request_id,
+            version=1,
+            tenant_id=tenant_id,
+            correlation_id=request.request_id,
+            clock=clock,
+        )
+        status = next_status(None, event)
+        assert status is not None  # request_received always implies queued
         try:
-            async with uow.transaction() as tx:
-                existing = await tx.lock(request.request_id)
-                if existing is not None:
-                    return _compare(existing, request, tenant_id)
-                event = new_event(
-                    request.received(),
-                    aggregate_id=request.request_id,
-                    version=1,
-                    tenant_id=tenant_id,
-                    correlation_id=request.request_id,
-                    clock=clock,
-                )
-                status = next_status(None, event)
-                assert status is not None  # request_received always implies queued
-                await tx.append([event])
-                await tx.insert_request(
-                    request, tenant_id=tenant_id, status=status, at=event.occurred_at
-                )
-                await tx.add_timeline(request.request_id, event, status)
-                return SubmitOutcome.ACCEPTED
+            existing = await uow.accept(request, event, tenant_id=tenant_id, status=status)
         except ConcurrencyConflict:
             if round_ == 1:
                 raise
+            continue
+        return SubmitOutcome.ACCEPTED if existing is None else _compare(existing, request,
+                                                                         tenant_id)
     raise AssertionError("unreachable")

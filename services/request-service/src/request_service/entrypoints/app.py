@@ -46,6 +46,8 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
         migrations_dir=migrations_dir(),
         streams=[REQUESTS, CALLS],
         clock=clock,
+        # The accept's commit sends no NOTIFY; the unit of work wakes the relay instead.
+        notify_outbox=False,
     )
     runtime.add_consumer(*calls_consumer(clock))
     hub = TimelineHub(dsn=settings.database_url, schema=settings.schema_name)
@@ -74,7 +76,7 @@ def create_app(settings: RequestServiceSettings, clock: Clock | None = None) -> 
             clock=clock,
             tokens=rt.tokens,
             auth=auth,
-            uow=PgUnitOfWork(rt.pool),
+            uow=PgUnitOfWork(rt.pool, after_commit=rt.outbox_written),
             queries=PgRequestQueries(rt.pool),
             hub=hub,
         )

@@ -31,7 +31,7 @@ class Gateway:
     hub: TimelineHub
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     return wired(request, "gateway", Gateway)
 
 

@@ -24,7 +24,7 @@ from ringbook.auth import InvalidToken, Principal
 from ringbook.logging import get_logger
 from ringbook.web.errors import ApiError
 from ringbook.web.routing import PlatformRoute
-from ringbook.web.security import require_principal
+from ringbook.web.security import principal_of
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from request_service.adapters.timeline_hub import TimelineHub
@@ -37,14 +37,14 @@ log = get_logger(__name__)
 BATCH = 500
 
 
-def stream_principal(
+async def stream_principal(
     request: Request,
     gateway: GatewayDep,
     access_token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Principal:
     """The bearer header if sent, else the ``access_token`` query parameter."""
     if request.headers.get("authorization") or not access_token:
-        return require_principal(request)
+        return principal_of(request)
     try:
         return gateway.tokens.verify(access_token)
     except InvalidToken:
