@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline clean
+.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline bench-accept clean
 
 install: .venv/.ringbook-installed
 
@@ -44,7 +44,10 @@ lint: install
 	$(UV) run --frozen mypy shared/src shared/simulators/src shared/devtools/src services/*/src
 	$(UV) run --frozen lint-imports
 
-bench: bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline  ## figures beside a baseline measured in the same run
+bench: bench-accept bench-pipeline bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag  ## figures beside a baseline measured in the same run
+
+bench-accept: install  ## POST /api/process-request beside a bare insert: gateway alone, whole system, sustained to scheduled, CPU per request (needs wrk)
+	$(UV) run --frozen python -m benchmarks.accept
 
 bench-http: install  ## the gateway under load, request to call_started
 	$(UV) run --frozen python -m benchmarks.run

@@ -43,7 +43,10 @@ def create_service_app(
                 await on_stop(app, runtime)
             await runtime.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    # No OpenTelemetry here (metrics are Prometheus): off, or FastAPI would look for a
+    # configured provider on every request.
+    app = FastAPI(title=title, lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     install_error_handlers(app)
     app.add_middleware(PlatformMiddleware, max_body_bytes=runtime.settings.max_body_bytes,
                        body_limits=body_limits)
