@@ -242,7 +242,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument("--rate-duration", type=float, default=10.0,
                         help="seconds per open-loop rate (10)")
-    parser.add_argument("--steps", type=int, default=5, help="open-loop rates tried (5)")
+    parser.add_argument("--steps", type=int, default=7, help="open-loop rates tried (7)")
     args = parser.parse_args(argv)
     if min(args.duration, args.rate_duration) <= 0 or args.connections < 1 or args.steps < 1:
         parser.error("--duration, --rate-duration, --connections and --steps must be positive")

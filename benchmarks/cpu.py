@@ -24,14 +24,16 @@ def _processes() -> dict[int, tuple[int, float]]:
             continue  # exited while we looked
         # The command name is parenthesised and may hold spaces: split after it.
         fields = raw[raw.rfind(")") + 2:].split()
-        # fields[1] is ppid; fields[11], fields[12] are utime, stime (stat fields 14, 15).
-        table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+        # fields[1] is ppid; fields[11:15] are utime, stime, cutime, cstime (stat fields
+        # 14-17). The last two hold the children that exited and were waited for: a
+        # Postgres backend that ends mid-phase keeps its CPU in its parent's count.
+        table[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / TICKS)
     return table
 
 
 def snapshot(roots: dict[str, int]) -> dict[str, float]:
-    """CPU seconds of each named process tree. A backend that exits mid-phase takes its
-    CPU with it, which is why pooled, long-lived connections matter for accuracy."""
+    """CPU seconds of each named process tree, its exited and reaped descendants
+    included (a process that exited but is not yet waited for is missed)."""
     if not Path("/proc/self/stat").exists():
         return {}
     table = _processes()
