@@ -32,7 +32,6 @@ import json
 import multiprocessing
 import os
 import resource
-import shutil
 import signal
 import sys
 import tempfile
@@ -214,12 +213,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bench, str(bench.gateway), run_spec))
         keep = False
     finally:
-        print("» stopping", file=sys.stderr, flush=True)
-        bench.stop()
-        if keep:
-            print(f"» logs kept in {root}", file=sys.stderr, flush=True)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        bench.finish(keep_logs=keep)
     return figures
 
 

@@ -8,6 +8,7 @@ broken service still leaves a useful (baseline-only) run and a readable reason.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -95,6 +96,15 @@ class Bench:
         self.roots["baseline"] = self.baseline.pid
         self.baseline_url = f"http://127.0.0.1:{port}"
         wait_healthy(self.baseline_url, self.baseline, timeout=60)
+
+    def finish(self, *, keep_logs: bool) -> None:
+        """Stop everything; keep the run's folder (its logs) only if asked to."""
+        print("» stopping", file=sys.stderr, flush=True)
+        self.stop()
+        if keep_logs:
+            print(f"» logs kept in {self.root}", file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def stop(self) -> None:
         # Each step guarded: a failure to stop one thing must not leave the others running.

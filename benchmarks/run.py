@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import shutil
 import signal
 import sys
 import tempfile
@@ -151,12 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         keep = True
         raise
     finally:
-        print("» stopping", file=sys.stderr, flush=True)
-        bench.stop()
-        if keep:
-            print(f"» logs kept in {root}", file=sys.stderr, flush=True)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+        bench.finish(keep_logs=keep)
     return figures
 
 
