@@ -230,3 +230,29 @@ async def test_an_aggregate_stays_in_order_across_an_event_that_failed_in_its_ba
     assert h.versions_applied(poisoned) == [1, 3]
     assert h.dead_lettered_ids() == {b[1].id}
     assert each_once(h) == Counter({e.id: 1 for e in batch if e is not b[1]})
+
+
+async def test_a_batch_that_cannot_commit_is_handled_one_by_one(h: Harness) -> None:
+    events = [event(uuid.uuid4(), 1) for _ in range(20)]
+    bad = events[9]
+    # Refused only at COMMIT (a deferred constraint): no savepoint can tell whose fault
+    # it is, so the batch's messages go through the per-message path and it fails alone.
+    await h.admin.execute(f"""
+        create function refuse_at_commit() returns trigger language plpgsql as $$
+        begin
+            if new.event_id = '{bad.id}' then raise exception 'refused at commit'; end if;
+            return null;
+        end $$;
+        create constraint trigger refuse_at_commit after insert on applied
+            deferrable initially deferred for each row execute function refuse_at_commit();
+    """)
+    await h.publish(*events)
+    with structlog.testing.capture_logs() as logs:
+        await start(h, Recorder(h), max_deliver=3)
+        await eventually(lambda: bad.id in h.dead_lettered_ids(), within=60)
+        await eventually(lambda: handled(h, "applied") == 19, within=30)
+    assert any(x["event"] == "batch_not_committed" for x in logs)
+    assert each_once(h) == Counter({e.id: 1 for e in events if e is not bad})
+    [row] = await h.dead_letters()
+    assert row["reason"].startswith("failed 3 times: RaiseError")
+    assert await h.admin.fetchval("select count(*) from inbox") == 19

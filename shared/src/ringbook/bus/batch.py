@@ -4,18 +4,20 @@ A commit per event costs an fsync per event; one per batch costs one per batch. 
 pull worker hands this module each run of consecutive messages that are first
 deliveries and decodable (redeliveries and undecodable messages keep the per-message
 path of ``ringbook.bus.worker``: their dead-letter checks and failure counts). For a
-run: one transaction, the rebuild lock taken shared once, then per event a savepoint,
-its inbox claim and its handler; one commit; and only then the acks.
+run: one transaction, the rebuild lock taken shared once, the inbox claims of all its
+events in one statement, then per event a savepoint and its handler; one commit; and
+only then the acks.
 
 Design: a savepoint per event, never re-running a handler. On the first event that
-fails, the transaction rolls back to that event's savepoint (its claim and its writes,
-NOTIFYs included, are undone; those of the events before it are not), the events before
-it are committed and acked, the failing one is settled by the worker exactly as a
-single message would be (counted, ``nak``-ed, dead-lettered: ``settle_failure``), and
-the rest of the run goes on in a new transaction. Re-applying the prefix in a fresh
-transaction instead would save the savepoints, but it runs the prefix's handlers a
-second time: a second SMS for ``catalog-booking-sms``, second log lines and metrics
-for the others. With savepoints each handler runs once per delivery, as before.
+fails, the transaction rolls back to that event's savepoint (its writes, NOTIFYs
+included, are undone; those of the events before it are not), its claim and those of
+the events after it are deleted, the events before it are committed and acked, the
+failing one is settled by the worker exactly as a single message would be (counted,
+``nak``-ed, dead-lettered: ``settle_failure``), and the rest of the run goes on in a new
+transaction. Re-applying the prefix in a fresh transaction instead would save the
+savepoints, but it runs the prefix's handlers a second time: a second SMS for
+``catalog-booking-sms``, second log lines and metrics for the others. With savepoints
+each handler runs once per delivery, as before.
 
 The invariant: every event sees the database as it would had the messages been handled
 one at a time, in order. Its run's earlier events are visible to it (same transaction);
@@ -57,7 +59,6 @@ from ringbook.contracts.catalogue import MalformedEvent, UnknownEventType, parse
 from ringbook.events import Envelope
 from ringbook.logging import correlation, get_logger
 from ringbook.store import inbox, rebuild_lock
-from ringbook.store.database import Conn
 from ringbook.store.dead_letters import Message
 
 log = get_logger(__name__)
@@ -151,25 +152,27 @@ class BatchApplier:
             # First, before anything is read: a rebuild's swap holds us here (see
             # ringbook.store.rebuild_lock), so no event lands in the tables it replaces.
             await rebuild_lock.hold_shared(conn, self._durable)
+            # All claims in one round trip; the ones of events not applied are released
+            # before the commit.
+            claimed = await inbox.claim_many(conn, self._durable, [d.event.id for d in run])
             for n, delivery in enumerate(run):
+                event = delivery.event
+                if event.id not in claimed:  # applied before, or earlier in this run
+                    done.append((delivery, "duplicate"))
+                    continue
+                claimed.discard(event.id)
                 await conn.execute(f"savepoint event_{n}")
                 try:
-                    outcome = await self._apply_one(conn, delivery)
+                    with _correlated(event, self._durable):
+                        await self._handler(conn, event)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     await conn.execute(f"rollback to savepoint event_{n}")
+                    await inbox.release(conn, self._durable, [event.id, *claimed])
                     return done, (delivery, exc)  # leaving the block commits the rest
-                done.append((delivery, outcome))
+                done.append((delivery, "applied"))
         return done, None
-
-    async def _apply_one(self, conn: Conn, delivery: Delivery) -> Outcome:
-        # A copy of an event earlier in this run finds its uncommitted claim: a duplicate.
-        if not await inbox.claim(conn, self._durable, delivery.event.id):
-            return "duplicate"
-        with _correlated(delivery.event, self._durable):
-            await self._handler(conn, delivery.event)
-        return "applied"
 
 
 def _correlated(event: Envelope, durable: str) -> AbstractContextManager[None]:
