@@ -15,9 +15,9 @@ the events after it are deleted, the events before it are committed and acked, t
 failing one is settled by the worker exactly as a single message would be (counted,
 ``nak``-ed, dead-lettered: ``settle_failure``), and the rest of the run goes on in a new
 transaction. Re-applying the prefix in a fresh transaction instead would save the
-savepoints, but it runs the prefix's handlers a second time: a second SMS for
-``catalog-booking-sms``, second log lines and metrics for the others. With savepoints
-each handler runs once per delivery, as before.
+savepoints, but it runs the prefix's handlers a second time: a second text from
+``catalog-booking-sms`` had it batched, second log lines and metrics for the others.
+With savepoints each handler runs once per delivery, as before.
 
 The invariant: every event sees the database as it would had the messages been handled
 one at a time, in order. Its run's earlier events are visible to it (same transaction);
@@ -30,14 +30,18 @@ What a batch changes, and why it is acceptable:
 
 - a crash after the commit and before the acks redelivers the whole run, not one
   message: the inbox turns each redelivery into a no-op;
-- a transaction that fails as a whole (the commit, or a rollback to a savepoint: Postgres
-  gone) has applied nothing: the worker then hands the run's messages one by one to the
-  per-message path, which settles each as before (an outage: ``nak``, pause);
+- a transaction that fails as a whole (the commit, e.g. a deferred constraint, or a
+  rollback to a savepoint: Postgres gone) has applied nothing: the worker hands the
+  run's messages one by one to the per-message path, which settles each as before (an
+  outage: ``nak``, pause). Their handlers run again, but nothing of their first run
+  was committed: a second effect only for a handler that acts outside its connection;
 - locks (``in_order``'s position rows) are held until the batch commits: two replicas
   can deadlock on two aggregates; Postgres aborts one statement (a transient failure,
   in a savepoint), which is ``nak``-ed and redelivered;
 - savepoints are not released (a round trip each): COMMIT ends them all, and rolling
-  back to the newest undoes only its own event;
+  back to the newest undoes only its own event. A savepoint whose handler writes takes
+  a subtransaction id; past 64 in one transaction, other sessions' snapshots check
+  ``pg_subtrans`` while it is open (a batch is 64 messages at most by default);
 - a handler with an effect outside its connection would repeat every effect of a run
   that cannot commit: its consumer sets ``ConsumerSpec.batch_commit`` to False.
 """
@@ -155,6 +159,10 @@ class BatchApplier:
             # All claims in one round trip; the ones of events not applied are released
             # before the commit.
             claimed = await inbox.claim_many(conn, self._durable, [d.event.id for d in run])
+            # Invariant: each handler sees what it would see handled alone, after the
+            # messages before it. It holds because the events before it are in this
+            # transaction, and a failure ends the transaction (before any later event
+            # runs) so that its outcome is committed, as per message, before they run.
             for n, delivery in enumerate(run):
                 event = delivery.event
                 if event.id not in claimed:  # applied before, or earlier in this run
