@@ -169,14 +169,14 @@ class BatchApplier:
                     done.append((delivery, "duplicate"))
                     continue
                 claimed.discard(event.id)
-                await conn.execute(f"savepoint event_{n}")
+                await conn.execute(f"savepoint ringbook_event_{n}")
                 try:
                     with _correlated(event, self._durable):
                         await self._handler(conn, event)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    await conn.execute(f"rollback to savepoint event_{n}")
+                    await conn.execute(f"rollback to savepoint ringbook_event_{n}")
                     await inbox.release(conn, self._durable, [event.id, *claimed])
                     return done, (delivery, exc)  # leaving the block commits the rest
                 done.append((delivery, "applied"))
