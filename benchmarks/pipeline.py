@@ -9,8 +9,8 @@ temporary directory; the platform migrations (events, outbox, inbox) go to one s
   second are taken between 10% and 90% of the outbox published (start-up left out).
   Baseline: this process publishing the same payloads to the same stream the way the relay
   does (batches of 256, acks awaited together), without Postgres.
-* **consumer**: a durable pull worker (inbox claim, in-order check, a handler that does
-  nothing, a commit per event, then the ack) applies those events, timed likewise
+* **consumer**: a durable pull worker (inbox claim, a handler that does nothing, one
+  commit per fetched batch, then the acks) applies those events, timed likewise
   between 10% and 90%. Baseline: a plain pull consumer of the same stream, fetching 64 and
   acking each, without Postgres.
 
@@ -176,7 +176,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         raw_consume = await raw_consume_rate(js, stored)
         # The baseline's copies come first and carry the same event ids: the worker applies
         # each event once and takes the relay's copies as the duplicates they are.
-        say("a durable pull worker (inbox, in order, a commit per event)")
+        say("a durable pull worker (inbox, a commit per fetched batch)")
         consumer = await consumer_rate(dsn, server.url, len(made))
         await nc.close()
     finally:

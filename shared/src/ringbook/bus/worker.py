@@ -1,10 +1,12 @@
 """Durable pull consumers that apply each event once, in its handler's transaction.
 
 For every message: decode the envelope (undecodable or unknown type: dead letter and
-``term``, never retried, never blocking what follows), then in ONE transaction claim
-the event id in the inbox and run the handler, commit, and only then ``ack``. A crash
+``term``, never retried, never blocking what follows), then in a transaction claim the
+event id in the inbox and run the handler, commit, and only then ``ack``. A crash
 before the ack redelivers the message; the committed inbox row turns the redelivery
-into a no-op.
+into a no-op. The first deliveries of a fetch share one transaction (one commit, one
+fsync, for the lot), each event in a savepoint of its own, so a failing one still
+fails alone (``ringbook.bus.batch``); redeliveries are handled one at a time.
 
 What a failure does depends on whose fault it is (``ringbook.bus.failures``):
 
@@ -26,16 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Awaitable, Sequence
 
 import asyncpg
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from ringbook.bus.batch import BatchApplier, first_delivery, message_of, run_at
+from ringbook.bus.consumer_spec import ConsumerSpec, Handler, Outcome
 from ringbook.bus.failures import (
     PoisonEvent,
     RetryLater,
@@ -43,20 +44,20 @@ from ringbook.bus.failures import (
     WaitingForEarlierVersion,
     is_transient,
 )
-from ringbook.bus.metrics import CONSUMER_PAUSED, CONSUMER_PENDING, EVENTS_HANDLED
+from ringbook.bus.metrics import CONSUMER_PENDING, EVENTS_HANDLED
+from ringbook.bus.pause import PostgresPause
 from ringbook.bus.replay import DeadLetterReplayer
 from ringbook.contracts.catalogue import MalformedEvent, UnknownEventType, parse_envelope
-from ringbook.contracts.streams import StreamSpec
 from ringbook.events import Envelope
 from ringbook.logging import correlation, get_logger
 from ringbook.store import dead_letters, inbox, rebuild_lock
-from ringbook.store.database import Conn
 from ringbook.store.dead_letters import Message
 
 __all__ = [
     "EVENTS_HANDLED",
     "ConsumerSpec",
     "Handler",
+    "Outcome",
     "PoisonEvent",
     "PullWorker",
     "RetryLater",
@@ -65,45 +66,6 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
-Handler = Callable[[Conn, Envelope], Awaitable[None]]
-Outcome = Literal[
-    "applied", "duplicate", "already_dead", "dead_letter", "failed", "waiting", "transient"
-]
-
-
-@dataclass(frozen=True)
-class ConsumerSpec:
-    durable: str
-    stream: StreamSpec
-    filter_subjects: list[str] = field(default_factory=list)
-    # Failures caused by the event's content before it is dead-lettered (counted by us,
-    # in Postgres; JetStream itself redelivers without limit).
-    max_deliver: int = 10
-    ack_wait_seconds: float = 30.0
-    max_ack_pending: int = 1000
-    # Delay before the n-th redelivery after a content failure: base * 2**(n-1), capped.
-    retry_base_seconds: float = 0.5
-    retry_max_seconds: float = 30.0
-    # Cap of the delay after an infrastructure failure (the pause does the waiting).
-    transient_retry_max_seconds: float = 5.0
-
-    def config(self) -> ConsumerConfig:
-        return ConsumerConfig(
-            durable_name=self.durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            filter_subjects=self.filter_subjects or self.stream.subjects,
-            max_deliver=-1,
-            ack_wait=self.ack_wait_seconds,
-            max_ack_pending=self.max_ack_pending,
-        )
-
-    def backoff(self, attempt: int) -> float:
-        return float(min(self.retry_base_seconds * 2 ** max(attempt - 1, 0),
-                         self.retry_max_seconds))
-
-    def transient_delay(self, deliveries: int) -> float:
-        return min(self.backoff(deliveries), self.transient_retry_max_seconds)
 
 
 class PullWorker:
@@ -121,11 +83,14 @@ class PullWorker:
     ) -> None:
         self._pool, self._js, self._spec, self._handler = pool, js, spec, handler
         self._batch = batch
-        self._probe_timeout = probe_timeout_seconds
-        self._pause_max = pause_max_seconds
+        self._pause = PostgresPause(pool=pool, durable=spec.durable,
+                                    probe_timeout_seconds=probe_timeout_seconds,
+                                    pause_max_seconds=pause_max_seconds)
         self.replayer = DeadLetterReplayer(
             pool=pool, consumer=spec.durable, handler=handler, poll_seconds=replay_poll_seconds
         )
+        self._batches = BatchApplier(pool=pool, durable=spec.durable, handler=handler,
+                                     settler=self)
 
     async def ensure(self) -> None:
         """Create (or update) the durable consumer explicitly, before fetching."""
@@ -169,64 +134,76 @@ class PullWorker:
                         await sub.unsubscribe()
 
     async def handle_batch(self, msgs: Sequence[Msg]) -> None:
-        for i, msg in enumerate(msgs):
-            if await self.handle(msg) == "transient" and not await self._postgres_answers():
+        durable = self._spec.durable
+        batchable = [first_delivery(durable, m) if self._spec.batch_commit else None
+                     for m in msgs]
+        i = alone_until = 0
+        while i < len(msgs):
+            run = run_at(batchable, i) if i >= alone_until else []
+            if len(run) > 1:
+                result = await self._batches.apply(run)
+                if result is None:  # nothing committed: one by one, as before batches
+                    alone_until = i + len(run)
+                    continue
+                settled, outcome = result
+            else:
+                settled, outcome = 1, await self.handle(msgs[i])
+            i += settled
+            if outcome == "transient" and not await self._pause.answers():
                 # Everything else in hand would fail the same way: give it back now
                 # (not after ack_wait), and fetch nothing until Postgres answers.
-                for rest in msgs[i + 1:]:
-                    await self._settle(rest.nak(delay=self._spec.transient_delay(1)), "nak")
-                await self._wait_for_postgres()
+                for rest in msgs[i:]:
+                    await self.settle(rest.nak(delay=self._spec.transient_delay(1)), "nak")
+                await self._pause.wait()
                 return
 
     async def handle(self, msg: Msg) -> Outcome:
-        meta = msg.metadata
-        message = Message(
-            consumer=self._spec.durable, stream=meta.stream, stream_seq=meta.sequence.stream,
-            subject=msg.subject, payload=msg.data, deliveries=meta.num_delivered,
-        )
+        message = message_of(self._spec.durable, msg)
         try:
             event = parse_envelope(msg.data)
         except (MalformedEvent, UnknownEventType) as exc:
             return await self._dead_letter(msg, message, None, f"undecodable: {exc}")
         with correlation(str(event.correlation_id), event_type=event.type,
                          consumer=self._spec.durable):
-            return await self._handle_event(msg, message, event)
+            try:
+                outcome = await self._apply(message, event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return await self.settle_failure(msg, message, event, exc)
+            if outcome == "already_dead":
+                await self.settle(msg.term(), "term")  # its earlier term was lost
+            else:
+                await self.settle(msg.ack(), "ack")
+                EVENTS_HANDLED.labels(self._spec.durable, outcome).inc()
+            return outcome
 
-    async def _handle_event(self, msg: Msg, message: Message, event: Envelope) -> Outcome:
+    async def settle_failure(
+        self, msg: Msg, message: Message, event: Envelope, exc: Exception
+    ) -> Outcome:
+        """What a handler's failure does to its message (rolled back already)."""
         spec = self._spec
-        try:
-            outcome = await self._apply(message, event)
-        except asyncio.CancelledError:
-            raise
-        except WaitingForEarlierVersion as exc:
+        if isinstance(exc, WaitingForEarlierVersion):
             log.info("event_waiting", reason=str(exc), delivered=message.deliveries)
             delay = min(exc.delay * message.deliveries, spec.transient_retry_max_seconds)
-            await self._settle(msg.nak(delay=delay), "nak")
+            await self.settle(msg.nak(delay=delay), "nak")
             return "waiting"
-        except PoisonEvent as exc:
+        if isinstance(exc, PoisonEvent):
             return await self._dead_letter(msg, message, event, f"poison: {exc}")
-        except RetryLater as exc:
+        if isinstance(exc, RetryLater):
             return await self._content_failure(
                 msg, message, event, str(exc), "gave up waiting ({n} tries): {error}",
                 delay=exc.delay,
             )
-        except Exception as exc:
-            if is_transient(exc):
-                log.warning("event_transient_failure", error=repr(exc),
-                            delivered=message.deliveries)
-                EVENTS_HANDLED.labels(spec.durable, "transient").inc()
-                await self._settle(msg.nak(delay=spec.transient_delay(message.deliveries)),
-                                   "nak")
-                return "transient"
-            return await self._content_failure(
-                msg, message, event, repr(exc), "failed {n} times: {error}", delay=None
-            )
-        if outcome == "already_dead":
-            await self._settle(msg.term(), "term")  # its earlier term was lost
-        else:
-            await self._settle(msg.ack(), "ack")
-            EVENTS_HANDLED.labels(spec.durable, outcome).inc()
-        return outcome
+        if is_transient(exc):
+            log.warning("event_transient_failure", error=repr(exc),
+                        delivered=message.deliveries)
+            EVENTS_HANDLED.labels(spec.durable, "transient").inc()
+            await self.settle(msg.nak(delay=spec.transient_delay(message.deliveries)), "nak")
+            return "transient"
+        return await self._content_failure(
+            msg, message, event, repr(exc), "failed {n} times: {error}", delay=None
+        )
 
     async def _apply(self, message: Message, event: Envelope) -> Outcome:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -265,7 +242,7 @@ class PullWorker:
                                                                            error=error))
         log.warning("event_failed", error=error, failures=failures,
                     delivered=message.deliveries)
-        await self._settle(msg.nak(delay=delay if delay is not None else spec.backoff(failures)),
+        await self.settle(msg.nak(delay=delay if delay is not None else spec.backoff(failures)),
                            "nak")
         return "failed"
 
@@ -293,15 +270,15 @@ class PullWorker:
             version=event.version if event else None,
         )
         EVENTS_HANDLED.labels(self._spec.durable, "dead_letter").inc()
-        await self._settle(msg.term(), "term")
+        await self.settle(msg.term(), "term")
         return "dead_letter"
 
     async def _unrecorded(self, msg: Msg, message: Message, exc: Exception) -> Outcome:
         log.warning("failure_not_recorded", error=repr(exc), delivered=message.deliveries)
-        await self._settle(msg.nak(delay=self._spec.transient_delay(message.deliveries)), "nak")
+        await self.settle(msg.nak(delay=self._spec.transient_delay(message.deliveries)), "nak")
         return "transient"
 
-    async def _settle(self, action: Awaitable[None], what: str) -> None:
+    async def settle(self, action: Awaitable[None], what: str) -> None:
         """ack/nak/term: if NATS is away, the message comes back after ``ack_wait`` and is
         recognised then (inbox, dead letter), so a lost settle is logged, not raised."""
         try:
@@ -311,25 +288,3 @@ class PullWorker:
         except Exception as exc:
             log.warning("settle_failed", action=what, error=repr(exc))
 
-    async def _postgres_answers(self) -> bool:
-        try:
-            async with asyncio.timeout(self._probe_timeout):
-                await self._pool.fetchval("select 1")
-            return True
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            return False
-
-    async def _wait_for_postgres(self) -> None:
-        durable = self._spec.durable
-        log.warning("consumer_paused", consumer=durable, reason="postgres does not answer")
-        CONSUMER_PAUSED.labels(durable).set(1)
-        delay = 0.2
-        try:
-            while not await self._postgres_answers():
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._pause_max)
-        finally:
-            CONSUMER_PAUSED.labels(durable).set(0)
-        log.info("consumer_resumed", consumer=durable)

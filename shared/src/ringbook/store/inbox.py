@@ -23,3 +23,25 @@ async def claim(conn: Conn, consumer: str, event_id: uuid.UUID) -> bool:
         event_id,
     )
     return bool(claimed)
+
+
+async def claim_many(conn: Conn, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """``claim`` for a batch in one statement: the ids not handled before (an id twice in
+    ``event_ids`` is claimed once: the second row conflicts with the first)."""
+    rows = await conn.fetch(
+        "insert into inbox (consumer, event_id) select $1, unnest($2::uuid[])"
+        " on conflict do nothing returning event_id",
+        consumer,
+        event_ids,
+    )
+    return {row["event_id"] for row in rows}
+
+
+async def release(conn: Conn, consumer: str, event_ids: list[uuid.UUID]) -> None:
+    """Undo claims made earlier in this same transaction (never a committed one: a
+    committed claim is what turns a redelivery into a no-op)."""
+    await conn.execute(
+        "delete from inbox where consumer = $1 and event_id = any($2::uuid[])",
+        consumer,
+        event_ids,
+    )

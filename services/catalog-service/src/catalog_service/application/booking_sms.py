@@ -32,6 +32,8 @@ CONSUMER = "catalog-booking-sms"
 SPEC = ConsumerSpec(
     durable=CONSUMER, stream=CATALOG,
     filter_subjects=[CATALOG.subject_filter(event_type="booking_made")],
+    # One transaction per text: a batch that cannot commit would send all of its again.
+    batch_commit=False,
 )
 
 MAX_AGE = timedelta(minutes=15)

@@ -55,6 +55,9 @@ def extraction_consumer(
                                                 event_type="file_uploaded")],
         max_ack_pending=IN_HAND,
         ack_wait_seconds=IN_HAND * (limits.timeout_seconds + _OVERHEAD_SECONDS),
+        # An extraction takes seconds; a shared commit would only hold the first file's
+        # result back until the second's is done, for no saving worth having.
+        batch_commit=False,
     )
 
     async def handle(conn: Conn, event: Envelope) -> None:
