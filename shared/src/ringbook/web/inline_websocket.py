@@ -21,6 +21,13 @@ read through ``receive()``; only the app knows that.)
 :meth:`InlineLane.send_now` is the way back without an ``await``: it writes frames at
 once when the socket is open and the transport is not applying back-pressure.
 
+Both lanes also skip ``websockets``' Python framing for the frames they carry (see
+:mod:`ringbook.websocket_frames`): while a sink is set and nothing is queued, whole
+simple text frames are cut from the bytes read before the sans-I/O protocol sees them
+(:meth:`InlineWebSocketProtocol.data_received`; anything else, from the first frame that
+is not one, goes to the protocol unchanged), and :meth:`InlineLane.send_now` frames its
+messages itself when the protocol has nothing of its own waiting to be written.
+
 Servers opt in with ``uvicorn.Config(ws=InlineWebSocketProtocol)``; without it the
 extension is simply absent and apps use plain ASGI.
 """
@@ -32,6 +39,13 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+
+from ringbook.websocket_frames import (
+    at_frame_boundary,
+    can_write_frames,
+    next_text_frame,
+    text_frame,
+)
 
 INLINE_EXTENSION = "ringbook.websocket.inline"
 
@@ -66,6 +80,9 @@ class InlineLane:
         if not self.can_send_now():
             return False
         conn = self._protocol.conn
+        if can_write_frames(conn):  # nothing of the protocol's own to write first
+            self._protocol.transport.write(b"".join([text_frame(t.encode()) for t in texts]))
+            return True
         try:
             for text in texts:
                 conn.send_text(text.encode())
@@ -77,6 +94,52 @@ class InlineLane:
 
 class InlineWebSocketProtocol(WebSocketsSansIOProtocol):
     inline_sink: TextSink | None = None
+
+    def data_received(self, data: bytes) -> None:
+        if (
+            self.inline_sink is not None
+            and not self.close_sent
+            and not self.frames  # no fragmented message half read
+            and self.queue.empty()
+            and at_frame_boundary(self.conn)
+        ):
+            taken = self._take_frames(data)
+            if taken == len(data):
+                return
+            if taken:
+                data = data[taken:]
+        super().data_received(data)
+
+    def _take_frames(self, data: bytes) -> int:
+        """Hand the whole simple text frames at the start of ``data`` to the sink (as
+        :meth:`send_receive_event_to_app` would); how many bytes were handled."""
+        pos, max_size = 0, self.conn.max_message_size
+        while pos < len(data):
+            sink = self.inline_sink
+            if sink is None or self.close_sent or not self.queue.empty():
+                break
+            frame = next_text_frame(data, pos, masked=True, max_size=max_size)
+            if frame is None:
+                break
+            payload, end = frame
+            try:
+                text = payload.decode()
+            except UnicodeDecodeError:
+                break  # the protocol's path closes with 1007
+            pos = end
+            self._offer(sink, text)
+        return pos
+
+    def _offer(self, sink: TextSink, text: str) -> None:
+        try:
+            taken = sink(text)
+        except Exception:
+            # A sink must not raise; if one does, the connection lives on without
+            # that message (queuing it again could handle it twice).
+            self.logger.exception("Inline websocket sink failed; message dropped")
+            return
+        if not taken:
+            self._queue_text(text)
 
     async def run_asgi(self) -> None:
         # ASGI extension values are dicts by convention.
@@ -100,15 +163,7 @@ class InlineWebSocketProtocol(WebSocketsSansIOProtocol):
             super().send_receive_event_to_app()  # uvicorn closes with 1007
             return
         self.frames = []
-        try:
-            taken = sink(text)
-        except Exception:
-            # A sink must not raise; if one does, the connection lives on without
-            # that message (queuing it again could handle it twice).
-            self.logger.exception("Inline websocket sink failed; message dropped")
-            return
-        if not taken:
-            self._queue_text(text)
+        self._offer(sink, text)
 
     def _queue_text(self, text: str) -> None:
         """What uvicorn does with a received text message: queue it for ``receive()``

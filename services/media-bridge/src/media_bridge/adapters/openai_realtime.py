@@ -8,7 +8,9 @@ Hot path (50 frames per second each way, per call):
 
 * caller audio goes out as ``input_audio_buffer.append`` whose ``audio`` is the base64
   string Twilio sent, unchanged. It is serialised with orjson and written straight to
-  the SDK's own websocket (:func:`~ringbook.websocket_writes.write_now`),
+  the SDK's own websocket, framed and masked by us
+  (:meth:`~ringbook.websocket_fast_client.FastClientConnection.write_text_now`, or
+  :func:`~ringbook.websocket_writes.write_now` on a plain ``websockets`` connection),
   falling back to the SDK's ``send_raw`` whenever that would have to wait: the SDK's
   typed ``input_audio_buffer.append`` runs a pydantic transform over the whole
   client-event union (~0.3 ms per frame measured, a core per ~70 calls), and even
@@ -17,10 +19,11 @@ Hot path (50 frames per second each way, per call):
 * server events are decoded with orjson into the small dataclasses of
   ``domain.model_events``, never into the SDK's pydantic models; events the bridge does
   not act on are skipped after reading their ``type``. The SDK's websocket is our
-  :class:`~ringbook.websocket_inline.InlineClientConnection` (through the
+  :class:`~ringbook.websocket_fast_client.FastClientConnection` (through the
   ``create_connection`` option it passes on to ``websockets``), so while :meth:`events`
   waits with nothing queued, each event is first offered inline to the sink given to
-  :meth:`deliver_inline`, in the socket's read callback; what that refuses comes out of
+  :meth:`deliver_inline`, in the socket's read callback (its frame cut from the bytes
+  read without ``websockets``' Python parser); what that refuses comes out of
   :meth:`events` (read with ``recv_bytes``), in order.
 
 Everything else (``session.update``, ``conversation.item.create``, ``truncate``,
@@ -43,6 +46,7 @@ from openai import AsyncOpenAI
 from openai.resources.realtime.realtime import AsyncRealtimeConnection
 from openai.types.realtime import RealtimeSessionCreateRequestParam
 from ringbook.logging import get_logger
+from ringbook.websocket_fast_client import FastClientConnection
 from ringbook.websocket_inline import InlineClientConnection
 from ringbook.websocket_writes import write_now
 from websockets.asyncio.connection import Connection
@@ -168,7 +172,7 @@ class OpenAIRealtimeModel:
             "compression": None,
             "max_size": MAX_SERVER_EVENT_BYTES,
             # Not among the SDK's typed options, but passed on to websockets' connect().
-            "create_connection": InlineClientConnection,
+            "create_connection": FastClientConnection,
         }
         connection = await client.realtime.connect(
             model=settings.realtime_model, websocket_connection_options=options
@@ -216,13 +220,17 @@ class OpenAIRealtimeModel:
     async def append_audio(self, payload: str) -> None:
         """Caller audio, the base64 string exactly as Twilio sent it (see module doc)."""
         message = _append_message(payload)
-        ws = self.websocket
-        if ws is None or not write_now(ws, message):
+        if not self._write_now(message):
             await self._send_raw(message)
 
     def append_audio_now(self, payload: str) -> bool:
+        return self._write_now(_append_message(payload))
+
+    def _write_now(self, message: bytes) -> bool:
         ws = self.websocket
-        return ws is not None and write_now(ws, _append_message(payload))
+        if isinstance(ws, FastClientConnection):
+            return ws.write_text_now(message)
+        return ws is not None and write_now(ws, message)
 
     def deliver_inline(self, sink: Callable[[ModelEvent], bool] | None) -> bool:
         ws = self.websocket
