@@ -187,6 +187,26 @@ def _parse_start(body: Mapping[str, Any]) -> Start:
 
 
 def _parse_media(body: Mapping[str, Any]) -> Media:
+    """Twilio's own shape (decimal strings, non-empty sids) checked in one pass: 50 a
+    second per call, and the general path took ~3 µs of a frame's ~20. Anything else
+    takes :func:`_parse_media_checked`, which accepts the same and says what is wrong."""
+    media = body.get("media")
+    if type(media) is dict:
+        seq, sid = body.get("sequenceNumber"), body.get("streamSid")
+        track, payload = media.get("track"), media.get("payload")
+        chunk, stamp = media.get("chunk"), media.get("timestamp")
+        if (
+            type(seq) is str and type(chunk) is str and type(stamp) is str
+            and seq and chunk and stamp
+            and (digits := seq + chunk + stamp).isascii() and digits.isdigit()
+            and type(sid) is str and sid and type(track) is str and track
+            and type(payload) is str and is_base64(payload)
+        ):
+            return Media(int(seq), sid, track, int(chunk), int(stamp), payload)
+    return _parse_media_checked(body)
+
+
+def _parse_media_checked(body: Mapping[str, Any]) -> Media:
     media = _object(body, "media")
     payload = media.get("payload")
     if not isinstance(payload, str):
