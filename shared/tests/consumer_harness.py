@@ -120,14 +120,16 @@ class Harness:
         database_url: str | None = None,
         js: JetStreamContext | None = None,
         spec: ConsumerSpec | None = None,
+        handler: Any = None,
         **worker_options: Any,
     ) -> PullWorker:
-        """A worker whose Postgres and NATS may be reached through other URLs (a proxy)."""
+        """A worker whose Postgres and NATS may be reached through other URLs (a proxy),
+        running the harness's own handler unless the test brings one."""
         pool = await create_pool(
             database_url or self.database_url, schema=self.schema, min_size=1, max_size=4
         )
         worker = PullWorker(
-            pool=pool, js=js or self.js, spec=spec or self.spec(), handler=self.handler,
+            pool=pool, js=js or self.js, spec=spec or self.spec(), handler=handler or self.handler,
             **worker_options,
         )
         await worker.ensure()

@@ -21,7 +21,7 @@ import structlog
 from prometheus_client import REGISTRY
 from ringbook.bus.worker import PullWorker
 from ringbook.events import Envelope
-from ringbook.store.database import Conn, create_pool
+from ringbook.store.database import Conn
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.waiting import eventually
 
@@ -59,18 +59,7 @@ class Recorder:
 
 
 async def start(h: Harness, handler: Recorder, *, js: Any = None, **spec: Any) -> PullWorker:
-    pool = await create_pool(h.database_url, schema=h.schema, min_size=1, max_size=4)
-    worker = PullWorker(pool=pool, js=js or h.js, spec=h.spec(**spec), handler=handler)
-    await worker.ensure()
-
-    async def run() -> None:
-        try:
-            await worker.run()
-        finally:
-            pool.terminate()
-
-    h.tasks.spawn(f"worker-{len(h.tasks.running)}", run())
-    return worker
+    return await h.start_worker(js=js, spec=h.spec(**spec), handler=handler)
 
 
 def handled(h: Harness, outcome: str) -> float:

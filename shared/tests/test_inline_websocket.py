@@ -5,16 +5,16 @@ reaches the app through ASGI in order, and ``send_now`` writes without an ``awai
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-import uvicorn
-from ringbook.web.inline_websocket import INLINE_EXTENSION, InlineLane, InlineWebSocketProtocol
+from ringbook.web.inline_websocket import INLINE_EXTENSION, InlineLane
 from ringbook_devtools.testing.waiting import eventually
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
+
+from shared.tests.inline_server import serve_inline
 
 
 class LaneApp:
@@ -69,27 +69,11 @@ class LaneApp:
         self.closed.set()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[LaneApp, str]]:
-    app, port = LaneApp(), free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=InlineWebSocketProtocol,
-                            log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started or serving.done())
-    assert not serving.done(), "uvicorn exited during start-up"
-    try:
-        yield app, f"ws://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        await serving
+    app = LaneApp()
+    async with serve_inline(app) as url:
+        yield app, url
 
 
 async def test_frames_are_handled_once_each_and_in_order_across_both_lanes(

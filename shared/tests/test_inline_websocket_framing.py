@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from ringbook.web import inline_websocket
-from ringbook.web.inline_websocket import INLINE_EXTENSION, InlineLane, InlineWebSocketProtocol
+from ringbook.web.inline_websocket import INLINE_EXTENSION, InlineLane
 from ringbook_devtools.testing.waiting import eventually
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 from websockets.frames import Frame, Opcode
+
+from shared.tests.inline_server import serve_inline
 
 
 class SinkApp:
@@ -52,21 +52,9 @@ class SinkApp:
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[SinkApp, str]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = SinkApp()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=InlineWebSocketProtocol,
-                            log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started or serving.done())
-    assert not serving.done(), "uvicorn exited during start-up"
-    try:
-        yield app, f"ws://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        await serving
+    async with serve_inline(app) as url:
+        yield app, url
 
 
 def _frame(opcode: Opcode, data: bytes, fin: bool = True) -> bytes:

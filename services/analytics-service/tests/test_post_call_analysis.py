@@ -20,7 +20,6 @@ from analytics_service.settings import AnalyticsSettings
 from analytics_service.testing import publish
 from fastapi import FastAPI
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 from ringbook.clock import SystemClock
 from ringbook.contracts.call_log import CallAnalyzed, CallLogged, call_analysis_id, call_log_id
 from ringbook.contracts.calls import (
@@ -38,6 +37,7 @@ from ringbook.runtime import ServiceRuntime
 from ringbook.store import event_store
 from ringbook_devtools.testing.infra import ServerSet
 from ringbook_devtools.testing.plugin import settings_for
+from ringbook_devtools.testing.streams import stored_messages
 from ringbook_devtools.testing.waiting import eventually
 from ringbook_simulators.responses import LlmState
 from ringbook_simulators.responses.testing import running_llm
@@ -60,20 +60,8 @@ def conversation_completed(tenant: uuid.UUID, call_sid: str, caller_says: str,
 
 async def analyses(js: JetStreamContext) -> list[Envelope]:
     """Every ``call_analyzed`` on the ANALYTICS stream, read message by message."""
-    info = await js.stream_info(ANALYTICS.name)
-    found: list[Envelope] = []
-    if info.state.messages == 0:
-        return found
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        try:
-            msg = await js.get_msg(ANALYTICS.name, seq)
-        except NotFoundError:
-            continue
-        assert msg.data is not None
-        event = parse_envelope(msg.data)
-        if isinstance(event.data, CallAnalyzed):
-            found.append(event)
-    return found
+    events = [parse_envelope(data) for data in await stored_messages(js, ANALYTICS.name)]
+    return [event for event in events if isinstance(event.data, CallAnalyzed)]
 
 
 def runtime_of(app: FastAPI) -> ServiceRuntime:

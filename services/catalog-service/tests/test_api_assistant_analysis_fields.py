@@ -13,6 +13,7 @@ import orjson
 import pytest
 from catalog_service.testing.api import CatalogApi
 from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.streams import stored_messages
 from ringbook_devtools.testing.waiting import eventually
 
 FIELDS: list[dict[str, Any]] = [
@@ -37,13 +38,8 @@ async def published(infra: ServerSet, aggregate_id: str, count: int) -> list[dic
         js = nc.jetstream()
 
         async def messages() -> list[dict[str, Any]]:
-            info = await js.stream_info("CATALOG")
-            found = []
-            for seq in range(info.state.first_seq, info.state.last_seq + 1):
-                body = orjson.loads((await js.get_msg("CATALOG", seq)).data or b"{}")
-                if str(body.get("aggregate_id")) == aggregate_id:
-                    found.append(body)
-            return found
+            bodies = [orjson.loads(data or b"{}") for data in await stored_messages(js, "CATALOG")]
+            return [body for body in bodies if str(body.get("aggregate_id")) == aggregate_id]
 
         async def all_there() -> bool:
             return len(await messages()) >= count

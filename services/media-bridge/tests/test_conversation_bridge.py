@@ -15,6 +15,7 @@ import orjson
 from bridge_harness import INTERNAL_TOKEN, Bridge, eventually
 from ringbook.contracts.streams import CALLS
 from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.streams import stored_messages
 from ringbook_simulators.realtime import Truncation
 from ringbook_simulators.realtime.audio import TONE_FRAME
 from ringbook_simulators.realtime.scripts import next_monday
@@ -25,9 +26,7 @@ async def calls_events(infra: ServerSet) -> list[dict[str, Any]]:
     nc = await nats.connect(infra.nats_url)
     try:
         js = nc.jetstream()
-        info = await js.stream_info(CALLS.name)
-        return [orjson.loads((await js.get_msg(CALLS.name, seq)).data or b"{}")
-                for seq in range(info.state.first_seq, info.state.last_seq + 1)]
+        return [orjson.loads(data or b"{}") for data in await stored_messages(js, CALLS.name)]
     finally:
         await nc.close()
 
