@@ -101,7 +101,10 @@ class BridgeProcess:
     def start(self, *, model_port: int, orchestrator_port: int) -> int:
         assert self.postgres is not None and self.nats is not None
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": self.postgres.dsn("ringbook"),
+        # A loopback bench against simulators is a development environment: without
+        # ENVIRONMENT=development the bridge rightly refuses its public development secrets.
+        env = {**os.environ, "ENVIRONMENT": "development",
+               "DATABASE_URL": self.postgres.dsn("ringbook"),
                "NATS_URL": self.nats.url, "HTTP_PORT": str(self.port),
                "OPENAI_BASE_URL": f"http://127.0.0.1:{model_port}/v1",
                "OPENAI_API_KEY": "sim",
