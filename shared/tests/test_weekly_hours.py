@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ringbook import weekly_hours
 from ringbook.weekly_hours import DAYS, WeeklyHours, callee_timezone
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -260,6 +261,27 @@ def test_half_hour_dst_shift_on_lord_howe() -> None:
     hours = WeeklyHours.parse("sun 02:10-03:00")
     opening = hours.next_opening(local(LORD_HOWE, "2026-10-03 12:00"), LORD_HOWE)
     assert opening.astimezone(LORD_HOWE).isoformat() == "2026-10-04T02:30:00+11:00"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=st.sampled_from([BERLIN, LORD_HOWE, ZoneInfo("America/New_York"), ZoneInfo("UTC")]),
+    at=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
+                    timezones=st.just(UTC)),
+)
+def test_remembered_offset_changes_are_exactly_a_fresh_scan(zone: ZoneInfo, at: datetime) -> None:
+    """The scan remembered per zone and hour answers as a scan from the instant itself."""
+    horizon = at + timedelta(days=8)
+    fresh = [c for c in weekly_hours._scan_offset_changes(at, horizon, zone) if c <= horizon]
+    assert list(weekly_hours._offset_changes(at, horizon, zone)) == fresh
+
+
+def test_a_search_crossing_a_change_late_in_an_hour_still_sees_it() -> None:
+    # Berlin springs forward at 01:00 UTC on 2026-03-29: a search starting at 01:00:30 UTC
+    # eight days before has that change in the last minute of its horizon.
+    at = utc("2026-03-21 01:00:30")
+    changes = list(weekly_hours._offset_changes(at, at + timedelta(days=8), BERLIN))
+    assert changes == [utc("2026-03-29 01:00")]
 
 
 def test_next_opening_without_any_window_raises_instead_of_looping() -> None:

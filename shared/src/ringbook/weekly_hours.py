@@ -8,6 +8,7 @@ Pure: callers pass the instant and the zone, nothing here reads a clock.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,6 +128,7 @@ def ensure_aware(at: datetime) -> datetime:
     return at
 
 
+@functools.lru_cache(maxsize=4096)  # a pure answer: parsing the number is most of its cost
 def callee_timezone(e164: str, fallback: str) -> ZoneInfo:
     """The callee's zone from the number's metadata (the first, if it lists several)."""
     try:
@@ -141,9 +143,32 @@ def callee_timezone(e164: str, fallback: str) -> ZoneInfo:
     return ZoneInfo(fallback)
 
 
+# A scan from an hour boundary: (hour, hour + _SCANNED_SPAN] covers every search window
+# that starts within that hour (its horizon is SEARCH_DAYS after its start).
+_SCANNED_SPAN = timedelta(days=SEARCH_DAYS) + _SCAN_STEP
+
+
 def _offset_changes(start: datetime, end: datetime, tz: ZoneInfo) -> Iterator[datetime]:
     """Instants in (start, end] at which the UTC offset of `tz` changes."""
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    if end - hour > _SCANNED_SPAN:
+        changes: Iterator[datetime] | tuple[datetime, ...] = _scan_offset_changes(hour, end, tz)
+    else:
+        changes = _offset_changes_after(hour, tz)
+    return (change for change in changes if start < change <= end)
 
+
+@functools.lru_cache(maxsize=1024)
+def _offset_changes_after(hour: datetime, tz: ZoneInfo) -> tuple[datetime, ...]:
+    """Every offset change in (hour, hour + _SCANNED_SPAN], remembered.
+
+    The scan is ~200 conversions, and call-orchestrator asks for the next opening of
+    every request it receives; a zone's offsets are a pure function of the instant, so
+    a scan made once per zone and hour answers every request of that hour exactly."""
+    return tuple(_scan_offset_changes(hour, hour + _SCANNED_SPAN, tz))
+
+
+def _scan_offset_changes(start: datetime, end: datetime, tz: ZoneInfo) -> Iterator[datetime]:
     def offset(at: datetime) -> timedelta | None:
         return at.astimezone(tz).utcoffset()
 
