@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline bench-accept clean
+.PHONY: install run psql-analytics test test-unit test-integration test-e2e lint bench bench-http bench-media bench-catalog bench-bookings bench-leads bench-rebuild bench-lag bench-pipeline bench-accept profile-accept clean
 
 install: .venv/.ringbook-installed
 
@@ -48,6 +48,9 @@ bench: bench-accept bench-pipeline bench-http bench-media bench-catalog bench-bo
 
 bench-accept: install  ## POST /api/process-request beside a bare insert: gateway alone, whole system, sustained to scheduled, CPU per request (needs wrk)
 	$(UV) run --frozen python -m benchmarks.accept
+
+profile-accept: install  ## where bench-accept's CPU goes: py-spy on every service, whole system and gateway alone (needs wrk)
+	$(UV) run --frozen python -m benchmarks.profile_accept
 
 bench-http: install  ## the gateway under load, request to call_started
 	$(UV) run --frozen python -m benchmarks.run
