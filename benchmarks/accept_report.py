@@ -39,7 +39,8 @@ def render(figures: dict[str, Any]) -> str:
                      f"{_x(target) if target else '':>8}{phase['failed']:>8}")
     best = best_rate(figures)
     # "late": accepted, but not yet scheduled 10 s after the phase ended (the drain that
-    # follows sees each one scheduled, so none is lost); "refused": answered other than 202.
+    # follows sees each one scheduled, so none is lost); "refused": not answered 202, be it
+    # a status or the generator giving up on an answer (its TimeoutError, at overload).
     lines.append("")
     lines.append(f"{'open loop, request to scheduled':<44}{'req/s':>9}{'p50 ms':>9}"
                  f"{'p99 ms':>9}{'x floor':>9}{'passed':>8}{'late':>8}{'refused':>8}")
