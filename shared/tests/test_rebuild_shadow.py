@@ -29,6 +29,7 @@ from ringbook.store.migrations import migrate
 from ringbook.store.rebuild import Projection, RebuildError, rebuild
 from ringbook.store.sequencing import in_order
 from ringbook_devtools.testing.infra import ServerSet
+from ringbook_devtools.testing.streams import settled_everything
 from ringbook_devtools.testing.waiting import eventually
 
 CLOCK = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
@@ -97,11 +98,8 @@ class Setup:
             await self.js.publish(e.subject, e.to_json(), headers={"Nats-Msg-Id": str(e.id)})
 
     async def drained(self) -> None:
-        async def done() -> bool:
-            info = await self.js.consumer_info(REQUESTS.name, SPEC.durable)
-            return not info.num_pending and not info.num_ack_pending
-
-        await eventually(done, 30, poll=0.1, what="the live worker drained")
+        await eventually(lambda: settled_everything(self.js, REQUESTS.name, SPEC.durable),
+                         30, poll=0.1, what="the live worker drained")
 
     async def rebuild(self) -> Any:
         projection = Projection(name="accounts", tables=TABLES, consumers=((SPEC, handle),))

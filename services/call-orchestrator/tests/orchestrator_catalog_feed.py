@@ -26,6 +26,7 @@ from ringbook.contracts.catalog import (
 )
 from ringbook.contracts.streams import CATALOG
 from ringbook.events import Envelope, EventData, new_event
+from ringbook_devtools.testing.streams import settled_everything
 from ringbook_devtools.testing.waiting import eventually
 
 
@@ -103,13 +104,8 @@ class CatalogFeed:
         one applied, skipped as a duplicate, or dead-lettered): what was published was
         handled, so an effect it did not have is not merely late."""
 
-        async def done() -> bool:
-            last = (await self.js.stream_info(CATALOG.name)).state.last_seq
-            info = await self.js.consumer_info(CATALOG.name, CATALOG_CONSUMER)
-            return (info.ack_floor.stream_seq >= last and info.num_ack_pending == 0
-                    and info.num_pending == 0)
-
-        await eventually(done, what=f"{CATALOG_CONSUMER} acking the whole stream", poll=0.1)
+        await eventually(lambda: settled_everything(self.js, CATALOG.name, CATALOG_CONSUMER),
+                         what=f"{CATALOG_CONSUMER} acking the whole stream", poll=0.1)
 
     async def send(self, *events: Envelope) -> None:
         for event in events:
