@@ -37,6 +37,7 @@ SERVICES = ("request-service", "call-orchestrator", "media-bridge", "catalog-ser
 OWN_PACKAGES = ("ringbook/", *(f"{name.replace('-', '_')}/" for name in SERVICES))
 # A process's entry point holds every sample of its main thread: it says nothing.
 ROOT_FRAMES = ("entrypoints/main.py", "ringbook/web/serve.py")
+CONNECTIONS = 32  # as make bench-accept
 SAMPLES_PER_S = 97  # py-spy's default is 100; a prime avoids beating with 10 ms timers
 
 
@@ -82,7 +83,7 @@ def _profile_phase(bench: Bench, tag: str, names: tuple[str, ...], seconds: floa
     assert bench.system is not None and bench.gateway is not None
     spies = {name: _record(bench.system.processes[name].pid, seconds,
                            OUTPUT / f"{tag}-{name}.txt") for name in names}
-    run = wrk.WrkRun(bench.gateway, bench.users, 32, seconds)
+    run = wrk.WrkRun(bench.gateway, bench.users, CONNECTIONS, seconds)
     figures = closed_phase(bench, bench.gateway, run)
     for spy in spies.values():
         spy.wait(timeout=seconds + 60)
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.start(users=8)
         if bench.gateway is None:
             raise RuntimeError(f"the system did not start: {bench.system_error}")
-        closed_phase(bench, bench.gateway, wrk.WrkRun(bench.gateway, bench.users, 32, 3))
+        closed_phase(bench, bench.gateway, wrk.WrkRun(bench.gateway, bench.users, CONNECTIONS, 3))
         drain(bench)
         whole = _profile_phase(bench, "whole", SERVICES, args.duration, args.top)
         print(render("whole system", whole), flush=True)

@@ -149,13 +149,11 @@ _SCANNED_SPAN = timedelta(days=SEARCH_DAYS) + _SCAN_STEP
 
 
 def _offset_changes(start: datetime, end: datetime, tz: ZoneInfo) -> Iterator[datetime]:
-    """Instants in (start, end] at which the UTC offset of `tz` changes."""
+    """Instants in (start, end] at which the UTC offset of `tz` changes; `end` is at most
+    SEARCH_DAYS after `start` (a search's horizon), which the remembered scan covers."""
+    assert end - start <= timedelta(days=SEARCH_DAYS), "beyond the scanned span"
     hour = start.replace(minute=0, second=0, microsecond=0)
-    if end - hour > _SCANNED_SPAN:
-        changes: Iterator[datetime] | tuple[datetime, ...] = _scan_offset_changes(hour, end, tz)
-    else:
-        changes = _offset_changes_after(hour, tz)
-    return (change for change in changes if start < change <= end)
+    return (change for change in _offset_changes_after(hour, tz) if start < change <= end)
 
 
 @functools.lru_cache(maxsize=1024)
